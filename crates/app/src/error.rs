@@ -1,0 +1,136 @@
+//! The errors a use case reports. Each user-facing variant has a stable `code` that clients
+//! may rely on; internal failures are logged and shown only as `internal`.
+
+use chrono::{DateTime, Utc};
+use kefu_domain::{DomainError, FieldError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("the request has invalid fields")]
+    Validation(Vec<FieldError>),
+    #[error("e-mail or password is wrong")]
+    InvalidCredentials,
+    #[error("this account is deactivated")]
+    AccountDeactivated,
+    #[error("too many failed sign-ins: this account is locked until {0}")]
+    AccountLocked(DateTime<Utc>),
+    #[error("too many failed sign-ins from this address: try again after {0}")]
+    TooManyAttempts(DateTime<Utc>),
+    #[error("the two-factor code is wrong or was already used")]
+    InvalidTotpCode,
+    #[error("the sign-in took too long: start again with your password")]
+    LoginChallengeExpired,
+    #[error("sign in first")]
+    Unauthenticated,
+    #[error("you do not have permission to do this")]
+    Forbidden,
+    #[error("this API token lacks the `{0}` scope")]
+    InsufficientScope(&'static str),
+    #[error("set up two-factor authentication before doing anything else")]
+    TwoFactorEnrolmentRequired,
+    #[error("two-factor authentication is mandatory for your role")]
+    TwoFactorRequiredForRole,
+    #[error("two-factor authentication is not enabled")]
+    TwoFactorNotEnabled,
+    #[error("two-factor authentication is already enabled")]
+    TwoFactorAlreadyEnabled,
+    #[error("start two-factor enrolment first")]
+    TwoFactorNotPending,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("an agent with this e-mail already exists")]
+    EmailTaken,
+    #[error("this change would leave no active admin")]
+    LastAdmin,
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl AppError {
+    /// The stable, machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Validation(_) => "validation_failed",
+            AppError::InvalidCredentials => "invalid_credentials",
+            AppError::AccountDeactivated => "account_deactivated",
+            AppError::AccountLocked(_) => "account_locked",
+            AppError::TooManyAttempts(_) => "too_many_attempts",
+            AppError::InvalidTotpCode => "invalid_totp_code",
+            AppError::LoginChallengeExpired => "login_challenge_expired",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::Forbidden => "forbidden",
+            AppError::InsufficientScope(_) => "insufficient_scope",
+            AppError::TwoFactorEnrolmentRequired => "two_factor_enrolment_required",
+            AppError::TwoFactorRequiredForRole => "two_factor_required_for_role",
+            AppError::TwoFactorNotEnabled => "two_factor_not_enabled",
+            AppError::TwoFactorAlreadyEnabled => "two_factor_already_enabled",
+            AppError::TwoFactorNotPending => "two_factor_not_pending",
+            AppError::NotFound(_) => "not_found",
+            AppError::EmailTaken => "email_taken",
+            AppError::LastAdmin => "last_admin",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    /// The HTTP status that fits; the web layer uses it as is.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Validation(_) => 422,
+            AppError::InvalidCredentials | AppError::InvalidTotpCode | AppError::LoginChallengeExpired | AppError::Unauthenticated => 401,
+            AppError::AccountDeactivated
+            | AppError::Forbidden
+            | AppError::InsufficientScope(_)
+            | AppError::TwoFactorEnrolmentRequired
+            | AppError::TwoFactorRequiredForRole => 403,
+            AppError::AccountLocked(_) => 423,
+            AppError::TooManyAttempts(_) => 429,
+            AppError::TwoFactorNotEnabled | AppError::TwoFactorAlreadyEnabled | AppError::TwoFactorNotPending => 409,
+            AppError::NotFound(_) => 404,
+            AppError::EmailTaken | AppError::LastAdmin => 409,
+            AppError::Internal(_) => 500,
+        }
+    }
+
+    /// Every code this layer can produce, for the test that each is reachable.
+    pub const CODES: &'static [&'static str] = &[
+        "validation_failed",
+        "invalid_credentials",
+        "account_deactivated",
+        "account_locked",
+        "too_many_attempts",
+        "invalid_totp_code",
+        "login_challenge_expired",
+        "unauthenticated",
+        "forbidden",
+        "insufficient_scope",
+        "two_factor_enrolment_required",
+        "two_factor_required_for_role",
+        "two_factor_not_enabled",
+        "two_factor_already_enabled",
+        "two_factor_not_pending",
+        "not_found",
+        "email_taken",
+        "last_admin",
+        "internal",
+    ];
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+impl From<DomainError> for AppError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Validation(f) => AppError::Validation(f),
+        }
+    }
+}
+
+impl From<kefu_store::StoreError> for AppError {
+    fn from(e: kefu_store::StoreError) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

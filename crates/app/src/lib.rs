@@ -1,0 +1,112 @@
+//! Kefu's use cases. Each public function is one thing a person or a system asks Kefu to do;
+//! it validates, applies the rules, calls the store and the ports, and records what happened.
+
+pub mod agents;
+pub mod audit;
+pub mod auth;
+pub mod demo;
+mod error;
+pub mod idempotency;
+pub mod jobs;
+mod secrets;
+pub mod service;
+pub mod settings;
+pub mod tokens;
+pub mod twofactor;
+
+pub use auth::{Principal, Via};
+pub use error::{AppError, AppResult};
+pub use jobs::{JobHandler, JobRegistry};
+
+use chrono::{DateTime, Utc};
+use kefu_domain::{Clock, EventBus};
+use kefu_store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The rules that an operator may tune.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// Demo mode: demo data is seeded and two-factor is not enforced.
+    pub demo: bool,
+    /// A session ends after this long without use.
+    pub session_idle: Duration,
+    /// Failed sign-ins in a row that lock an account, and for how long.
+    pub account_lock_after: u32,
+    pub account_lock_for: Duration,
+    /// Failed sign-ins from one address within `ip_window` that lock the address out.
+    pub ip_lock_after: u32,
+    pub ip_window: Duration,
+    pub ip_lock_for: Duration,
+    /// Shown in authenticator apps next to the account.
+    pub totp_issuer: String,
+    /// How long a worker holds a job before another may take it over.
+    pub job_lease: Duration,
+    pub job_poll: Duration,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            demo: false,
+            session_idle: Duration::from_secs(12 * 3600),
+            account_lock_after: 5,
+            account_lock_for: Duration::from_secs(15 * 60),
+            ip_lock_after: 20,
+            ip_window: Duration::from_secs(15 * 60),
+            ip_lock_for: Duration::from_secs(15 * 60),
+            totp_issuer: "Kefu".into(),
+            job_lease: Duration::from_secs(300),
+            job_poll: Duration::from_secs(1),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct App(Arc<Inner>);
+
+struct Inner {
+    store: Store,
+    bus: Arc<dyn EventBus>,
+    clock: Arc<dyn Clock>,
+    config: AppConfig,
+    jobs: JobRegistry,
+    /// Verified against when the e-mail is unknown, so a miss costs as long as a hit.
+    dummy_hash: String,
+}
+
+impl App {
+    pub fn new(store: Store, bus: Arc<dyn EventBus>, clock: Arc<dyn Clock>, config: AppConfig, jobs: JobRegistry) -> AppResult<Self> {
+        let dummy_hash = secrets::hash_password("kefu-dummy-password-for-timing")?;
+        Ok(Self(Arc::new(Inner { store, bus, clock, config, jobs, dummy_hash })))
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    pub fn bus(&self) -> &Arc<dyn EventBus> {
+        &self.0.bus
+    }
+
+    pub fn config(&self) -> &AppConfig {
+        &self.0.config
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.0.clock.now()
+    }
+
+    pub(crate) fn job_registry(&self) -> &JobRegistry {
+        &self.0.jobs
+    }
+
+    /// Whether the database answers: the readiness probe.
+    pub async fn ready(&self) -> AppResult<()> {
+        Ok(self.0.store.ping().await?)
+    }
+}
+
+pub(crate) fn add(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    t + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}

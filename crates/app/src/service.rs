@@ -1,0 +1,64 @@
+//! Background loops as services: each runs until the shared shutdown signal, and all are
+//! started and stopped in one place.
+
+use std::sync::Arc;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Resolves when shutdown begins.
+#[derive(Clone)]
+pub struct Shutdown(watch::Receiver<bool>);
+
+impl Shutdown {
+    pub async fn wait(&mut self) {
+        let _ = self.0.wait_for(|stop| *stop).await;
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        *self.0.borrow()
+    }
+}
+
+#[async_trait::async_trait]
+pub trait Service: Send + Sync + 'static {
+    fn name(&self) -> &'static str;
+    async fn run(self: Arc<Self>, shutdown: Shutdown);
+}
+
+pub struct Services {
+    stop: watch::Sender<bool>,
+    running: Vec<(&'static str, JoinHandle<()>)>,
+}
+
+impl Default for Services {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Services {
+    pub fn new() -> Self {
+        Self { stop: watch::channel(false).0, running: Vec::new() }
+    }
+
+    pub fn shutdown_signal(&self) -> Shutdown {
+        Shutdown(self.stop.subscribe())
+    }
+
+    pub fn start(&mut self, service: Arc<dyn Service>) {
+        let name = service.name();
+        tracing::info!(service = name, "starting");
+        let signal = self.shutdown_signal();
+        self.running.push((name, tokio::spawn(service.run(signal))));
+    }
+
+    /// Signals every service and waits for each to finish its current work.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for (name, handle) in self.running {
+            if let Err(e) = handle.await {
+                tracing::error!(service = name, error = %e, "service ended abnormally");
+            }
+        }
+    }
+}

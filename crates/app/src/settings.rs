@@ -1,0 +1,72 @@
+//! Settings that admins change at run time: for now, which roles must use two-factor.
+
+use crate::audit::Actor;
+use crate::{App, AppResult, Principal};
+use kefu_domain::{Agent, Role};
+use kefu_store::micros;
+use serde::{Deserialize, Serialize};
+
+const SECURITY_KEY: &str = "security";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TwoFactorPolicy {
+    pub admin: bool,
+    pub supervisor: bool,
+    pub agent: bool,
+}
+
+impl TwoFactorPolicy {
+    pub fn required_for(&self, role: Role) -> bool {
+        match role {
+            Role::Admin => self.admin,
+            Role::Supervisor => self.supervisor,
+            Role::Agent => self.agent,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySettings {
+    /// Roles whose agents must set up two-factor before doing anything else.
+    pub two_factor_required: TwoFactorPolicy,
+}
+
+impl Default for SecuritySettings {
+    /// Mandatory for admins out of the box.
+    fn default() -> Self {
+        Self { two_factor_required: TwoFactorPolicy { admin: true, supervisor: false, agent: false } }
+    }
+}
+
+impl App {
+    pub async fn security_settings(&self) -> AppResult<SecuritySettings> {
+        Ok(match self.store().setting(SECURITY_KEY).await? {
+            Some(v) => serde_json::from_str(&v).unwrap_or_default(),
+            None => SecuritySettings::default(),
+        })
+    }
+
+    pub async fn get_security_settings(&self, p: &Principal) -> AppResult<SecuritySettings> {
+        p.require_admin()?;
+        self.security_settings().await
+    }
+
+    pub async fn update_security_settings(&self, p: &Principal, new: SecuritySettings) -> AppResult<SecuritySettings> {
+        p.require_admin()?;
+        let old = self.security_settings().await?;
+        let value = serde_json::to_string(&new).map_err(crate::AppError::internal)?;
+        self.store().put_setting(SECURITY_KEY, &value, micros(self.now())).await?;
+        self.audit(&Actor::agent(p), "settings.security_updated", None, serde_json::json!({"before": old, "after": new})).await?;
+        Ok(new)
+    }
+
+    /// Whether this agent must enrol in two-factor before anything else. Never in demo mode.
+    pub(crate) async fn needs_enrolment(&self, agent: &Agent) -> AppResult<bool> {
+        if self.config().demo || agent.two_factor_enabled {
+            return Ok(false);
+        }
+        Ok(self.security_settings().await?.two_factor_required.required_for(agent.role))
+    }
+}

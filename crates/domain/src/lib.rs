@@ -1,0 +1,18 @@
+//! Kefu's domain: the types every other crate speaks (ids, agents, audit records, events),
+//! their validation, and the ports (event bus, clock) that outer crates implement.
+
+pub mod agent;
+pub mod audit;
+pub mod clock;
+pub mod error;
+pub mod events;
+pub mod id;
+pub mod page;
+
+pub use agent::{Agent, AgentName, Email, Password, Role};
+pub use audit::{AuditEntry, AuditRecord};
+pub use clock::{Clock, SystemClock};
+pub use error::{DomainError, FieldError};
+pub use events::{DomainEvent, EventBus};
+pub use id::Id;
+pub use page::Page;

@@ -1,0 +1,220 @@
+//! The one typed configuration: defaults < `kefu.toml` < `KEFU_*` environment < flags.
+//! Flags and environment come from clap; the file fills in whatever neither set.
+
+use clap::{Args, ValueEnum};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Options every subcommand understands. Each may also be set in the environment or in
+/// `kefu.toml` (same name, with underscores).
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArgs {
+    /// Configuration file [default: ./kefu.toml when it exists]
+    #[arg(long, global = true, env = "KEFU_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Where Kefu keeps its SQLite database and files [default: ./kefu-data]
+    #[arg(long, global = true, env = "KEFU_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// postgres://user:pass@host/db to run on PostgreSQL, or sqlite:PATH [default: SQLite in the data directory]
+    #[arg(long, global = true, env = "KEFU_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// The address people reach Kefu at, e.g. https://support.example.com; https marks cookies Secure
+    #[arg(long, global = true, env = "KEFU_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Trust X-Forwarded-For for client addresses (only behind a reverse proxy that sets it) [default: false]
+    #[arg(long, global = true, env = "KEFU_TRUST_PROXY", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub trust_proxy: Option<bool>,
+    /// Log format [default: text]
+    #[arg(long, global = true, env = "KEFU_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Log filter, e.g. info or kefu_app=debug,info [default: info]
+    #[arg(long, global = true, env = "KEFU_LOG", value_name = "FILTER")]
+    pub log: Option<String>,
+    /// Sign agents out after this many hours without activity [default: 12]
+    #[arg(long, global = true, env = "KEFU_SESSION_IDLE_HOURS", value_name = "HOURS")]
+    pub session_idle_hours: Option<u64>,
+    /// Failed sign-ins in a row that lock an account [default: 5]
+    #[arg(long, global = true, env = "KEFU_LOCKOUT_AFTER", value_name = "N")]
+    pub lockout_after: Option<u32>,
+    /// Minutes an account stays locked [default: 15]
+    #[arg(long, global = true, env = "KEFU_LOCKOUT_MINUTES", value_name = "MIN")]
+    pub lockout_minutes: Option<u64>,
+    /// Failed sign-ins from one address within the window that lock the address out [default: 20]
+    #[arg(long, global = true, env = "KEFU_IP_LOCKOUT_AFTER", value_name = "N")]
+    pub ip_lockout_after: Option<u32>,
+    /// Minutes an address lockout lasts, and the window failures are counted in [default: 15]
+    #[arg(long, global = true, env = "KEFU_IP_LOCKOUT_MINUTES", value_name = "MIN")]
+    pub ip_lockout_minutes: Option<u64>,
+    /// Largest accepted request body in KiB [default: 1024]
+    #[arg(long, global = true, env = "KEFU_MAX_BODY_KIB", value_name = "KIB")]
+    pub max_body_kib: Option<usize>,
+}
+
+/// `kefu.toml`: the same settings; unknown keys are an error, so typos do not pass silently.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    listen: Option<String>,
+    public_url: Option<String>,
+    trust_proxy: Option<bool>,
+    log_format: Option<LogFormat>,
+    log: Option<String>,
+    session_idle_hours: Option<u64>,
+    lockout_after: Option<u32>,
+    lockout_minutes: Option<u64>,
+    ip_lockout_after: Option<u32>,
+    ip_lockout_minutes: Option<u64>,
+    max_body_kib: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub config_file: Option<PathBuf>,
+    pub data_dir: PathBuf,
+    pub database_url: Option<SecretString>,
+    pub listen: SocketAddr,
+    pub public_url: Option<String>,
+    pub trust_proxy: bool,
+    pub log_format: LogFormat,
+    pub log: String,
+    pub session_idle: Duration,
+    pub lockout_after: u32,
+    pub lockout_for: Duration,
+    pub ip_lockout_after: u32,
+    pub ip_lockout_for: Duration,
+    pub max_body_bytes: usize,
+}
+
+fn positive<T: PartialOrd + Default + std::fmt::Display>(name: &str, v: T) -> Result<T, String> {
+    if v > T::default() { Ok(v) } else { Err(format!("{name} must be greater than 0 (got {v})")) }
+}
+
+impl Config {
+    /// Resolves the layers. `listen` is the serve flag (or `KEFU_LISTEN`), when given.
+    pub fn load(args: &ConfigArgs, listen: Option<&str>) -> Result<Self, String> {
+        let (file, config_file) = match &args.config {
+            Some(p) => (read_file(p)?, Some(p.clone())),
+            None if Path::new("kefu.toml").exists() => (read_file(Path::new("kefu.toml"))?, Some(PathBuf::from("kefu.toml"))),
+            None => (FileConfig::default(), None),
+        };
+        let listen_raw = listen.map(str::to_string).or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen: SocketAddr = listen_raw.parse().map_err(|_| format!("listen: {listen_raw:?} is not an address like 127.0.0.1:8080"))?;
+        let database_url = args.database_url.clone().or(file.database_url).filter(|s| !s.is_empty());
+        if let Some(u) = &database_url
+            && !(u.starts_with("postgres://") || u.starts_with("postgresql://") || u.starts_with("sqlite:"))
+        {
+            return Err("database_url must start with postgres://, postgresql:// or sqlite:".into());
+        }
+        let public_url = args.public_url.clone().or(file.public_url).filter(|s| !s.is_empty());
+        if let Some(u) = &public_url {
+            let parsed = url::Url::parse(u).map_err(|e| format!("public_url: {u:?} is not a URL ({e})"))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(format!("public_url: {u:?} must be http:// or https://"));
+            }
+        }
+        let log = args.log.clone().or(file.log).unwrap_or_else(|| "info".into());
+        tracing_subscriber::EnvFilter::try_new(&log).map_err(|e| format!("log: {log:?} is not a log filter ({e})"))?;
+        let minutes = |m: u64| Duration::from_secs(m * 60);
+        Ok(Config {
+            config_file,
+            data_dir: args.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("kefu-data")),
+            database_url: database_url.map(SecretString::from),
+            listen,
+            public_url,
+            trust_proxy: args.trust_proxy.or(file.trust_proxy).unwrap_or(false),
+            log_format: args.log_format.or(file.log_format).unwrap_or(LogFormat::Text),
+            log,
+            session_idle: Duration::from_secs(3600 * positive("session_idle_hours", args.session_idle_hours.or(file.session_idle_hours).unwrap_or(12))?),
+            lockout_after: positive("lockout_after", args.lockout_after.or(file.lockout_after).unwrap_or(5))?,
+            lockout_for: minutes(positive("lockout_minutes", args.lockout_minutes.or(file.lockout_minutes).unwrap_or(15))?),
+            ip_lockout_after: positive("ip_lockout_after", args.ip_lockout_after.or(file.ip_lockout_after).unwrap_or(20))?,
+            ip_lockout_for: minutes(positive("ip_lockout_minutes", args.ip_lockout_minutes.or(file.ip_lockout_minutes).unwrap_or(15))?),
+            max_body_bytes: 1024 * positive("max_body_kib", args.max_body_kib.or(file.max_body_kib).unwrap_or(1024))?,
+        })
+    }
+
+    pub fn app_config(&self, demo: bool) -> kefu_app::AppConfig {
+        kefu_app::AppConfig {
+            demo,
+            session_idle: self.session_idle,
+            account_lock_after: self.lockout_after,
+            account_lock_for: self.lockout_for,
+            ip_lock_after: self.ip_lockout_after,
+            ip_window: self.ip_lockout_for,
+            ip_lock_for: self.ip_lockout_for,
+            ..Default::default()
+        }
+    }
+
+    pub fn web_config(&self) -> kefu_web::WebConfig {
+        kefu_web::WebConfig { public_url: self.public_url.clone(), trust_proxy: self.trust_proxy, max_body_bytes: self.max_body_bytes }
+    }
+
+    pub fn database_url(&self) -> Option<&str> {
+        self.database_url.as_ref().map(|s| s.expose_secret())
+    }
+
+    /// The effective configuration as TOML, with the password in the database URL masked.
+    pub fn render_masked(&self) -> String {
+        let db = match self.database_url() {
+            None => format!("(SQLite at {})", self.data_dir.join("kefu.db").display()),
+            Some(u) => mask_url_password(u),
+        };
+        let rows: Vec<(&str, String)> = vec![
+            ("config_file", self.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "(none)".into())),
+            ("data_dir", self.data_dir.display().to_string()),
+            ("database_url", db),
+            ("listen", self.listen.to_string()),
+            ("public_url", self.public_url.clone().unwrap_or_else(|| "(none)".into())),
+            ("trust_proxy", self.trust_proxy.to_string()),
+            ("log_format", format!("{:?}", self.log_format).to_lowercase()),
+            ("log", self.log.clone()),
+            ("session_idle_hours", (self.session_idle.as_secs() / 3600).to_string()),
+            ("lockout_after", self.lockout_after.to_string()),
+            ("lockout_minutes", (self.lockout_for.as_secs() / 60).to_string()),
+            ("ip_lockout_after", self.ip_lockout_after.to_string()),
+            ("ip_lockout_minutes", (self.ip_lockout_for.as_secs() / 60).to_string()),
+            ("max_body_kib", (self.max_body_bytes / 1024).to_string()),
+        ];
+        rows.into_iter().map(|(k, v)| format!("{k} = {v:?}\n")).collect()
+    }
+}
+
+fn read_file(p: &Path) -> Result<FileConfig, String> {
+    let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+    toml::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+fn mask_url_password(u: &str) -> String {
+    match url::Url::parse(u) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("********"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => "(unparsable)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_database_urls_are_masked() {
+        assert_eq!(mask_url_password("postgres://kefu:s3cret@db:5432/kefu"), "postgres://kefu:********@db:5432/kefu");
+        assert_eq!(mask_url_password("postgres://db/kefu"), "postgres://db/kefu");
+    }
+}

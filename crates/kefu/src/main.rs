@@ -1,0 +1,297 @@
+//! `kefu`: the one binary. Parses the command line, loads configuration, picks the storage
+//! backend, and wires the crates together.
+
+mod config;
+
+use clap::{Parser, Subcommand};
+use config::{Config, ConfigArgs, LogFormat};
+use kefu_app::agents::NewAgentRequest;
+use kefu_app::demo::{DEMO_AGENTS, DEMO_PASSWORD, DemoOutcome};
+use kefu_app::jobs::{JobRegistry, JobWorker};
+use kefu_app::service::Services;
+use kefu_app::{App, AppError};
+use kefu_domain::{Role, SystemClock};
+use kefu_store::Store;
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Kefu (客服): customer support for cryptocurrency exchanges, in one binary.
+#[derive(Parser)]
+#[command(name = "kefu", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server: API, agent console and background workers
+    Serve {
+        /// Address to listen on [env: KEFU_LISTEN] [default: 127.0.0.1:8080]
+        #[arg(long, env = "KEFU_LISTEN", value_name = "ADDR")]
+        listen: Option<String>,
+        /// Seed demo data (agents with printed passwords) into a new or demo data directory;
+        /// two-factor is not enforced in demo mode
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit (serve also applies them at start)
+    Migrate,
+    /// Administer agents from the server's shell
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Inspect the audit log
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Inspect the configuration
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an agent; the password is read from standard input
+    CreateAgent {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["admin", "supervisor", "agent"])]
+        role: String,
+        /// Read the password from the first line of standard input (required)
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Remove an agent's two-factor authentication (lost phone) and sign them out everywhere
+    #[command(name = "reset-2fa")]
+    Reset2fa {
+        /// The agent's e-mail address
+        email: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; exits 1 and names the first bad record if any was edited or removed
+    Verify {
+        /// Print the result as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the effective configuration (secrets masked); exits 2 on invalid values
+    Check,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let listen = match &cli.command {
+        Command::Serve { listen, .. } => listen.clone(),
+        _ => None,
+    };
+    let config = match Config::load(&cli.config, listen.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("kefu: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kefu: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("kefu: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    if config.database_url().is_none() {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| anyhow::anyhow!("cannot create data directory {}: {e}", config.data_dir.display()))?;
+    }
+    let store = Store::connect(config.database_url(), &config.data_dir).await?;
+    let applied = store.migrate().await?;
+    if applied > 0 {
+        tracing::info!(applied, backend = store.backend(), "migrations applied");
+    }
+    Ok(store)
+}
+
+fn build_app(store: Store, config: &Config, demo: bool) -> anyhow::Result<App> {
+    let bus = Arc::new(kefu_bus::LocalBus::default());
+    Ok(App::new(store, bus, Arc::new(SystemClock), config.app_config(demo), JobRegistry::standard())?)
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve { demo, .. } => serve(config, demo).await,
+        Command::Migrate => {
+            let store = open_store(&config).await?;
+            println!("database is up to date ({})", store.backend());
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin { command } => {
+            let store = open_store(&config).await?;
+            let app = build_app(store.clone(), &config, false)?;
+            let code = admin(&app, command).await;
+            store.close().await;
+            code
+        }
+        Command::Audit { command: AuditCommand::Verify { json } } => {
+            let store = open_store(&config).await?;
+            let app = build_app(store.clone(), &config, false)?;
+            let verdict = app.verify_audit().await?;
+            store.close().await;
+            if json {
+                println!("{}", serde_json::to_string(&verdict)?);
+            } else if let Some(bad) = &verdict.first_bad {
+                println!("audit log BROKEN at record {}: {} ({} records before it are intact)", bad.seq, bad.reason, verdict.checked);
+            } else {
+                println!("audit log intact: {} records verified", verdict.checked);
+            }
+            Ok(if verdict.first_bad.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        }
+        Command::Config { command: ConfigCommand::Check } => {
+            print!("{}", config.render_masked());
+            println!("# configuration is valid");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn admin(app: &App, command: AdminCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        AdminCommand::CreateAgent { email, name, role, password_stdin: _ } => {
+            let mut password = String::new();
+            std::io::stdin().lock().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            match app.create_agent_as_operator(NewAgentRequest { email, name, role, password }).await {
+                Ok(a) => {
+                    println!("created {} {} <{}> ({})", a.role, a.name.as_str(), a.email.as_str(), a.id);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => Ok(user_error(e)),
+            }
+        }
+        AdminCommand::Reset2fa { email } => match app.reset_2fa_as_operator(&email).await {
+            Ok(a) => {
+                println!("two-factor removed for {}; they will set it up again at next sign-in", a.email.as_str());
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => Ok(user_error(e)),
+        },
+    }
+}
+
+fn user_error(e: AppError) -> ExitCode {
+    match &e {
+        AppError::Validation(fields) => {
+            for f in fields {
+                eprintln!("kefu: {}: {}", f.field, f.message);
+            }
+        }
+        AppError::Internal(d) => eprintln!("kefu: {d}"),
+        other => eprintln!("kefu: {other}"),
+    }
+    ExitCode::from(2)
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
+    let store = open_store(&config).await?;
+    let app = build_app(store.clone(), &config, demo)?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let base = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+
+    if demo {
+        match app.seed_demo().await {
+            Ok(outcome) => print_demo(&base, outcome == DemoOutcome::Seeded),
+            Err(e) => {
+                eprintln!("kefu: --demo refused: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        }
+    } else if app.count_active_admins().await? == 0 {
+        println!("No admin exists yet. Create the first one with:");
+        println!("  kefu admin create-agent --email you@example.com --name \"Your Name\" --role admin --password-stdin");
+        println!("(or try Kefu with demo data: kefu serve --demo --data-dir ./kefu-demo)");
+    }
+    app.schedule_maintenance().await?;
+
+    let mut services = Services::new();
+    services.start(Arc::new(JobWorker::new(app.clone())));
+
+    println!("kefu listening on http://{addr} (console: {base}/console, API reference: {base}/api/docs)");
+    let _ = std::io::stdout().flush();
+    tracing::info!(%addr, backend = store.backend(), demo, "serving");
+    kefu_web::serve(listener, app, config.web_config(), shutdown_signal()).await?;
+    tracing::info!("stopped accepting; in-flight requests finished");
+    services.stop().await;
+    store.close().await;
+    tracing::info!("shut down cleanly");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_demo(base: &str, fresh: bool) {
+    println!();
+    println!("Demo mode{}: sign in at {base}/console", if fresh { " (new demo data seeded)" } else { "" });
+    println!("WARNING: two-factor authentication is not enforced in demo mode. Never use demo mode for real support.");
+    println!("  {:<11} {:<26} password", "role", "e-mail");
+    for a in DEMO_AGENTS {
+        println!("  {:<11} {:<26} {DEMO_PASSWORD}", a.role.as_str(), a.email);
+    }
+    debug_assert!(DEMO_AGENTS.iter().any(|a| a.role == Role::Admin));
+    println!();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received");
+}

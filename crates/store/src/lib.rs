@@ -1,0 +1,205 @@
+//! All of Kefu's SQL. One `Store` enum over typed SQLite and PostgreSQL pools; statements are
+//! written once where both backends accept them and split only where they truly differ.
+
+mod agents;
+mod audit;
+mod idempotency;
+mod jobs;
+mod lockouts;
+mod sessions;
+mod settings;
+mod tokens;
+
+pub use agents::{AgentRow, NewAgent};
+pub use idempotency::IdempotencyClaim;
+pub use jobs::{JobRow, NewJob};
+pub use lockouts::IpLockoutRow;
+pub use sessions::{ChallengeRow, NewSession, SessionRow};
+pub use tokens::{NewToken, TokenRow};
+pub use audit::AuditFilter;
+
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write; the name says which.
+    #[error("conflict on {0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("invalid database url: {0}")]
+    Url(String),
+}
+
+impl StoreError {
+    fn from_write(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e
+            && db.is_unique_violation()
+        {
+            return StoreError::Conflict(db.constraint().unwrap_or(db.message()).to_string());
+        }
+        StoreError::Database(e)
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    read: SqlitePool,
+    /// One connection: SQLite has one writer anyway, and queueing here instead of in
+    /// `busy_timeout` keeps transactions that read before they write from failing.
+    write: SqlitePool,
+}
+
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqliteStore),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to a pool that may serve reads.
+macro_rules! read_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store {
+            $crate::Store::Sqlite(s) => {
+                let $pool = &s.read;
+                $body
+            }
+            $crate::Store::Postgres(pg) => {
+                let $pool = pg;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` with `$pool` bound to the pool that takes writes.
+macro_rules! write_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store {
+            $crate::Store::Sqlite(s) => {
+                let $pool = &s.write;
+                $body
+            }
+            $crate::Store::Postgres(pg) => {
+                let $pool = pg;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use {read_pool, write_pool};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+pub fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+pub fn from_micros(v: i64) -> DateTime<Utc> {
+    Utc.timestamp_micros(v).single().unwrap_or_default()
+}
+
+impl Store {
+    /// Opens the database named by `url`, or `kefu.db` in `data_dir` when there is none.
+    pub async fn connect(url: Option<&str>, data_dir: &Path) -> Result<Self> {
+        match url {
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                let opts = PgConnectOptions::from_str(u).map_err(|e| StoreError::Url(e.to_string()))?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(opts)
+                    .await?;
+                Ok(Store::Postgres(pool))
+            }
+            Some(u) if u.starts_with("sqlite:") => Self::open_sqlite(SqliteConnectOptions::from_str(u).map_err(|e| StoreError::Url(e.to_string()))?).await,
+            Some(u) => Err(StoreError::Url(format!("{u:?}: expected postgres://… or sqlite:…"))),
+            None => Self::open_sqlite(SqliteConnectOptions::new().filename(data_dir.join("kefu.db"))).await,
+        }
+    }
+
+    async fn open_sqlite(opts: SqliteConnectOptions) -> Result<Self> {
+        let opts = opts
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let write = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
+        let read = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+        Ok(Store::Sqlite(SqliteStore { read, write }))
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Applies every migration not yet applied. On PostgreSQL sqlx holds an advisory lock
+    /// meanwhile, so nodes starting together migrate once.
+    pub async fn migrate(&self) -> Result<usize> {
+        let before = self.applied_migrations().await.unwrap_or(0);
+        match self {
+            Store::Sqlite(s) => SQLITE_MIGRATIONS.run(&s.write).await?,
+            Store::Postgres(pg) => POSTGRES_MIGRATIONS.run(pg).await?,
+        }
+        Ok(self.applied_migrations().await?.saturating_sub(before))
+    }
+
+    async fn applied_migrations(&self) -> Result<usize> {
+        let n: i64 = read_pool!(self, |p| sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success").fetch_one(p).await?);
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    /// Names of the migrations each backend ships, for the test that keeps them in step.
+    pub fn migration_names() -> (Vec<String>, Vec<String>) {
+        let names = |m: &sqlx::migrate::Migrator| m.iter().map(|x| format!("{}_{}", x.version, x.description)).collect();
+        (names(&SQLITE_MIGRATIONS), names(&POSTGRES_MIGRATIONS))
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        read_pool!(self, |p| sqlx::query("SELECT 1").execute(p).await?.rows_affected());
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(s) => {
+                s.read.close().await;
+                s.write.close().await;
+            }
+            Store::Postgres(pg) => pg.close().await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_backends_ship_the_same_migrations() {
+        let (sqlite, postgres) = Store::migration_names();
+        assert!(!sqlite.is_empty());
+        assert_eq!(sqlite, postgres);
+    }
+
+    #[test]
+    fn micros_round_trip() {
+        let t = from_micros(1_763_800_000_123_456);
+        assert_eq!(micros(t), 1_763_800_000_123_456);
+    }
+}

@@ -1,0 +1,50 @@
+//! The console shell, static assets and the API reference, embedded in the binary (read from
+//! disk in debug builds, so front-end work needs no rebuild).
+
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+
+#[derive(rust_embed::RustEmbed)]
+#[folder = "../../web-assets"]
+#[exclude = "*.test.*"]
+pub struct Assets;
+
+fn serve(path: &str, cache: &'static str) -> Response {
+    let Some(file) = <Assets as rust_embed::Embed>::get(path) else { return StatusCode::NOT_FOUND.into_response() };
+    let mime = mime_guess::from_path(path).first_or_octet_stream();
+    let mut res = file.data.into_owned().into_response();
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(mime.essence_str()) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    res
+}
+
+pub async fn asset(Path(path): Path<String>) -> Response {
+    if path.split('/').any(|seg| seg == ".." || seg.starts_with('.')) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    serve(&path, "no-cache")
+}
+
+pub async fn console() -> Response {
+    let mut res = serve("console/index.html", "no-cache");
+    if let Some(ct) = res.headers_mut().get_mut(header::CONTENT_TYPE) {
+        *ct = HeaderValue::from_static("text/html; charset=utf-8");
+    }
+    res
+}
+
+pub async fn api_docs() -> Response {
+    let mut res = serve("apidocs/index.html", "no-cache");
+    if let Some(ct) = res.headers_mut().get_mut(header::CONTENT_TYPE) {
+        *ct = HeaderValue::from_static("text/html; charset=utf-8");
+    }
+    res
+}
+
+pub async fn root() -> Redirect {
+    Redirect::temporary("/console")
+}

@@ -1,0 +1,6 @@
+pub mod admin;
+pub mod agents;
+pub mod assets;
+pub mod auth;
+pub mod me;
+pub mod ops;

@@ -1,0 +1,456 @@
+// End-to-end test of the agent console in a real browser.
+//
+//   npm ci --prefix tests/browser
+//   KEFU_BIN=target/debug/kefu node --test tests/browser/
+//
+// Starts `KEFU_BIN serve --demo` on a random loopback port with a fresh
+// data directory, drives Debian's Chromium (or $CHROMIUM) through
+// playwright-core, and stops the server at the end. On failure a
+// screenshot of every open page is written to tests/browser/artifacts/.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, mkdir, access, constants } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import crypto from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ARTIFACTS = path.join(HERE, 'artifacts');
+const STARTUP_TIMEOUT_MS = 30_000;
+const UI_TIMEOUT_MS = 10_000;
+
+const DEFAULT_CREDENTIALS = {
+  admin: { email: 'admin@nebula-ex.com', password: 'kefu-demo-pass' },
+  supervisor: { email: 'supervisor@nebula-ex.com', password: 'kefu-demo-pass' },
+  agent: { email: 'agent@nebula-ex.com', password: 'kefu-demo-pass' },
+};
+
+// --- TOTP (RFC 6238 / RFC 4226), written out here on purpose ----------------
+
+function base32Decode(input) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const clean = input.toUpperCase().replace(/[\s=-]/g, '');
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const ch of clean) {
+    const idx = alphabet.indexOf(ch);
+    if (idx < 0) throw new Error(`invalid base32 character ${JSON.stringify(ch)}`);
+    value = (value << 5) | idx;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+function totpStep(ms = Date.now()) {
+  return Math.floor(ms / 1000 / 30);
+}
+
+function totpCode(secret, step = totpStep()) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = crypto.createHmac('sha1', base32Decode(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const bin = mac.readUInt32BE(offset) & 0x7fffffff;
+  return String(bin % 1_000_000).padStart(6, '0');
+}
+
+// RFC 6238 appendix B test vector (SHA-1, T = 59 s, 8 digits -> 94287082; 6 digits -> 287082).
+assert.equal(totpCode('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', totpStep(59_000)), '287082');
+
+// --- Server process ----------------------------------------------------------------
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
+
+async function startServer() {
+  const bin = process.env.KEFU_BIN;
+  if (!bin) {
+    throw new Error('KEFU_BIN is not set. Build the server (cargo build) and run e.g. '
+      + '`KEFU_BIN=target/debug/kefu node --test tests/browser/`.');
+  }
+  try {
+    await access(bin, constants.X_OK);
+  } catch {
+    throw new Error(`KEFU_BIN=${bin} does not exist or is not executable.`);
+  }
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'kefu-browser-'));
+  const proc = spawn(bin, ['serve', '--demo', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  const output = [];
+  const credentials = {};
+  let baseUrl = null;
+
+  const ready = new Promise((resolve, reject) => {
+    let settleTimer = null;
+    const timer = setTimeout(() => {
+      reject(new Error(`server did not print "listening on http://..." within ${STARTUP_TIMEOUT_MS} ms.\n${output.slice(-40).join('\n')}`));
+    }, STARTUP_TIMEOUT_MS);
+    const done = () => {
+      clearTimeout(timer);
+      clearTimeout(settleTimer);
+      resolve();
+    };
+    const onLine = (raw) => {
+      const line = raw.replace(ANSI, '');
+      output.push(line);
+      if (output.length > 500) output.shift();
+      const cred = line.match(/^\s*(admin|supervisor|agent)\s+(\S+@\S+)\s+(\S+)\s*$/);
+      if (cred) credentials[cred[1]] = { email: cred[2], password: cred[3] };
+      const listen = line.match(/listening on (http:\/\/\S+)/);
+      if (listen && !baseUrl) {
+        baseUrl = listen[1].replace(/[.,;]+$/, '').replace(/\/+$/, '');
+        // The demo credentials may be printed just after the address.
+        settleTimer = setTimeout(done, 1500);
+      }
+      if (baseUrl && credentials.admin && credentials.agent) done();
+    };
+    // Logs usually go to stdout; scan stderr as well and always keep draining both pipes.
+    readline.createInterface({ input: proc.stdout }).on('line', onLine);
+    readline.createInterface({ input: proc.stderr }).on('line', onLine);
+    proc.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited early (code ${code}, signal ${signal}).\n${output.slice(-40).join('\n')}`));
+    });
+    proc.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`could not start ${bin}: ${err.message}`));
+    });
+  });
+
+  async function stop() {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise((resolve) => proc.once('exit', resolve));
+      proc.kill('SIGTERM');
+      const killer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(killer);
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  }
+
+  try {
+    await ready;
+  } catch (err) {
+    await stop().catch(() => {});
+    throw err;
+  }
+  return {
+    baseUrl,
+    credentials: { ...DEFAULT_CREDENTIALS, ...credentials },
+    stop,
+  };
+}
+
+// --- Browser helpers -----------------------------------------------------------------
+
+let server;
+let browser;
+const pages = new Map(); // label -> page
+const problems = []; // CSP violations and uncaught page errors
+
+async function newPage(label, { locale = 'en-US' } = {}) {
+  const context = await browser.newContext({ baseURL: server.baseUrl, locale, viewport: { width: 1366, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(UI_TIMEOUT_MS);
+  page.on('pageerror', (err) => problems.push(`[${label}] page error: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) {
+      problems.push(`[${label}] ${msg.text()}`);
+    }
+  });
+  pages.set(label, page);
+  return page;
+}
+
+async function closePage(label) {
+  const page = pages.get(label);
+  if (!page) return;
+  pages.delete(label);
+  await page.context().close();
+}
+
+/** Run a step; on failure save a screenshot of every open page, then rethrow. */
+async function step(name, fn) {
+  try {
+    await fn();
+  } catch (err) {
+    await mkdir(ARTIFACTS, { recursive: true });
+    const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+    for (const [label, page] of pages) {
+      await page.screenshot({ path: path.join(ARTIFACTS, `${slug}--${label}.png`), fullPage: true }).catch(() => {});
+    }
+    // The agents page is the most useful overview: capture it as well.
+    const admin = pages.get('admin');
+    if (admin && !admin.isClosed() && admin.url().includes('/console/admin/')) {
+      await admin.screenshot({ path: path.join(ARTIFACTS, 'agents-page.png'), fullPage: true }).catch(() => {});
+    }
+    throw err;
+  }
+}
+
+async function text(locator) {
+  return ((await locator.textContent()) || '').trim();
+}
+
+/** Wait until the locator's text matches (string: equal after trim; RegExp: test). */
+async function waitForText(locator, expected, timeout = UI_TIMEOUT_MS) {
+  const deadline = Date.now() + timeout;
+  let last = '';
+  for (;;) {
+    try {
+      last = await text(locator.first());
+      if (typeof expected === 'string' ? last === expected : expected.test(last)) return last;
+    } catch {
+      // Not attached yet.
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`expected ${locator} to have text ${expected}, last seen ${JSON.stringify(last)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function signIn(page, { email, password }) {
+  await page.getByTestId('login-email').fill(email);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+}
+
+function agentRow(page, email) {
+  return page.locator(`[data-testid="agent-row"][data-email="${email}"]`);
+}
+
+// --- Shared state across the scenarios ---------------------------------------------------
+
+const suffix = crypto.randomBytes(3).toString('hex');
+const newAgent = {
+  name: `E2E Agent ${suffix}`,
+  email: `e2e-${suffix}@nebula-ex.com`,
+  password: `e2e-password-${suffix}`,
+};
+let totpSecret = null;
+let lastTotpStep = null;
+
+before(async () => {
+  server = await startServer();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  for (const label of [...pages.keys()]) await closePage(label).catch(() => {});
+  if (browser) await browser.close().catch(() => {});
+  if (server) await server.stop();
+});
+
+// --- Scenarios ---------------------------------------------------------------------------
+
+test('an unauthenticated visit goes to the login page; the admin signs in and lands on Agents', () => step('admin sign-in', async () => {
+  const page = await newPage('admin');
+  await page.goto('/console/');
+  await page.waitForURL('**/console/login');
+  await waitForText(page.getByTestId('login-submit'), 'Sign in');
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+
+  await signIn(page, server.credentials.admin);
+  await page.waitForURL('**/console/admin/agents');
+  await waitForText(page.getByTestId('page-title'), 'Agents');
+  await waitForText(page.getByTestId('current-role'), 'Admin');
+  await page.getByTestId('demo-banner').waitFor();
+  await waitForText(page.getByTestId('demo-banner'), /two-factor authentication is not enforced/);
+  for (const id of ['nav-account', 'nav-agents', 'nav-security', 'nav-audit']) {
+    await page.getByTestId(id).waitFor();
+  }
+  await agentRow(page, server.credentials.admin.email).waitFor();
+}));
+
+test('the admin creates an agent and sees it in the table', () => step('create agent', async () => {
+  const page = pages.get('admin');
+  await page.getByTestId('agent-new').click();
+  await page.getByTestId('agent-form-name').fill(newAgent.name);
+  await page.getByTestId('agent-form-email').fill(newAgent.email);
+  await page.getByTestId('agent-form-role').selectOption('agent');
+  await page.getByTestId('agent-form-password').fill(newAgent.password);
+  await page.getByTestId('agent-form-submit').click();
+
+  const row = agentRow(page, newAgent.email);
+  await row.waitFor();
+  await waitForText(row.getByTestId('agent-name'), newAgent.name);
+  assert.equal(await row.getByTestId('agent-role').inputValue(), 'agent');
+  await waitForText(row.getByTestId('agent-status'), 'Active');
+  await waitForText(row.getByTestId('agent-2fa'), 'Off');
+  await page.getByTestId('agent-dialog').waitFor({ state: 'detached' });
+}));
+
+test('the admin changes the new agent\'s role to supervisor', () => step('change role', async () => {
+  const page = pages.get('admin');
+  await agentRow(page, newAgent.email).getByTestId('agent-role').selectOption('supervisor');
+  await page.locator(`[data-testid="agent-row"][data-email="${newAgent.email}"][data-role="supervisor"]`).waitFor();
+  await page.getByTestId('toast').filter({ hasText: /supervisor/i }).waitFor();
+}));
+
+test('the admin deactivates and then reactivates the new agent', () => step('deactivate agent', async () => {
+  const page = pages.get('admin');
+  let row = agentRow(page, newAgent.email);
+  await row.getByTestId('agent-actions').click();
+  await row.getByTestId('agent-deactivate').click();
+  await page.getByTestId('confirm-dialog').waitFor();
+  await page.getByTestId('confirm-ok').click();
+  await page.locator(`[data-testid="agent-row"][data-email="${newAgent.email}"][data-active="false"]`).waitFor();
+  row = agentRow(page, newAgent.email);
+  await waitForText(row.getByTestId('agent-status'), 'Deactivated');
+
+  await row.getByTestId('agent-actions').click();
+  await row.getByTestId('agent-reactivate').click();
+  await page.locator(`[data-testid="agent-row"][data-email="${newAgent.email}"][data-active="true"]`).waitFor();
+  await waitForText(agentRow(page, newAgent.email).getByTestId('agent-status'), 'Active');
+}));
+
+test('the new agent signs in and enrols in two-factor authentication', () => step('enrol 2fa', async () => {
+  const page = await newPage('new-agent');
+  await page.goto('/console/login');
+  await signIn(page, newAgent);
+  await page.waitForURL('**/console/account');
+  await waitForText(page.getByTestId('page-title'), 'My account');
+  await waitForText(page.getByTestId('profile-email'), newAgent.email);
+  await waitForText(page.getByTestId('current-role'), 'Supervisor');
+  assert.equal(await page.getByTestId('nav-agents').count(), 0, 'admin navigation must be hidden for non-admins');
+  await waitForText(page.getByTestId('twofa-status'), 'Off');
+
+  await page.getByTestId('twofa-enrol').click();
+  await page.getByTestId('twofa-qr').waitFor();
+  totpSecret = (await text(page.getByTestId('totp-secret'))).replace(/\s+/g, '');
+  assert.match(totpSecret, /^[A-Z2-7]+=*$/i, 'the manual key is base32');
+
+  lastTotpStep = totpStep();
+  await page.getByTestId('twofa-confirm-code').fill(totpCode(totpSecret, lastTotpStep));
+  await page.getByTestId('twofa-confirm-submit').click();
+
+  await page.getByTestId('recovery-codes').waitFor();
+  assert.equal(await page.getByTestId('recovery-code').count(), 10);
+  assert.equal(await page.getByTestId('recovery-continue').isDisabled(), true, 'continue needs the "saved" tick');
+  await page.getByTestId('recovery-saved').check();
+  await page.getByTestId('recovery-continue').click();
+  await page.getByTestId('recovery-codes').waitFor({ state: 'detached' });
+  await waitForText(page.getByTestId('twofa-status'), 'On');
+}));
+
+test('the new agent creates an API token and sees its secret exactly once', () => step('api token', async () => {
+  const page = pages.get('new-agent');
+  await page.getByTestId('token-new').click();
+  await page.getByTestId('token-form-name').fill('E2E token');
+  await page.getByTestId('token-scope-write').check();
+  await page.getByTestId('token-form-submit').click();
+
+  const secretInput = page.getByTestId('token-secret');
+  await secretInput.waitFor();
+  const secret = await secretInput.inputValue();
+  assert.match(secret, /^kefu_\S+$/);
+  await page.getByTestId('token-secret-done').click();
+  await page.getByTestId('token-secret-dialog').waitFor({ state: 'detached' });
+
+  const row = page.locator('[data-testid="token-row"][data-name="E2E token"]');
+  await row.waitFor();
+  await waitForText(row.getByTestId('token-status'), 'Active');
+  const html = await page.content();
+  assert.ok(!html.includes(secret), 'the token secret must not stay on the page');
+}));
+
+test('the new agent signs out', () => step('agent sign-out', async () => {
+  const page = pages.get('new-agent');
+  await page.getByTestId('signout').click();
+  await page.waitForURL('**/console/login');
+  await waitForText(page.getByTestId('login-flash'), 'You have been signed out.');
+  // The console is no longer reachable.
+  await page.goto('/console/account');
+  await page.waitForURL(/\/console\/login\?next=/);
+}));
+
+test('switching the language to Chinese shows Chinese labels on the login page', () => step('language', async () => {
+  const page = await newPage('language');
+  await page.goto('/console/login');
+  await waitForText(page.getByTestId('login-submit'), 'Sign in');
+
+  await page.getByTestId('lang-switch').selectOption('zh-CN');
+  await waitForText(page.getByTestId('login-submit'), '登录');
+  await waitForText(page.locator('label[for]').first(), '邮箱');
+  assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+
+  await page.getByTestId('lang-switch').selectOption('zh-TW');
+  await waitForText(page.getByTestId('login-submit'), '登入');
+  assert.equal(await page.getAttribute('html', 'lang'), 'zh-TW');
+
+  // The choice is remembered.
+  await page.reload();
+  await waitForText(page.getByTestId('login-submit'), '登入');
+  await closePage('language');
+}));
+
+test('a wrong password shows an error message', () => step('wrong password', async () => {
+  const page = await newPage('wrong-password');
+  await page.goto('/console/login');
+  await signIn(page, { email: server.credentials.admin.email, password: 'definitely-not-the-password' });
+  await waitForText(page.getByTestId('login-error'), /Incorrect email or password/);
+  assert.match(page.url(), /\/console\/login/);
+  assert.equal(await page.getByTestId('login-password').inputValue(), '', 'the password field is cleared');
+  await closePage('wrong-password');
+}));
+
+test('the admin signs out; a deep link survives the trip through the login page', () => step('admin deep link', async () => {
+  const page = pages.get('admin');
+  await page.getByTestId('signout').click();
+  await page.waitForURL('**/console/login');
+
+  await page.goto('/console/admin/audit');
+  await page.waitForURL(/\/console\/login\?next=%2Fconsole%2Fadmin%2Faudit/);
+  await signIn(page, server.credentials.admin);
+  await page.waitForURL('**/console/admin/audit');
+  await waitForText(page.getByTestId('page-title'), 'Audit log');
+  await page.locator('[data-testid="audit-row"], [data-testid="audit-table-empty"]').first().waitFor();
+
+  await page.getByTestId('nav-security').click();
+  await page.waitForURL('**/console/admin/security');
+  await page.getByTestId('require-2fa-admin').waitFor();
+  await page.goBack();
+  await page.waitForURL('**/console/admin/audit');
+  await waitForText(page.getByTestId('page-title'), 'Audit log');
+
+  await page.getByTestId('signout').click();
+  await page.waitForURL('**/console/login');
+}));
+
+test('the new agent signs in again and must pass the TOTP step', () => step('totp login', async () => {
+  const page = pages.get('new-agent');
+  await page.goto('/console/login');
+  await signIn(page, newAgent);
+  await page.getByTestId('totp-code').waitFor();
+
+  // A code may be accepted once per time step: wait for a fresh step.
+  while (totpStep() <= lastTotpStep) {
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await page.getByTestId('totp-code').fill(totpCode(totpSecret));
+  await page.getByTestId('totp-submit').click();
+  await page.waitForURL('**/console/account');
+  await waitForText(page.getByTestId('twofa-status'), 'On');
+  await waitForText(page.getByTestId('current-agent'), newAgent.name);
+}));
+
+test('no page hit a content-security-policy violation or a script error', () => {
+  assert.deepEqual(problems, []);
+});
