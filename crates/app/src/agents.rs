@@ -89,7 +89,14 @@ impl App {
         let now = micros(self.now());
         match self
             .store()
-            .insert_agent(NewAgent { id: id.as_str(), email: email.as_str(), name: name.as_str(), role: role.as_str(), password_hash: &hash, now })
+            .insert_agent(NewAgent {
+                id: id.as_str(),
+                email: email.as_str(),
+                name: name.as_str(),
+                role: role.as_str(),
+                password_hash: &hash,
+                now,
+            })
             .await
         {
             Ok(()) => {}
@@ -107,7 +114,9 @@ impl App {
         let limit = limit.clamp(1, 200);
         let after = match cursor {
             None => None,
-            Some(c) => Some(Id::parse(c).ok_or_else(|| AppError::Validation(vec![FieldError::new("cursor", "is not a cursor from this listing")]))?),
+            Some(c) => Some(
+                Id::parse(c).ok_or_else(|| AppError::Validation(vec![FieldError::new("cursor", "is not a cursor from this listing")]))?,
+            ),
         };
         let mut rows = self.store().list_agents(after.as_ref().map(Id::as_str), limit + 1).await?;
         let next_cursor = if rows.len() as i64 > limit {

@@ -37,7 +37,13 @@ impl Actor {
 impl App {
     /// Appends to the audit log. A failure here fails the action that asked: an action we
     /// cannot record is an action we do not take.
-    pub async fn audit(&self, actor: &Actor, action: &'static str, target: Option<String>, details: serde_json::Value) -> AppResult<AuditRecord> {
+    pub async fn audit(
+        &self,
+        actor: &Actor,
+        action: &'static str,
+        target: Option<String>,
+        details: serde_json::Value,
+    ) -> AppResult<AuditRecord> {
         let entry = AuditEntry {
             actor_type: actor.kind,
             actor_id: actor.id.clone(),
@@ -55,7 +61,10 @@ impl App {
         let limit = filter.limit.clamp(1, 200);
         let before_seq = match filter.cursor.as_deref() {
             None => None,
-            Some(c) => Some(c.parse::<i64>().map_err(|_| AppError::Validation(vec![kefu_domain::FieldError::new("cursor", "is not a cursor from this listing")]))?),
+            Some(c) => Some(
+                c.parse::<i64>()
+                    .map_err(|_| AppError::Validation(vec![kefu_domain::FieldError::new("cursor", "is not a cursor from this listing")]))?,
+            ),
         };
         let f = AuditFilter {
             before_seq,
@@ -106,7 +115,13 @@ impl App {
         if head_seq != expected_seq - 1 || head_hash != expected_prev {
             return Ok(AuditVerdict {
                 checked,
-                first_bad: Some(BadRecord { seq: expected_seq, reason: format!("the chain ends at {} but {head_seq} records were written (records removed from the end)", expected_seq - 1) }),
+                first_bad: Some(BadRecord {
+                    seq: expected_seq,
+                    reason: format!(
+                        "the chain ends at {} but {head_seq} records were written (records removed from the end)",
+                        expected_seq - 1
+                    ),
+                }),
             });
         }
         Ok(AuditVerdict { checked, first_bad: None })

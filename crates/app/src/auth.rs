@@ -84,7 +84,9 @@ pub struct NewSessionGrant {
 pub enum LoginOutcome {
     SignedIn(NewSessionGrant),
     /// The password was right; the second factor must follow, presenting this challenge.
-    TotpRequired { challenge: String },
+    TotpRequired {
+        challenge: String,
+    },
 }
 
 impl App {
@@ -109,7 +111,13 @@ impl App {
             // Same work as for a real account, so response time does not reveal which e-mails exist.
             let _ = verify_password_blocking(password.to_string(), self.0.dummy_hash.clone()).await?;
             self.count_ip_failure(client).await?;
-            self.audit(&actor, "auth.login_failed", None, serde_json::json!({"email": email.trim().to_lowercase(), "reason": "unknown_email"})).await?;
+            self.audit(
+                &actor,
+                "auth.login_failed",
+                None,
+                serde_json::json!({"email": email.trim().to_lowercase(), "reason": "unknown_email"}),
+            )
+            .await?;
             return Err(AppError::InvalidCredentials);
         };
         let now = self.now();
@@ -186,9 +194,15 @@ impl App {
         self.store().record_login_success(agent_id, micros(now)).await?;
         let agent = self.agent_row(agent_id).await?;
         let agent = crate::agents::to_agent(agent);
-        let actor = Actor { kind: "agent", id: Some(agent.id.to_string()), label: Some(agent.email.as_str().into()), ip: client.ip.clone() };
-        self.audit(&actor, "auth.login", Some(agent.id.to_string()), serde_json::json!({"method": method, "session_id": id, "user_agent": client.user_agent}))
-            .await?;
+        let actor =
+            Actor { kind: "agent", id: Some(agent.id.to_string()), label: Some(agent.email.as_str().into()), ip: client.ip.clone() };
+        self.audit(
+            &actor,
+            "auth.login",
+            Some(agent.id.to_string()),
+            serde_json::json!({"method": method, "session_id": id, "user_agent": client.user_agent}),
+        )
+        .await?;
         let two_factor_enrolment_required = self.needs_enrolment(&agent).await?;
         Ok(NewSessionGrant { token, info: SessionInfo { agent, csrf_token, two_factor_enrolment_required, demo_mode: self.config().demo } })
     }
@@ -217,8 +231,13 @@ impl App {
             )
             .await?;
         if row.failures == i64::from(c.ip_lock_after) {
-            self.audit(&Actor::anonymous(Some(ip.clone())), "auth.ip_locked", Some(ip.clone()), serde_json::json!({"failures": row.failures}))
-                .await?;
+            self.audit(
+                &Actor::anonymous(Some(ip.clone())),
+                "auth.ip_locked",
+                Some(ip.clone()),
+                serde_json::json!({"failures": row.failures}),
+            )
+            .await?;
         }
         Ok(())
     }
@@ -228,7 +247,8 @@ impl App {
         let c = self.config();
         let until = add(self.now(), c.account_lock_for);
         let (failures, locked) = self.store().record_login_failure(agent_id, i64::from(c.account_lock_after), micros(until)).await?;
-        self.audit(actor, "auth.login_failed", Some(agent_id.to_string()), serde_json::json!({"reason": reason, "failures": failures})).await?;
+        self.audit(actor, "auth.login_failed", Some(agent_id.to_string()), serde_json::json!({"reason": reason, "failures": failures}))
+            .await?;
         if failures == i64::from(c.account_lock_after)
             && let Some(l) = locked
         {
@@ -269,7 +289,12 @@ impl App {
             Via::Session { csrf_token, .. } => csrf_token.clone(),
             Via::Token { .. } => String::new(),
         };
-        Ok(SessionInfo { agent: p.agent.clone(), csrf_token, two_factor_enrolment_required: p.needs_2fa_enrolment, demo_mode: self.config().demo })
+        Ok(SessionInfo {
+            agent: p.agent.clone(),
+            csrf_token,
+            two_factor_enrolment_required: p.needs_2fa_enrolment,
+            demo_mode: self.config().demo,
+        })
     }
 
     pub async fn logout(&self, p: &Principal) -> AppResult<()> {
@@ -300,7 +325,8 @@ impl App {
         if !self.store().revoke_session(session_id, p.agent.id.as_str(), micros(self.now())).await? {
             return Err(AppError::NotFound("session"));
         }
-        self.audit(&Actor::agent(p), "auth.session_revoked", Some(p.agent.id.to_string()), serde_json::json!({"session_id": session_id})).await?;
+        self.audit(&Actor::agent(p), "auth.session_revoked", Some(p.agent.id.to_string()), serde_json::json!({"session_id": session_id}))
+            .await?;
         self.bus().publish(DomainEvent::SessionRevoked { session_id: session_id.to_string() }).await;
         Ok(())
     }

@@ -34,7 +34,7 @@ impl App {
     pub async fn seed_demo(&self) -> AppResult<DemoOutcome> {
         let marked = self.store().setting(DEMO_MARKER).await?.is_some();
         if !marked && self.store().count_agents().await? > 0 {
-            return Err(AppError::internal("this database already holds real data; --demo only runs on a new data directory or a demo one"));
+            return Err(AppError::RealDataPresent);
         }
         if !marked {
             self.store().put_setting(DEMO_MARKER, "{\"seeded\":true}", micros(self.now())).await?;

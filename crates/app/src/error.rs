@@ -42,6 +42,8 @@ pub enum AppError {
     EmailTaken,
     #[error("this change would leave no active admin")]
     LastAdmin,
+    #[error("this database already holds real data; demo data goes only into a new or a demo data directory")]
+    RealDataPresent,
     #[error("internal error")]
     Internal(String),
 }
@@ -68,6 +70,7 @@ impl AppError {
             AppError::NotFound(_) => "not_found",
             AppError::EmailTaken => "email_taken",
             AppError::LastAdmin => "last_admin",
+            AppError::RealDataPresent => "real_data_present",
             AppError::Internal(_) => "internal",
         }
     }
@@ -86,7 +89,7 @@ impl AppError {
             AppError::TooManyAttempts(_) => 429,
             AppError::TwoFactorNotEnabled | AppError::TwoFactorAlreadyEnabled | AppError::TwoFactorNotPending => 409,
             AppError::NotFound(_) => 404,
-            AppError::EmailTaken | AppError::LastAdmin => 409,
+            AppError::EmailTaken | AppError::LastAdmin | AppError::RealDataPresent => 409,
             AppError::Internal(_) => 500,
         }
     }
@@ -111,6 +114,7 @@ impl AppError {
         "not_found",
         "email_taken",
         "last_admin",
+        "real_data_present",
         "internal",
     ];
 

@@ -10,7 +10,14 @@ impl App {
         Ok(self.store().claim_idempotency(scope, key, request_hash, micros(self.now())).await?)
     }
 
-    pub async fn complete_idempotency(&self, scope: &str, key: &str, status: u16, content_type: Option<&str>, body: &[u8]) -> AppResult<()> {
+    pub async fn complete_idempotency(
+        &self,
+        scope: &str,
+        key: &str,
+        status: u16,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> AppResult<()> {
         Ok(self.store().complete_idempotency(scope, key, status, content_type, body).await?)
     }
 

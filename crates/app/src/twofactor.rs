@@ -40,7 +40,9 @@ fn matching_step(t: &TOTP, code: &str, now: u64) -> Option<u64> {
         return None;
     }
     let step = now / STEP_SECONDS;
-    [step.saturating_sub(1), step, step + 1].into_iter().find(|s| constant_time_eq(t.generate(s * STEP_SECONDS).as_bytes(), code.as_bytes()))
+    [step.saturating_sub(1), step, step + 1]
+        .into_iter()
+        .find(|s| constant_time_eq(t.generate(s * STEP_SECONDS).as_bytes(), code.as_bytes()))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -52,7 +54,12 @@ fn new_recovery_code() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
     let mut rng = rand::rngs::OsRng;
     let chars: Vec<char> = (0..12).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect();
-    format!("{}-{}-{}", chars[0..4].iter().collect::<String>(), chars[4..8].iter().collect::<String>(), chars[8..12].iter().collect::<String>())
+    format!(
+        "{}-{}-{}",
+        chars[0..4].iter().collect::<String>(),
+        chars[4..8].iter().collect::<String>(),
+        chars[8..12].iter().collect::<String>()
+    )
 }
 
 fn normalise_recovery(code: &str) -> String {

@@ -6,11 +6,19 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DomainEvent {
-    AgentCreated { agent_id: String },
-    AgentUpdated { agent_id: String },
+    AgentCreated {
+        agent_id: String,
+    },
+    AgentUpdated {
+        agent_id: String,
+    },
     /// Every session of this agent was revoked: live connections must close.
-    AgentSessionsRevoked { agent_id: String },
-    SessionRevoked { session_id: String },
+    AgentSessionsRevoked {
+        agent_id: String,
+    },
+    SessionRevoked {
+        session_id: String,
+    },
 }
 
 impl DomainEvent {

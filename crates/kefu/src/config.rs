@@ -136,7 +136,9 @@ impl Config {
             trust_proxy: args.trust_proxy.or(file.trust_proxy).unwrap_or(false),
             log_format: args.log_format.or(file.log_format).unwrap_or(LogFormat::Text),
             log,
-            session_idle: Duration::from_secs(3600 * positive("session_idle_hours", args.session_idle_hours.or(file.session_idle_hours).unwrap_or(12))?),
+            session_idle: Duration::from_secs(
+                3600 * positive("session_idle_hours", args.session_idle_hours.or(file.session_idle_hours).unwrap_or(12))?,
+            ),
             lockout_after: positive("lockout_after", args.lockout_after.or(file.lockout_after).unwrap_or(5))?,
             lockout_for: minutes(positive("lockout_minutes", args.lockout_minutes.or(file.lockout_minutes).unwrap_or(15))?),
             ip_lockout_after: positive("ip_lockout_after", args.ip_lockout_after.or(file.ip_lockout_after).unwrap_or(20))?,

@@ -136,7 +136,8 @@ fn init_tracing(config: &Config) {
 
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
     if config.database_url().is_none() {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| anyhow::anyhow!("cannot create data directory {}: {e}", config.data_dir.display()))?;
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| anyhow::anyhow!("cannot create data directory {}: {e}", config.data_dir.display()))?;
     }
     let store = Store::connect(config.database_url(), &config.data_dir).await?;
     let applied = store.migrate().await?;
@@ -229,7 +230,8 @@ fn user_error(e: AppError) -> ExitCode {
 async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     let store = open_store(&config).await?;
     let app = build_app(store.clone(), &config, demo)?;
-    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(config.listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr()?;
     let base = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
 

@@ -133,12 +133,13 @@ impl Store {
 
     /// Lifts a lockout; the failure count starts again from zero.
     pub async fn unlock_agent(&self, id: &str, now: i64) -> Result<bool> {
-        let r = write_pool!(self, |p| sqlx::query("UPDATE agents SET failed_logins = 0, locked_until = NULL, updated_at = $2 WHERE id = $1")
-            .bind(id)
-            .bind(now)
-            .execute(p)
-            .await?
-            .rows_affected());
+        let r =
+            write_pool!(self, |p| sqlx::query("UPDATE agents SET failed_logins = 0, locked_until = NULL, updated_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(now)
+                .execute(p)
+                .await?
+                .rows_affected());
         Ok(r == 1)
     }
 
@@ -167,7 +168,12 @@ impl Store {
                 .rows_affected();
             sqlx::query("DELETE FROM recovery_codes WHERE agent_id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
             for h in recovery_hashes {
-                sqlx::query("INSERT INTO recovery_codes (agent_id, code_hash) VALUES ($1, $2)").bind(id).bind(h).execute(&mut *tx).await?.rows_affected();
+                sqlx::query("INSERT INTO recovery_codes (agent_id, code_hash) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(h)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
             }
             tx.commit().await?;
         });
@@ -179,7 +185,12 @@ impl Store {
             let mut tx = p.begin().await?;
             sqlx::query("DELETE FROM recovery_codes WHERE agent_id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
             for h in recovery_hashes {
-                sqlx::query("INSERT INTO recovery_codes (agent_id, code_hash) VALUES ($1, $2)").bind(id).bind(h).execute(&mut *tx).await?.rows_affected();
+                sqlx::query("INSERT INTO recovery_codes (agent_id, code_hash) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(h)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
             }
             tx.commit().await?;
         });
@@ -189,12 +200,14 @@ impl Store {
     pub async fn disable_totp(&self, id: &str, now: i64) -> Result<bool> {
         let n = write_pool!(self, |p| {
             let mut tx = p.begin().await?;
-            let r = sqlx::query("UPDATE agents SET totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL, updated_at = $2 WHERE id = $1")
-                .bind(id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let r = sqlx::query(
+                "UPDATE agents SET totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL, updated_at = $2 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
             sqlx::query("DELETE FROM recovery_codes WHERE agent_id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
             tx.commit().await?;
             r
@@ -218,13 +231,15 @@ impl Store {
 
     /// Marks a recovery code used; false when it does not exist or was used before.
     pub async fn consume_recovery_code(&self, id: &str, code_hash: &str, now: i64) -> Result<bool> {
-        let r = write_pool!(self, |p| sqlx::query("UPDATE recovery_codes SET used_at = $3 WHERE agent_id = $1 AND code_hash = $2 AND used_at IS NULL")
-            .bind(id)
-            .bind(code_hash)
-            .bind(now)
-            .execute(p)
-            .await?
-            .rows_affected());
+        let r = write_pool!(self, |p| sqlx::query(
+            "UPDATE recovery_codes SET used_at = $3 WHERE agent_id = $1 AND code_hash = $2 AND used_at IS NULL"
+        )
+        .bind(id)
+        .bind(code_hash)
+        .bind(now)
+        .execute(p)
+        .await?
+        .rows_affected());
         Ok(r == 1)
     }
 

@@ -56,9 +56,8 @@ impl Store {
         let record = write_pool!(self, |p| {
             let mut tx = p.begin().await?;
             // Taking the head row first makes this transaction the chain's only writer until commit.
-            let (seq, prev_hash): (i64, String) = sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-                .fetch_one(&mut *tx)
-                .await?;
+            let (seq, prev_hash): (i64, String) =
+                sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash").fetch_one(&mut *tx).await?;
             let mut record = AuditRecord {
                 seq,
                 id,
@@ -119,7 +118,8 @@ impl Store {
     /// Oldest first from `after_seq`, for walking the whole chain in batches.
     pub async fn audit_chain_batch(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRecord>> {
         let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
-        let rows: Vec<AuditRow> = read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(after_seq).bind(limit).fetch_all(p).await?);
+        let rows: Vec<AuditRow> =
+            read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(after_seq).bind(limit).fetch_all(p).await?);
         Ok(rows.into_iter().map(Into::into).collect())
     }
 

@@ -28,14 +28,16 @@ pub struct NewJob<'a> {
     pub now: i64,
 }
 
-const JOB_COLUMNS: &str = "id, kind, payload, status, attempts, max_attempts, run_at, locked_by, locked_until, last_error, created_at, updated_at";
+const JOB_COLUMNS: &str =
+    "id, kind, payload, status, attempts, max_attempts, run_at, locked_by, locked_until, last_error, created_at, updated_at";
 
 /// Due jobs: queued and due, or running with a lease that ran out.
 const DUE: &str = "(status = 'queued' AND run_at <= $2) OR (status = 'running' AND locked_until <= $2)";
 
 impl Store {
     pub async fn enqueue_job(&self, j: NewJob<'_>) -> Result<()> {
-        write_pool!(self, |p| sqlx::query(
+        write_pool!(self, |p| {
+            sqlx::query(
             "INSERT INTO jobs (id, kind, payload, status, max_attempts, run_at, created_at, updated_at) VALUES ($1, $2, $3, 'queued', $4, $5, $6, $6)"
         )
         .bind(j.id)
@@ -46,7 +48,8 @@ impl Store {
         .bind(j.now)
         .execute(p)
         .await?
-        .rows_affected());
+        .rows_affected()
+        });
         Ok(())
     }
 
@@ -59,7 +62,13 @@ impl Store {
                     "UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $3, attempts = attempts + 1, updated_at = $2 \
                      WHERE id IN (SELECT id FROM jobs WHERE {DUE} ORDER BY run_at LIMIT $4) RETURNING {JOB_COLUMNS}"
                 );
-                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(worker).bind(now).bind(lease_until).bind(limit).fetch_all(&s.write).await?
+                sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind(worker)
+                    .bind(now)
+                    .bind(lease_until)
+                    .bind(limit)
+                    .fetch_all(&s.write)
+                    .await?
             }
             Store::Postgres(pg) => {
                 let sql = format!(
@@ -120,7 +129,11 @@ impl Store {
     }
 
     pub async fn purge_finished_jobs(&self, before: i64) -> Result<u64> {
-        let r = write_pool!(self, |p| sqlx::query("DELETE FROM jobs WHERE status IN ('done', 'failed') AND updated_at < $1").bind(before).execute(p).await?.rows_affected());
+        let r = write_pool!(self, |p| sqlx::query("DELETE FROM jobs WHERE status IN ('done', 'failed') AND updated_at < $1")
+            .bind(before)
+            .execute(p)
+            .await?
+            .rows_affected());
         Ok(r)
     }
 }

@@ -11,12 +11,12 @@ mod settings;
 mod tokens;
 
 pub use agents::{AgentRow, NewAgent};
+pub use audit::AuditFilter;
 pub use idempotency::IdempotencyClaim;
 pub use jobs::{JobRow, NewJob};
 pub use lockouts::IpLockoutRow;
 pub use sessions::{ChallengeRow, NewSession, SessionRow};
 pub use tokens::{NewToken, TokenRow};
-pub use audit::AuditFilter;
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -116,14 +116,12 @@ impl Store {
         match url {
             Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
                 let opts = PgConnectOptions::from_str(u).map_err(|e| StoreError::Url(e.to_string()))?;
-                let pool = PgPoolOptions::new()
-                    .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect_with(opts)
-                    .await?;
+                let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(opts).await?;
                 Ok(Store::Postgres(pool))
             }
-            Some(u) if u.starts_with("sqlite:") => Self::open_sqlite(SqliteConnectOptions::from_str(u).map_err(|e| StoreError::Url(e.to_string()))?).await,
+            Some(u) if u.starts_with("sqlite:") => {
+                Self::open_sqlite(SqliteConnectOptions::from_str(u).map_err(|e| StoreError::Url(e.to_string()))?).await
+            }
             Some(u) => Err(StoreError::Url(format!("{u:?}: expected postgres://… or sqlite:…"))),
             None => Self::open_sqlite(SqliteConnectOptions::new().filename(data_dir.join("kefu.db"))).await,
         }

@@ -13,7 +13,14 @@ pub struct IpLockoutRow {
 impl Store {
     /// Counts a failure from `ip`. A window older than `window_start_cutoff` starts afresh.
     /// Reaching `max_failures` locks the address until `lock_until`.
-    pub async fn record_ip_failure(&self, ip: &str, now: i64, window_start_cutoff: i64, max_failures: i64, lock_until: i64) -> Result<IpLockoutRow> {
+    pub async fn record_ip_failure(
+        &self,
+        ip: &str,
+        now: i64,
+        window_start_cutoff: i64,
+        max_failures: i64,
+        lock_until: i64,
+    ) -> Result<IpLockoutRow> {
         Ok(write_pool!(self, |p| sqlx::query_as(
             "INSERT INTO ip_lockouts (ip, failures, window_start, locked_until) \
              VALUES ($1, 1, $2, CASE WHEN 1 >= $4 THEN $5 ELSE NULL END) \

@@ -67,13 +67,15 @@ impl Store {
     /// Refreshes `last_seen_at` and slides the expiry, at most once a minute per session
     /// so that reads do not turn into a write each.
     pub async fn touch_session(&self, id: &str, now: i64, expires_at: i64) -> Result<()> {
-        write_pool!(self, |p| sqlx::query("UPDATE sessions SET last_seen_at = $2, expires_at = $3 WHERE id = $1 AND last_seen_at < $2 - 60000000")
-            .bind(id)
-            .bind(now)
-            .bind(expires_at)
-            .execute(p)
-            .await?
-            .rows_affected());
+        write_pool!(self, |p| sqlx::query(
+            "UPDATE sessions SET last_seen_at = $2, expires_at = $3 WHERE id = $1 AND last_seen_at < $2 - 60000000"
+        )
+        .bind(id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(p)
+        .await?
+        .rows_affected());
         Ok(())
     }
 
@@ -85,13 +87,15 @@ impl Store {
     }
 
     pub async fn revoke_session(&self, id: &str, agent_id: &str, now: i64) -> Result<bool> {
-        let r = write_pool!(self, |p| sqlx::query("UPDATE sessions SET revoked_at = $3 WHERE id = $1 AND agent_id = $2 AND revoked_at IS NULL")
-            .bind(id)
-            .bind(agent_id)
-            .bind(now)
-            .execute(p)
-            .await?
-            .rows_affected());
+        let r = write_pool!(self, |p| sqlx::query(
+            "UPDATE sessions SET revoked_at = $3 WHERE id = $1 AND agent_id = $2 AND revoked_at IS NULL"
+        )
+        .bind(id)
+        .bind(agent_id)
+        .bind(now)
+        .execute(p)
+        .await?
+        .rows_affected());
         Ok(r == 1)
     }
 
@@ -105,7 +109,14 @@ impl Store {
         Ok(r)
     }
 
-    pub async fn insert_challenge(&self, token_hash: &str, agent_id: &str, ip: Option<&str>, user_agent: Option<&str>, expires_at: i64) -> Result<()> {
+    pub async fn insert_challenge(
+        &self,
+        token_hash: &str,
+        agent_id: &str,
+        ip: Option<&str>,
+        user_agent: Option<&str>,
+        expires_at: i64,
+    ) -> Result<()> {
         write_pool!(self, |p| sqlx::query(
             "INSERT INTO login_challenges (token_hash, agent_id, ip, user_agent, expires_at) VALUES ($1, $2, $3, $4, $5)"
         )
@@ -134,7 +145,11 @@ impl Store {
     }
 
     pub async fn delete_challenge(&self, token_hash: &str) -> Result<()> {
-        write_pool!(self, |p| sqlx::query("DELETE FROM login_challenges WHERE token_hash = $1").bind(token_hash).execute(p).await?.rows_affected());
+        write_pool!(self, |p| sqlx::query("DELETE FROM login_challenges WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(p)
+            .await?
+            .rows_affected());
         Ok(())
     }
 
@@ -142,7 +157,11 @@ impl Store {
     pub async fn purge_expired_auth(&self, now: i64, sessions_before: i64) -> Result<u64> {
         let n = write_pool!(self, |p| {
             let a = sqlx::query("DELETE FROM login_challenges WHERE expires_at <= $1").bind(now).execute(p).await?.rows_affected();
-            let b = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR revoked_at <= $1").bind(sessions_before).execute(p).await?.rows_affected();
+            let b = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR revoked_at <= $1")
+                .bind(sessions_before)
+                .execute(p)
+                .await?
+                .rows_affected();
             a + b
         });
         Ok(n)

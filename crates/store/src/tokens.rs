@@ -68,24 +68,28 @@ impl Store {
     }
 
     pub async fn revoke_token(&self, id: &str, agent_id: &str, now: i64) -> Result<bool> {
-        let r = write_pool!(self, |p| sqlx::query("UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND agent_id = $2 AND revoked_at IS NULL")
-            .bind(id)
-            .bind(agent_id)
-            .bind(now)
-            .execute(p)
-            .await?
-            .rows_affected());
+        let r = write_pool!(self, |p| sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND agent_id = $2 AND revoked_at IS NULL"
+        )
+        .bind(id)
+        .bind(agent_id)
+        .bind(now)
+        .execute(p)
+        .await?
+        .rows_affected());
         Ok(r == 1)
     }
 
     /// Notes a use, at most once a minute per token.
     pub async fn touch_token(&self, id: &str, now: i64) -> Result<()> {
-        write_pool!(self, |p| sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2 - 60000000)")
-            .bind(id)
-            .bind(now)
-            .execute(p)
-            .await?
-            .rows_affected());
+        write_pool!(self, |p| sqlx::query(
+            "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2 - 60000000)"
+        )
+        .bind(id)
+        .bind(now)
+        .execute(p)
+        .await?
+        .rows_affected());
         Ok(())
     }
 }

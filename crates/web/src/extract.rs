@@ -27,10 +27,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 
 fn json_problem(r: JsonRejection) -> Problem {
     match r {
-        JsonRejection::JsonSyntaxError(e) => Problem::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {}", source_text(&e))),
+        JsonRejection::JsonSyntaxError(e) => {
+            Problem::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {}", source_text(&e)))
+        }
         JsonRejection::JsonDataError(e) => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", source_text(&e)),
         JsonRejection::MissingJsonContentType(_) => Problem::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE),
-        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Problem::for_status(StatusCode::PAYLOAD_TOO_LARGE),
+        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Problem::for_status(StatusCode::PAYLOAD_TOO_LARGE)
+        }
         other => Problem::new(StatusCode::BAD_REQUEST, "malformed_json", other.body_text()),
     }
 }
@@ -55,7 +59,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
-            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(Problem::new(StatusCode::BAD_REQUEST, "invalid_query", source_text(&e))),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
+                Err(Problem::new(StatusCode::BAD_REQUEST, "invalid_query", source_text(&e)))
+            }
             Err(other) => Err(Problem::new(StatusCode::BAD_REQUEST, "invalid_query", other.body_text())),
         }
     }
@@ -104,11 +110,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
         let ip = parts.extensions.get::<ClientIp>().and_then(|c| c.0.clone());
-        let user_agent = parts
-            .headers
-            .get(axum::http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.chars().take(300).collect());
+        let user_agent =
+            parts.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(300).collect());
         Ok(Client(ClientInfo { ip, user_agent }))
     }
 }

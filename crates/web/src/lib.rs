@@ -1,6 +1,9 @@
 //! Kefu's HTTP face: the REST API under `/api/v1`, its OpenAPI document, the console shell and
 //! operator endpoints. Handlers extract, call one `app` function, and map the result.
 
+// Handlers answer `Result<_, Problem>`; the error path is cold and the problem is what we send.
+#![allow(clippy::result_large_err)]
+
 pub mod extract;
 mod metrics;
 pub mod middleware;
@@ -78,6 +81,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/", get(assets::root))
         .route("/console", get(assets::console))
+        .route("/console/", get(assets::console))
         .route("/console/{*rest}", get(assets::console))
         .route("/assets/{*path}", get(assets::asset))
         .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
@@ -91,7 +95,12 @@ pub fn router(app: App, config: WebConfig) -> Router {
 }
 
 /// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests finish.
-pub async fn serve(listener: TcpListener, app: App, config: WebConfig, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    app: App,
+    config: WebConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let router = router(app, config);
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
 }

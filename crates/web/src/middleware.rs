@@ -61,10 +61,15 @@ pub async fn authenticate(State(state): State<WebState>, mut req: Request, next:
     }
     let principal: Result<Option<Principal>, AppError> = match bearer {
         Some(Some(secret)) => match state.app.principal_from_token(secret, ip).await {
-            Ok(None) => return Problem::new(StatusCode::UNAUTHORIZED, "invalid_token", "the API token is unknown, expired or revoked").into_response(),
+            Ok(None) => {
+                return Problem::new(StatusCode::UNAUTHORIZED, "invalid_token", "the API token is unknown, expired or revoked")
+                    .into_response();
+            }
             other => other,
         },
-        Some(None) => return Problem::new(StatusCode::UNAUTHORIZED, "invalid_token", "use `Authorization: Bearer <token>`").into_response(),
+        Some(None) => {
+            return Problem::new(StatusCode::UNAUTHORIZED, "invalid_token", "use `Authorization: Bearer <token>`").into_response();
+        }
         None => match cookie(req.headers(), SESSION_COOKIE) {
             Some(token) => state.app.principal_from_session(token, ip).await,
             None => Ok(None),
@@ -80,7 +85,8 @@ pub async fn authenticate(State(state): State<WebState>, mut req: Request, next:
         {
             let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
             if !constant_time_eq(sent.as_bytes(), csrf_token.as_bytes()) {
-                return Problem::new(StatusCode::FORBIDDEN, "csrf_failed", "send the session's CSRF token in the X-CSRF-Token header").into_response();
+                return Problem::new(StatusCode::FORBIDDEN, "csrf_failed", "send the session's CSRF token in the X-CSRF-Token header")
+                    .into_response();
             }
         }
         req.extensions_mut().insert(p);
@@ -104,7 +110,14 @@ pub async fn idempotency(State(state): State<WebState>, req: Request, next: Next
     let Some(key) = req.headers().get(IDEMPOTENCY_HEADER) else { return next.run(req).await };
     let key = match key.to_str() {
         Ok(k) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) => k.to_string(),
-        _ => return Problem::new(StatusCode::BAD_REQUEST, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 visible ASCII characters").into_response(),
+        _ => {
+            return Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters",
+            )
+            .into_response();
+        }
     };
     // Keys are per caller; an anonymous request has nothing to scope them to.
     let Some(scope) = req.extensions().get::<Principal>().map(|p| format!("agent:{}", p.agent.id)) else {
@@ -126,12 +139,17 @@ pub async fn idempotency(State(state): State<WebState>, req: Request, next: Next
     match app.claim_idempotency(&scope, &key, &request_hash).await {
         Err(e) => return Problem::from(e).into_response(),
         Ok(IdempotencyClaim::InFlight { .. }) => {
-            return Problem::new(StatusCode::CONFLICT, "idempotency_key_in_flight", "a request with this Idempotency-Key is still running").into_response();
+            return Problem::new(StatusCode::CONFLICT, "idempotency_key_in_flight", "a request with this Idempotency-Key is still running")
+                .into_response();
         }
         Ok(IdempotencyClaim::Done { request_hash: first, status, content_type, body }) => {
             if first != request_hash {
-                return Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused", "this Idempotency-Key was used for a different request")
-                    .into_response();
+                return Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used for a different request",
+                )
+                .into_response();
             }
             let mut res = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
             if let Some(ct) = content_type.and_then(|c: String| HeaderValue::from_str(&c).ok()) {

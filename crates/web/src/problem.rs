@@ -40,6 +40,8 @@ pub const WEB_CODES: &[&str] = &[
     "invalid_idempotency_key",
     "idempotency_key_reused",
     "idempotency_key_in_flight",
+    "invalid_request",
+    "not_ready",
 ];
 
 impl Problem {
@@ -102,4 +104,3 @@ impl IntoResponse for Problem {
 }
 
 pub type ApiResult<T> = Result<T, Problem>;
-

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
     pub cursor: Option<String>,
@@ -31,7 +32,14 @@ pub struct AuditParams {
 /// The audit log, newest first.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "admin", params(AuditParams), responses((status = 200, body = Page<AuditRecord>), (status = 403, body = Problem)))]
 pub async fn audit(State(s): State<WebState>, Auth(p): Auth, ApiQuery(q): ApiQuery<AuditParams>) -> ApiResult<Json<Page<AuditRecord>>> {
-    let query = AuditQuery { cursor: q.cursor, limit: q.limit.unwrap_or(50), action: q.action, actor_id: q.actor_id, since: q.since, until: q.until };
+    let query = AuditQuery {
+        cursor: q.cursor,
+        limit: q.limit.unwrap_or(50),
+        action: q.action,
+        actor_id: q.actor_id,
+        since: q.since,
+        until: q.until,
+    };
     Ok(Json(s.app.list_audit(&p, query).await?))
 }
 
@@ -44,7 +52,11 @@ pub async fn get_security(State(s): State<WebState>, Auth(p): Auth) -> ApiResult
 /// Change security settings.
 #[utoipa::path(put, path = "/api/v1/settings/security", tag = "admin", request_body = SecuritySettings,
     responses((status = 200, body = SecuritySettings), (status = 403, body = Problem), (status = 422, body = Problem)))]
-pub async fn put_security(State(s): State<WebState>, Auth(p): Auth, ApiJson(r): ApiJson<SecuritySettings>) -> ApiResult<Json<SecuritySettings>> {
+pub async fn put_security(
+    State(s): State<WebState>,
+    Auth(p): Auth,
+    ApiJson(r): ApiJson<SecuritySettings>,
+) -> ApiResult<Json<SecuritySettings>> {
     Ok(Json(s.app.update_security_settings(&p, r).await?))
 }
 

@@ -32,6 +32,7 @@ pub struct UpdateAgent {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// `next_cursor` of the previous page.
@@ -51,7 +52,10 @@ pub async fn list(State(s): State<WebState>, Auth(p): Auth, ApiQuery(q): ApiQuer
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe creation")),
     responses((status = 201, body = Agent), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(State(s): State<WebState>, Auth(p): Auth, ApiJson(r): ApiJson<CreateAgent>) -> ApiResult<(StatusCode, Json<Agent>)> {
-    let agent = s.app.create_agent(&p, NewAgentRequest { email: r.email, name: r.name, role: r.role.as_str().into(), password: r.password }).await?;
+    let agent = s
+        .app
+        .create_agent(&p, NewAgentRequest { email: r.email, name: r.name, role: r.role.as_str().into(), password: r.password })
+        .await?;
     Ok((StatusCode::CREATED, Json(agent)))
 }
 
@@ -64,7 +68,12 @@ pub async fn get(State(s): State<WebState>, Auth(p): Auth, Path(id): Path<String
 /// Rename, change role, deactivate or reactivate an agent.
 #[utoipa::path(patch, path = "/api/v1/agents/{id}", tag = "agents", params(("id" = String, Path)), request_body = UpdateAgent,
     responses((status = 200, body = Agent), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn update(State(s): State<WebState>, Auth(p): Auth, Path(id): Path<String>, ApiJson(r): ApiJson<UpdateAgent>) -> ApiResult<Json<Agent>> {
+pub async fn update(
+    State(s): State<WebState>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+    ApiJson(r): ApiJson<UpdateAgent>,
+) -> ApiResult<Json<Agent>> {
     let changes = AgentChanges { name: r.name, role: r.role.map(|x| x.as_str().to_string()), active: r.active };
     Ok(Json(s.app.update_agent(&p, &id, changes).await?))
 }

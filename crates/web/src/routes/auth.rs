@@ -39,10 +39,8 @@ pub enum LoginResponse {
 fn session_cookie(state: &WebState, headers: &HeaderMap, value: &str, max_age: u64) -> HeaderValue {
     let secure = state.config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
         || headers.get("x-forwarded-proto").is_some_and(|v| v.as_bytes() == b"https");
-    let cookie = format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}",
-        if secure { "; Secure" } else { "" }
-    );
+    let cookie =
+        format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}", if secure { "; Secure" } else { "" });
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static("kefu_session=; Path=/; Max-Age=0"))
 }
 
@@ -56,7 +54,12 @@ fn signed_in(state: &WebState, headers: &HeaderMap, grant: NewSessionGrant) -> R
 /// Sign in with e-mail and password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 423, body = Problem), (status = 429, body = Problem)))]
-pub async fn login(State(state): State<WebState>, headers: HeaderMap, Client(client): Client, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<Response> {
+pub async fn login(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Client(client): Client,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Response> {
     match state.app.login(&req.email, &req.password, &client).await? {
         LoginOutcome::SignedIn(grant) => Ok(signed_in(&state, &headers, grant)),
         LoginOutcome::TotpRequired { challenge } => Ok(axum::Json(LoginResponse::TotpRequired { challenge }).into_response()),
@@ -66,7 +69,12 @@ pub async fn login(State(state): State<WebState>, headers: HeaderMap, Client(cli
 /// Second sign-in step: a TOTP code or a recovery code.
 #[utoipa::path(post, path = "/api/v1/auth/login/totp", tag = "auth", request_body = TotpLoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = Problem)))]
-pub async fn login_totp(State(state): State<WebState>, headers: HeaderMap, Client(client): Client, ApiJson(req): ApiJson<TotpLoginRequest>) -> ApiResult<Response> {
+pub async fn login_totp(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Client(client): Client,
+    ApiJson(req): ApiJson<TotpLoginRequest>,
+) -> ApiResult<Response> {
     let grant = state.app.login_totp(&req.challenge, &req.code, &client).await?;
     Ok(signed_in(&state, &headers, grant))
 }

@@ -59,7 +59,11 @@ pub async fn enrol_2fa(State(s): State<WebState>, AuthMayEnrol(p): AuthMayEnrol)
 /// Finish enrolment with a code from the new secret; returns recovery codes, once.
 #[utoipa::path(post, path = "/api/v1/me/2fa/confirm", tag = "me", request_body = CodeRequest,
     responses((status = 200, body = RecoveryCodes), (status = 401, body = Problem), (status = 409, body = Problem)))]
-pub async fn confirm_2fa(State(s): State<WebState>, AuthMayEnrol(p): AuthMayEnrol, ApiJson(r): ApiJson<CodeRequest>) -> ApiResult<Json<RecoveryCodes>> {
+pub async fn confirm_2fa(
+    State(s): State<WebState>,
+    AuthMayEnrol(p): AuthMayEnrol,
+    ApiJson(r): ApiJson<CodeRequest>,
+) -> ApiResult<Json<RecoveryCodes>> {
     Ok(Json(s.app.confirm_totp(&p, &r.code).await?))
 }
 
@@ -74,7 +78,11 @@ pub async fn disable_2fa(State(s): State<WebState>, Auth(p): Auth, ApiJson(r): A
 /// Replace my recovery codes with new ones.
 #[utoipa::path(post, path = "/api/v1/me/2fa/recovery-codes", tag = "me", request_body = CodeRequest,
     responses((status = 200, body = RecoveryCodes), (status = 401, body = Problem)))]
-pub async fn regenerate_recovery(State(s): State<WebState>, Auth(p): Auth, ApiJson(r): ApiJson<CodeRequest>) -> ApiResult<Json<RecoveryCodes>> {
+pub async fn regenerate_recovery(
+    State(s): State<WebState>,
+    Auth(p): Auth,
+    ApiJson(r): ApiJson<CodeRequest>,
+) -> ApiResult<Json<RecoveryCodes>> {
     Ok(Json(s.app.regenerate_recovery_codes(&p, &r.code).await?))
 }
 
@@ -101,7 +109,11 @@ pub async fn list_tokens(State(s): State<WebState>, Auth(p): Auth) -> ApiResult<
 #[utoipa::path(post, path = "/api/v1/me/tokens", tag = "me", request_body = TokenRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe creation")),
     responses((status = 201, body = CreatedToken), (status = 422, body = Problem)))]
-pub async fn create_token(State(s): State<WebState>, Auth(p): Auth, ApiJson(r): ApiJson<TokenRequest>) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+pub async fn create_token(
+    State(s): State<WebState>,
+    Auth(p): Auth,
+    ApiJson(r): ApiJson<TokenRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     let created = s.app.create_token(&p, NewTokenRequest { name: r.name, scopes: r.scopes, expires_in_days: r.expires_in_days }).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
