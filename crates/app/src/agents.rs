@@ -240,6 +240,8 @@ impl App {
 
     pub async fn lift_ip_lockout(&self, p: &Principal, ip: &str) -> AppResult<()> {
         p.require_admin()?;
+        let Ok(ip) = ip.parse::<std::net::IpAddr>() else { return Err(AppError::NotFound("ip lockout")) };
+        let ip = &ip.to_string();
         if !self.store().clear_ip_lockout(ip).await? {
             return Err(AppError::NotFound("ip lockout"));
         }

@@ -66,10 +66,27 @@ impl App {
                     .map_err(|_| AppError::Validation(vec![kefu_domain::FieldError::new("cursor", "is not a cursor from this listing")]))?,
             ),
         };
+        let action = filter.action.filter(|s| !s.is_empty());
+        if let Some(a) = &action
+            && (a.len() > 64 || !a.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_'))
+        {
+            return Err(AppError::Validation(vec![kefu_domain::FieldError::new(
+                "action",
+                "is not an audit action like auth.login_failed",
+            )]));
+        }
+        let actor_id = match filter.actor_id.filter(|s| !s.is_empty()) {
+            None => None,
+            Some(a) => Some(
+                Id::parse(&a)
+                    .ok_or_else(|| AppError::Validation(vec![kefu_domain::FieldError::new("actor_id", "is not an agent id")]))?
+                    .to_string(),
+            ),
+        };
         let f = AuditFilter {
             before_seq,
-            action: filter.action.filter(|s| !s.is_empty()),
-            actor_id: filter.actor_id.filter(|s| !s.is_empty()),
+            action,
+            actor_id,
             since: filter.since.map(|t| t.timestamp_micros()),
             until: filter.until.map(|t| t.timestamp_micros()),
         };

@@ -322,6 +322,8 @@ impl App {
     }
 
     pub async fn revoke_my_session(&self, p: &Principal, session_id: &str) -> AppResult<()> {
+        let Some(session_id) = Id::parse(session_id) else { return Err(AppError::NotFound("session")) };
+        let session_id = session_id.as_str();
         if !self.store().revoke_session(session_id, p.agent.id.as_str(), micros(self.now())).await? {
             return Err(AppError::NotFound("session"));
         }

@@ -82,8 +82,8 @@ impl App {
         p.require_enrolled()?;
         let mut errors = Vec::new();
         let name = req.name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            errors.push(FieldError::new("name", "must be 1 to 100 characters"));
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+            errors.push(FieldError::new("name", "must be 1 to 100 characters, without control characters"));
         }
         if req.scopes.is_empty() {
             errors.push(FieldError::new("scopes", "must name at least one of read, write, admin"));
@@ -136,6 +136,8 @@ impl App {
 
     pub async fn revoke_token(&self, p: &Principal, id: &str) -> AppResult<()> {
         p.require_enrolled()?;
+        let Some(id) = Id::parse(id) else { return Err(AppError::NotFound("token")) };
+        let id = id.as_str();
         if !self.store().revoke_token(id, p.agent.id.as_str(), micros(self.now())).await? {
             return Err(AppError::NotFound("token"));
         }

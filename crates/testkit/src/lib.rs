@@ -166,7 +166,6 @@ pub struct Options {
     pub web: kefu_web::WebConfig,
 }
 
-
 /// The real router on 127.0.0.1:0 over a fresh database; `None` when `backend` is unavailable.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     spawn_app_with(backend, Options::default()).await

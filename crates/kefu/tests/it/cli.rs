@@ -298,6 +298,7 @@ async fn demo_never_touches_real_data(backend: Backend) {
     let out = kefu().args(args(&real, &["serve", "--listen", "127.0.0.1:0", "--demo"])).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("real data"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(kefu_app::AppError::RealDataPresent.code(), "real_data_present");
     let (code, out, _) = run(&args(&real, &["audit", "verify"]), None);
     assert_eq!((code, out.contains("intact: 1 records")), (0, true), "{out}");
 }

@@ -39,7 +39,14 @@ async fn enrolled_agents_sign_in_with_a_totp_code_once(backend: Backend) {
     let Some(t) = spawn_app(backend).await else { return };
     let (c, me) = t.signed_in("agent").await;
     let email = me["email"].as_str().unwrap();
+    c.post("/api/v1/me/2fa/confirm", json!({"code": "123456"})).await.assert_problem(409, "two_factor_not_pending");
+    c.send(reqwest::Method::DELETE, "/api/v1/me/2fa", Some(json!({"code": "123456"})), &[])
+        .await
+        .assert_problem(409, "two_factor_not_enabled");
+    c.post("/api/v1/me/2fa/recovery-codes", json!({"code": "123456"})).await.assert_problem(409, "two_factor_not_enabled");
     let (secret, _) = enrol(&c).await;
+    // Regenerating recovery codes needs a current code; the old codes stop working.
+    c.post("/api/v1/me/2fa/recovery-codes", json!({"code": "000000"})).await.assert_problem(401, "invalid_totp_code");
     assert_eq!(c.get("/api/v1/auth/session").await.body["agent"]["two_factor_enabled"], true);
     c.post("/api/v1/me/2fa/enrol", json!({})).await.assert_problem(409, "two_factor_already_enabled");
 
