@@ -65,6 +65,7 @@ impl App {
         self.agent_row(id.as_str()).await
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %p.agent.id))]
     pub async fn create_agent(&self, p: &Principal, req: NewAgentRequest) -> AppResult<Agent> {
         p.require_admin()?;
         self.insert_agent(&Actor::agent(p), req).await
@@ -134,6 +135,7 @@ impl App {
         Ok(to_agent(self.agent_by_id_param(id).await?))
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %p.agent.id, agent = id))]
     pub async fn update_agent(&self, p: &Principal, id: &str, changes: AgentChanges) -> AppResult<Agent> {
         p.require_admin()?;
         let row = self.agent_by_id_param(id).await?;

@@ -101,6 +101,7 @@ impl App {
     }
 
     /// Walks the whole chain from the first record and reports the first that does not fit.
+    #[tracing::instrument(skip_all)]
     pub async fn verify_audit(&self) -> AppResult<AuditVerdict> {
         let mut expected_prev = GENESIS_HASH.to_string();
         let mut expected_seq = 1i64;

@@ -90,6 +90,7 @@ pub enum LoginOutcome {
 }
 
 impl App {
+    #[tracing::instrument(skip_all, fields(ip = client.ip.as_deref()))]
     pub async fn login(&self, email: &str, password: &str, client: &ClientInfo) -> AppResult<LoginOutcome> {
         let mut missing = Vec::new();
         if email.trim().is_empty() {
@@ -146,6 +147,7 @@ impl App {
     }
 
     /// The second step of a sign-in: the code from the authenticator app or a recovery code.
+    #[tracing::instrument(skip_all, fields(ip = client.ip.as_deref()))]
     pub async fn login_totp(&self, challenge: &str, code: &str, client: &ClientInfo) -> AppResult<NewSessionGrant> {
         if code.trim().is_empty() {
             return Err(AppError::Validation(vec![FieldError::new("code", "is required")]));

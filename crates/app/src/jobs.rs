@@ -104,6 +104,7 @@ impl JobWorker {
     }
 
     /// Claims and runs one batch of due jobs; returns how many ran.
+    #[tracing::instrument(skip_all, fields(worker = %self.worker_id))]
     pub async fn run_due(&self) -> AppResult<usize> {
         let app = &self.app;
         let now = app.now();

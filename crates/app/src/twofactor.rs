@@ -105,6 +105,7 @@ impl App {
     }
 
     /// Confirms enrolment with a code from the new secret; returns fresh recovery codes.
+    #[tracing::instrument(skip_all, fields(agent = %p.agent.id))]
     pub async fn confirm_totp(&self, p: &Principal, code: &str) -> AppResult<RecoveryCodes> {
         let row = self.agent_row(p.agent.id.as_str()).await?;
         if row.totp_secret.is_some() {

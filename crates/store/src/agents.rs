@@ -156,41 +156,30 @@ impl Store {
 
     /// Makes the pending secret the active one and stores fresh recovery codes, atomically.
     pub async fn enable_totp(&self, id: &str, secret: &str, step: i64, recovery_hashes: &[String], now: i64) -> Result<()> {
-        write_pool!(self, |p| {
-            let mut tx = p.begin().await?;
-            sqlx::query("UPDATE agents SET totp_secret = $2, totp_pending = NULL, totp_last_step = $3, updated_at = $4 WHERE id = $1")
-                .bind(id)
-                .bind(secret)
-                .bind(step)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            sqlx::query("DELETE FROM recovery_codes WHERE agent_id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
-            for h in recovery_hashes {
-                sqlx::query("INSERT INTO recovery_codes (agent_id, code_hash) VALUES ($1, $2)")
-                    .bind(id)
-                    .bind(h)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-            }
-            tx.commit().await?;
-        });
-        Ok(())
+        self.write_recovery_codes(id, recovery_hashes, Some((secret, step, now))).await
     }
 
     pub async fn replace_recovery_codes(&self, id: &str, recovery_hashes: &[String]) -> Result<()> {
+        self.write_recovery_codes(id, recovery_hashes, None).await
+    }
+
+    /// Replaces the recovery codes and, with `activate` = (secret, step, now), turns TOTP on in the
+    /// same transaction.
+    async fn write_recovery_codes(&self, id: &str, recovery_hashes: &[String], activate: Option<(&str, i64, i64)>) -> Result<()> {
         write_pool!(self, |p| {
             let mut tx = p.begin().await?;
-            sqlx::query("DELETE FROM recovery_codes WHERE agent_id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
-            for h in recovery_hashes {
-                sqlx::query("INSERT INTO recovery_codes (agent_id, code_hash) VALUES ($1, $2)")
+            if let Some((secret, step, now)) = activate {
+                sqlx::query("UPDATE agents SET totp_secret = $2, totp_pending = NULL, totp_last_step = $3, updated_at = $4 WHERE id = $1")
                     .bind(id)
-                    .bind(h)
+                    .bind(secret)
+                    .bind(step)
+                    .bind(now)
                     .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
+                    .await?;
+            }
+            sqlx::query("DELETE FROM recovery_codes WHERE agent_id = $1").bind(id).execute(&mut *tx).await?;
+            for h in recovery_hashes {
+                sqlx::query("INSERT INTO recovery_codes (agent_id, code_hash) VALUES ($1, $2)").bind(id).bind(h).execute(&mut *tx).await?;
             }
             tx.commit().await?;
         });
