@@ -23,15 +23,15 @@ start_private_pg() {
     as_root mkdir -p "$dir" && as_root chown postgres "$dir"
     as_root su postgres -s /bin/sh -c "$bin/initdb -D $dir --auth=trust -U postgres >/dev/null"
   fi
-  as_root su postgres -s /bin/sh -c "$bin/pg_ctl -D $dir -l $dir/log -w -o '-p 55432 -k /tmp -c listen_addresses=127.0.0.1' start >/dev/null" || true
-  export KEFU_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:55432/postgres
+  as_root su postgres -s /bin/sh -c "$bin/pg_ctl -D $dir -l $dir/log -w -o '-p 55439 -k /tmp -c listen_addresses=127.0.0.1' start >/dev/null" || true
+  export KEFU_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:55439/postgres
 }
 if [ -z "${KEFU_TEST_DATABASE_URL:-}" ]; then
   command -v psql >/dev/null || apt_install postgresql-client
   if pg_works postgres://postgres@127.0.0.1:5432/test; then
     export KEFU_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test
-  elif pg_works postgres://postgres@127.0.0.1:55432/postgres; then
-    export KEFU_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:55432/postgres
+  elif pg_works postgres://postgres@127.0.0.1:55439/postgres; then
+    export KEFU_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:55439/postgres
   else
     log "starting a private PostgreSQL cluster"
     start_private_pg

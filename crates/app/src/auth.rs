@@ -72,6 +72,8 @@ pub struct SessionInfo {
     /// Send back in `X-CSRF-Token` on every cookie-authenticated write.
     pub csrf_token: String,
     pub two_factor_enrolment_required: bool,
+    /// The agent's role must use two-factor, so it cannot be turned off.
+    pub two_factor_required: bool,
     pub demo_mode: bool,
 }
 
@@ -205,8 +207,8 @@ impl App {
             serde_json::json!({"method": method, "session_id": id, "user_agent": client.user_agent}),
         )
         .await?;
-        let two_factor_enrolment_required = self.needs_enrolment(&agent).await?;
-        Ok(NewSessionGrant { token, info: SessionInfo { agent, csrf_token, two_factor_enrolment_required, demo_mode: self.config().demo } })
+        let info = self.describe_session(agent, csrf_token).await?;
+        Ok(NewSessionGrant { token, info })
     }
 
     async fn check_ip_allowed(&self, client: &ClientInfo) -> AppResult<()> {
@@ -291,12 +293,13 @@ impl App {
             Via::Session { csrf_token, .. } => csrf_token.clone(),
             Via::Token { .. } => String::new(),
         };
-        Ok(SessionInfo {
-            agent: p.agent.clone(),
-            csrf_token,
-            two_factor_enrolment_required: p.needs_2fa_enrolment,
-            demo_mode: self.config().demo,
-        })
+        self.describe_session(p.agent.clone(), csrf_token).await
+    }
+
+    async fn describe_session(&self, agent: Agent, csrf_token: String) -> AppResult<SessionInfo> {
+        let two_factor_required = self.security_settings().await?.two_factor_required.required_for(agent.role);
+        let two_factor_enrolment_required = self.needs_enrolment(&agent).await?;
+        Ok(SessionInfo { agent, csrf_token, two_factor_enrolment_required, two_factor_required, demo_mode: self.config().demo })
     }
 
     pub async fn logout(&self, p: &Principal) -> AppResult<()> {

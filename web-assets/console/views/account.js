@@ -98,11 +98,14 @@ function twoFactorCard(ctx) {
           button(t('twofa.enrolStart'), { variant: 'primary', testid: 'twofa-enrol', onClick: startEnrolment })));
       return;
     }
+    // Where the role requires two-factor, it cannot be turned off: do not offer it.
+    const mandatory = !!(app.session && app.session.two_factor_required);
     replace(body,
       h('p', { class: 'muted' }, t('twofa.onText')),
+      mandatory ? h('p', { class: 'muted', 'data-testid': 'twofa-mandatory' }, t('twofa.mandatory')) : null,
       h('div', { class: 'button-row' },
         button(t('twofa.regenerate'), { testid: 'twofa-regenerate', onClick: regenerate }),
-        button(t('twofa.disable'), { variant: 'danger', testid: 'twofa-disable', onClick: disable })));
+        mandatory ? null : button(t('twofa.disable'), { variant: 'danger', testid: 'twofa-disable', onClick: disable })));
   }
 
   function startEnrolment() {

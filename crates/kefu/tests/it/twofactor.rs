@@ -99,6 +99,7 @@ async fn admins_must_enrol_before_anything_else(backend: Backend) {
     let (admin, me) = t.signed_in("admin").await;
     let s = admin.get("/api/v1/auth/session").await;
     assert_eq!(s.body["two_factor_enrolment_required"], true);
+    assert_eq!(s.body["two_factor_required"], true);
     admin.get("/api/v1/agents").await.assert_problem(403, "two_factor_enrolment_required");
     admin.post("/api/v1/me/tokens", json!({"name": "x", "scopes": ["read"]})).await.assert_problem(403, "two_factor_enrolment_required");
     let (secret, _) = enrol(&admin).await;
@@ -155,6 +156,8 @@ async fn policy_per_role_is_configurable(backend: Backend) {
     admin.put("/api/v1/settings/security", json!({"two_factor_required": {"admin": true}})).await.assert_problem(422, "invalid_body");
     let (agent, _) = t.signed_in("agent").await;
     agent.get("/api/v1/agents").await.assert_problem(403, "two_factor_enrolment_required");
+    assert_eq!(agent.get("/api/v1/auth/session").await.body["two_factor_required"], true);
+    assert_eq!(admin.get("/api/v1/auth/session").await.body["two_factor_required"], false);
     let audit = admin.get("/api/v1/audit?action=settings.security_updated").await;
     assert_eq!(audit.body["items"][0]["details"]["after"], new);
     t.shutdown().await;
