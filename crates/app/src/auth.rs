@@ -12,6 +12,8 @@ use std::time::Duration;
 
 const CHALLENGE_TTL: Duration = Duration::from_secs(300);
 const CHALLENGE_MAX_ATTEMPTS: i64 = 5;
+/// How stale `last_seen_at` / `last_used_at` may get before a request records its use.
+const TOUCH_EVERY_MICROS: i64 = 60_000_000;
 
 /// Where a request came from, for lockouts and the audit log.
 #[derive(Debug, Clone, Default)]
@@ -249,15 +251,15 @@ impl App {
     /// Counts a failed factor against the account; returns the error to answer with.
     async fn count_account_failure(&self, agent_id: &str, actor: &Actor, reason: &str) -> AppResult<AppError> {
         let c = self.config();
-        let until = add(self.now(), c.account_lock_for);
-        let (failures, locked) = self.store().record_login_failure(agent_id, i64::from(c.account_lock_after), micros(until)).await?;
+        let now = self.now();
+        let until = micros(add(now, c.account_lock_for));
+        let (failures, locked) = self.store().record_login_failure(agent_id, i64::from(c.account_lock_after), until, micros(now)).await?;
         self.audit(actor, "auth.login_failed", Some(agent_id.to_string()), serde_json::json!({"reason": reason, "failures": failures}))
             .await?;
-        if failures == i64::from(c.account_lock_after)
-            && let Some(l) = locked
-        {
-            self.audit(actor, "auth.account_locked", Some(agent_id.to_string()), serde_json::json!({"until": from_micros(l)})).await?;
-            return Ok(AppError::AccountLocked(from_micros(l)));
+        // This failure set the lock (a lock set earlier carries an earlier time).
+        if locked == Some(until) {
+            self.audit(actor, "auth.account_locked", Some(agent_id.to_string()), serde_json::json!({"until": from_micros(until)})).await?;
+            return Ok(AppError::AccountLocked(from_micros(until)));
         }
         Ok(AppError::InvalidCredentials)
     }
@@ -267,7 +269,10 @@ impl App {
         let now = self.now();
         let Some(s) = self.store().live_session(&sha256_hex(token), micros(now)).await? else { return Ok(None) };
         let Some(row) = self.store().agent_by_id(&s.agent_id).await?.filter(|a| a.active) else { return Ok(None) };
-        self.store().touch_session(&s.id, micros(now), micros(add(now, self.config().session_idle))).await?;
+        // Reads stay reads: the session's activity is written at most once a minute.
+        if micros(now) - s.last_seen_at >= TOUCH_EVERY_MICROS {
+            self.store().touch_session(&s.id, micros(now), micros(add(now, self.config().session_idle))).await?;
+        }
         let agent = crate::agents::to_agent(row);
         let needs_2fa_enrolment = self.needs_enrolment(&agent).await?;
         Ok(Some(Principal { agent, via: Via::Session { id: s.id, csrf_token: s.csrf_token }, ip, needs_2fa_enrolment }))
@@ -281,7 +286,9 @@ impl App {
         let now = self.now();
         let Some(t) = self.store().live_token(&sha256_hex(secret), micros(now)).await? else { return Ok(None) };
         let Some(row) = self.store().agent_by_id(&t.agent_id).await?.filter(|a| a.active) else { return Ok(None) };
-        self.store().touch_token(&t.id, micros(now)).await?;
+        if t.last_used_at.is_none_or(|used| micros(now) - used >= TOUCH_EVERY_MICROS) {
+            self.store().touch_token(&t.id, micros(now)).await?;
+        }
         let agent = crate::agents::to_agent(row);
         let needs_2fa_enrolment = self.needs_enrolment(&agent).await?;
         let scopes = t.scopes.split_whitespace().filter_map(Scope::parse).collect();

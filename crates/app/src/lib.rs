@@ -73,12 +73,13 @@ struct Inner {
     jobs: JobRegistry,
     /// Verified against when the e-mail is unknown, so a miss costs as long as a hit.
     dummy_hash: String,
+    security_cache: std::sync::Mutex<Option<(std::time::Instant, settings::SecuritySettings)>>,
 }
 
 impl App {
     pub fn new(store: Store, bus: Arc<dyn EventBus>, clock: Arc<dyn Clock>, config: AppConfig, jobs: JobRegistry) -> AppResult<Self> {
         let dummy_hash = secrets::hash_password("kefu-dummy-password-for-timing")?;
-        Ok(Self(Arc::new(Inner { store, bus, clock, config, jobs, dummy_hash })))
+        Ok(Self(Arc::new(Inner { store, bus, clock, config, jobs, dummy_hash, security_cache: Default::default() })))
     }
 
     pub fn store(&self) -> &Store {

@@ -5,8 +5,10 @@ use crate::{App, AppResult, Principal};
 use kefu_domain::{Agent, Role};
 use kefu_store::micros;
 use serde::{Deserialize, Serialize};
+use std::time::{Duration, Instant};
 
 const SECURITY_KEY: &str = "security";
+const SETTINGS_TTL: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -41,11 +43,30 @@ impl Default for SecuritySettings {
 }
 
 impl App {
+    /// Read on every authenticated request, so kept in memory for a few seconds; a change made
+    /// on this node is seen at once, one made on another node within `SETTINGS_TTL`.
     pub async fn security_settings(&self) -> AppResult<SecuritySettings> {
-        Ok(match self.store().setting(SECURITY_KEY).await? {
+        if let Ok(cache) = self.0.security_cache.lock()
+            && let Some((at, s)) = *cache
+            && at.elapsed() < SETTINGS_TTL
+        {
+            return Ok(s);
+        }
+        let s = match self.store().setting(SECURITY_KEY).await? {
             Some(v) => serde_json::from_str(&v).unwrap_or_default(),
             None => SecuritySettings::default(),
-        })
+        };
+        if let Ok(mut cache) = self.0.security_cache.lock() {
+            *cache = Some((Instant::now(), s));
+        }
+        Ok(s)
+    }
+
+    /// Forgets the cached settings, after a change.
+    pub fn forget_cached_settings(&self) {
+        if let Ok(mut cache) = self.0.security_cache.lock() {
+            *cache = None;
+        }
     }
 
     pub async fn get_security_settings(&self, p: &Principal) -> AppResult<SecuritySettings> {
@@ -58,6 +79,7 @@ impl App {
         let old = self.security_settings().await?;
         let value = serde_json::to_string(&new).map_err(crate::AppError::internal)?;
         self.store().put_setting(SECURITY_KEY, &value, micros(self.now())).await?;
+        self.forget_cached_settings();
         self.audit(&Actor::agent(p), "settings.security_updated", None, serde_json::json!({"before": old, "after": new})).await?;
         Ok(new)
     }

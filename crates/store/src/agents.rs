@@ -107,16 +107,19 @@ impl Store {
     }
 
     /// Counts one failed sign-in; once `lock_after` are reached the account is locked until
-    /// `lock_until`. Returns the new count and lock.
-    pub async fn record_login_failure(&self, id: &str, lock_after: i64, lock_until: i64) -> Result<(i64, Option<i64>)> {
+    /// `lock_until`. A lock that has run out starts the count afresh. Returns the new count and lock.
+    pub async fn record_login_failure(&self, id: &str, lock_after: i64, lock_until: i64, now: i64) -> Result<(i64, Option<i64>)> {
         Ok(write_pool!(self, |p| sqlx::query_as(
-            "UPDATE agents SET failed_logins = failed_logins + 1, \
-             locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END \
+            "UPDATE agents SET \
+               failed_logins = CASE WHEN locked_until <= $4 THEN 1 ELSE failed_logins + 1 END, \
+               locked_until = CASE WHEN (CASE WHEN locked_until <= $4 THEN 1 ELSE failed_logins + 1 END) >= $2 THEN $3 \
+                                   WHEN locked_until <= $4 THEN NULL ELSE locked_until END \
              WHERE id = $1 RETURNING failed_logins, locked_until"
         )
         .bind(id)
         .bind(lock_after)
         .bind(lock_until)
+        .bind(now)
         .fetch_one(p)
         .await?))
     }

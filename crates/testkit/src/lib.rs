@@ -225,6 +225,7 @@ impl TestApp {
             .put_setting("security", r#"{"two_factor_required":{"admin":false,"supervisor":false,"agent":false}}"#, 0)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
+        self.app.forget_cached_settings();
     }
 
     pub async fn shutdown(mut self) {

@@ -117,7 +117,11 @@ export function auditView(page, ctx) {
     { label: t('audit.details'), render: (e) => detailsCell(e.details) },
   ];
 
+  // Only the newest request may fill the table: a slow answer to an older filter is dropped.
+  let generation = 0;
+
   async function load(more) {
+    const mine = ++generation;
     if (!more) {
       cursor = null;
       replace(listSlot, spinner());
@@ -129,12 +133,12 @@ export function auditView(page, ctx) {
         query: { limit: PAGE_SIZE, cursor: more ? cursor : null, action: filters.action, actor_id: filters.actor_id },
       }));
     } catch (err) {
-      if (!ctx.alive) return;
+      if (!ctx.alive || mine !== generation) return;
       if (more) toastProblem(err);
       else replace(listSlot, problemAlert(err));
       return;
     }
-    if (!ctx.alive) return;
+    if (!ctx.alive || mine !== generation) return;
     const items = (res && res.items) || [];
     cursor = res && res.next_cursor ? res.next_cursor : null;
     if (!more) {

@@ -7,6 +7,7 @@ both_backends!(
     login_sets_a_strict_http_only_cookie,
     wrong_password_and_unknown_email_look_the_same,
     repeated_failures_lock_the_account_until_an_admin_lifts_it,
+    an_expired_lock_starts_the_count_afresh,
     failures_from_one_address_lock_it_out,
     logout_and_revoked_sessions_stop_working,
     deactivating_an_agent_signs_them_out,
@@ -188,5 +189,32 @@ async fn agents_change_their_own_password(backend: Backend) {
     let email = me["email"].as_str().unwrap();
     assert_eq!(t.client().login(email, PASSWORD).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(t.client().login(email, "a brand new pass").await.0, StatusCode::OK);
+    t.shutdown().await;
+}
+
+async fn an_expired_lock_starts_the_count_afresh(backend: Backend) {
+    let mut opts = Options::default();
+    opts.app.account_lock_after = 2;
+    opts.app.account_lock_for = std::time::Duration::from_secs(1);
+    let Some(t) = spawn_app_with(backend, opts).await else { return };
+    t.create_agent("a@example.com", "agent", PASSWORD).await;
+    let c = t.client();
+    let wrong =
+        || c.send(reqwest::Method::POST, "/api/v1/auth/login", Some(json!({"email": "a@example.com", "password": "wrong password!"})), &[]);
+    wrong().await.assert_problem(401, "invalid_credentials");
+    wrong().await.assert_problem(423, "account_locked");
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    // The lock ran out: one more mistake is just a mistake, not a silent new lock.
+    wrong().await.assert_problem(401, "invalid_credentials");
+    assert_eq!(c.login("a@example.com", PASSWORD).await.0, StatusCode::OK);
+    wrong().await.assert_problem(401, "invalid_credentials");
+    wrong().await.assert_problem(423, "account_locked");
+    let locks = t
+        .app
+        .store()
+        .list_audit(&kefu_store::AuditFilter { action: Some("auth.account_locked".into()), ..Default::default() }, 10)
+        .await
+        .unwrap();
+    assert_eq!(locks.len(), 2);
     t.shutdown().await;
 }
