@@ -8,7 +8,7 @@
 // Chromium (or $CHROMIUM) through playwright-core as the demo admin, and
 // plays the other agents' part through the HTTP API with fetch. On failure a
 // screenshot of every open page is written to tests/browser/artifacts/
-// (file names start with "admin-").
+// (file names start with "admin-"). Shared helpers: helpers.mjs.
 //
 // Every request comes from 127.0.0.1, and the server blocks an address after
 // 20 failed sign-ins in 15 minutes: this file makes exactly
@@ -16,54 +16,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import crypto from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { startServer } from './server.mjs';
+import {
+  createHarness, totpCode, text, waitForText, waitUntil, signIn, agentRow,
+} from './helpers.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ARTIFACTS = path.join(HERE, 'artifacts');
-const UI_TIMEOUT_MS = 10_000;
 const LOCKOUT_ATTEMPTS = 5; // the server's default account lockout threshold
-
-// --- TOTP (RFC 6238 / RFC 4226), as in console.test.mjs ---------------------------------
-
-function base32Decode(input) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  const clean = input.toUpperCase().replace(/[\s=-]/g, '');
-  let bits = 0;
-  let value = 0;
-  const out = [];
-  for (const ch of clean) {
-    const idx = alphabet.indexOf(ch);
-    if (idx < 0) throw new Error(`invalid base32 character ${JSON.stringify(ch)}`);
-    value = (value << 5) | idx;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
-function totpStep(ms = Date.now()) {
-  return Math.floor(ms / 1000 / 30);
-}
-
-function totpCode(secret, step = totpStep()) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const mac = crypto.createHmac('sha1', base32Decode(secret)).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0x0f;
-  const bin = mac.readUInt32BE(offset) & 0x7fffffff;
-  return String(bin % 1_000_000).padStart(6, '0');
-}
-
-// RFC 6238 appendix B test vector (SHA-1, T = 59 s, 6 digits -> 287082).
-assert.equal(totpCode('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', totpStep(59_000)), '287082');
 
 // --- API client with a cookie jar (plays the other agents) -----------------------------
 
@@ -120,90 +77,9 @@ class ApiClient {
 
 // --- Browser helpers -----------------------------------------------------------------
 
+const harness = createHarness({ artifactPrefix: 'admin-' });
+const { pages, problems, newPage, step } = harness;
 let server;
-let browser;
-const pages = new Map(); // label -> page
-const problems = []; // CSP violations and uncaught page errors
-
-async function newPage(label, { locale = 'en-US' } = {}) {
-  const context = await browser.newContext({ baseURL: server.baseUrl, locale, viewport: { width: 1366, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(UI_TIMEOUT_MS);
-  page.on('pageerror', (err) => problems.push(`[${label}] page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) {
-      problems.push(`[${label}] ${msg.text()}`);
-    }
-  });
-  pages.set(label, page);
-  return page;
-}
-
-async function closePage(label) {
-  const page = pages.get(label);
-  if (!page) return;
-  pages.delete(label);
-  await page.context().close();
-}
-
-/** Run a step; on failure save a screenshot of every open page, then rethrow. */
-async function step(name, fn) {
-  try {
-    await fn();
-  } catch (err) {
-    await mkdir(ARTIFACTS, { recursive: true });
-    const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
-    for (const [label, page] of pages) {
-      if (page.isClosed()) continue;
-      await page.screenshot({ path: path.join(ARTIFACTS, `admin-${slug}--${label}.png`), fullPage: true }).catch(() => {});
-    }
-    throw err;
-  }
-}
-
-async function text(locator) {
-  return ((await locator.textContent()) || '').trim();
-}
-
-/** Wait until the locator's text matches (string: equal after trim; RegExp: test). */
-async function waitForText(locator, expected, timeout = UI_TIMEOUT_MS) {
-  const deadline = Date.now() + timeout;
-  let last = '';
-  for (;;) {
-    try {
-      last = await text(locator.first());
-      if (typeof expected === 'string' ? last === expected : expected.test(last)) return last;
-    } catch {
-      // Not attached yet.
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`expected ${locator} to have text ${expected}, last seen ${JSON.stringify(last)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Wait until fn() (run in Node, may be async) returns a truthy value. */
-async function waitUntil(fn, describe, timeout = UI_TIMEOUT_MS) {
-  const deadline = Date.now() + timeout;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last) return last;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${describe}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function signIn(page, { email, password }) {
-  await page.getByTestId('login-email').fill(email);
-  await page.getByTestId('login-password').fill(password);
-  await page.getByTestId('login-submit').click();
-}
-
-function agentRow(page, email) {
-  return page.locator(`[data-testid="agent-row"][data-email="${email}"]`);
-}
 
 /** Open (or reload) the Agents page and wait for the table. */
 async function openAgents(page) {
@@ -243,12 +119,7 @@ let adminApi; // the admin through the API, to look up names and ids
 const agentsByEmail = new Map();
 
 before(async () => {
-  server = await startServer();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  server = await harness.start();
   adminApi = new ApiClient(server.baseUrl);
   await adminApi.signIn(server.credentials.admin);
   const list = await adminApi.request('GET', '/agents?limit=200');
@@ -259,11 +130,7 @@ before(async () => {
   }
 });
 
-after(async () => {
-  for (const label of [...pages.keys()]) await closePage(label).catch(() => {});
-  if (browser) await browser.close().catch(() => {});
-  if (server) await server.stop();
-});
+after(() => harness.stop());
 
 // --- Scenarios ---------------------------------------------------------------------------
 

@@ -5,56 +5,23 @@
 // Starts `KEFU_BIN serve --demo` (see server.mjs), opens the page in Debian's
 // Chromium (or $CHROMIUM) through playwright-core and checks that the
 // OpenAPI document is rendered. On failure a screenshot is written to
-// tests/browser/artifacts/.
+// tests/browser/artifacts/ (file names start with "apidocs-"). Shared
+// helpers: helpers.mjs.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { startServer } from './server.mjs';
+import { createHarness } from './helpers.mjs';
 
-const ARTIFACTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'artifacts');
-const UI_TIMEOUT_MS = 10_000;
-
-let server;
-let browser;
+const harness = createHarness({ artifactPrefix: 'apidocs-' });
+const { problems, step } = harness; // every console error counts here, CSP violations included
 let page;
-const problems = []; // console errors (CSP violations included) and uncaught page errors
 
 before(async () => {
-  server = await startServer();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const context = await browser.newContext({ baseURL: server.baseUrl, locale: 'en-US', viewport: { width: 1366, height: 900 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(UI_TIMEOUT_MS);
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
-  });
+  await harness.start();
+  page = await harness.newPage('docs', { consoleErrors: 'all' });
 });
 
-after(async () => {
-  if (browser) await browser.close().catch(() => {});
-  if (server) await server.stop();
-});
-
-/** Run a step; on failure save a screenshot of the page, then rethrow. */
-async function step(name, fn) {
-  try {
-    await fn();
-  } catch (err) {
-    await mkdir(ARTIFACTS, { recursive: true });
-    const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
-    if (page) await page.screenshot({ path: path.join(ARTIFACTS, `apidocs-${slug}.png`), fullPage: true }).catch(() => {});
-    throw err;
-  }
-}
+after(() => harness.stop());
 
 const navLink = (method, apiPath) => page.locator(`[data-testid="nav-op"][data-method="${method}"][data-path="${apiPath}"]`);
 

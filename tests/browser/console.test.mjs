@@ -6,136 +6,28 @@
 // Starts `KEFU_BIN serve --demo` on a random loopback port with a fresh
 // data directory, drives Debian's Chromium (or $CHROMIUM) through
 // playwright-core, and stops the server at the end. On failure a
-// screenshot of every open page is written to tests/browser/artifacts/.
+// screenshot of every open page is written to tests/browser/artifacts/
+// (file names start with "console-"). Shared helpers: helpers.mjs.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import crypto from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { startServer } from './server.mjs';
+import {
+  createHarness, totpStep, totpCode, text, waitForText, signIn, agentRow,
+} from './helpers.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ARTIFACTS = path.join(HERE, 'artifacts');
-const UI_TIMEOUT_MS = 10_000;
-
-// --- TOTP (RFC 6238 / RFC 4226), written out here on purpose ----------------
-
-function base32Decode(input) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  const clean = input.toUpperCase().replace(/[\s=-]/g, '');
-  let bits = 0;
-  let value = 0;
-  const out = [];
-  for (const ch of clean) {
-    const idx = alphabet.indexOf(ch);
-    if (idx < 0) throw new Error(`invalid base32 character ${JSON.stringify(ch)}`);
-    value = (value << 5) | idx;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
-function totpStep(ms = Date.now()) {
-  return Math.floor(ms / 1000 / 30);
-}
-
-function totpCode(secret, step = totpStep()) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const mac = crypto.createHmac('sha1', base32Decode(secret)).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0x0f;
-  const bin = mac.readUInt32BE(offset) & 0x7fffffff;
-  return String(bin % 1_000_000).padStart(6, '0');
-}
-
-// RFC 6238 appendix B test vector (SHA-1, T = 59 s, 8 digits -> 94287082; 6 digits -> 287082).
-assert.equal(totpCode('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', totpStep(59_000)), '287082');
-
-// --- Browser helpers -----------------------------------------------------------------
-
-let server;
-let browser;
-const pages = new Map(); // label -> page
-const problems = []; // CSP violations and uncaught page errors
-
-async function newPage(label, { locale = 'en-US' } = {}) {
-  const context = await browser.newContext({ baseURL: server.baseUrl, locale, viewport: { width: 1366, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(UI_TIMEOUT_MS);
-  page.on('pageerror', (err) => problems.push(`[${label}] page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) {
-      problems.push(`[${label}] ${msg.text()}`);
-    }
-  });
-  pages.set(label, page);
-  return page;
-}
-
-async function closePage(label) {
-  const page = pages.get(label);
-  if (!page) return;
-  pages.delete(label);
-  await page.context().close();
-}
-
-/** Run a step; on failure save a screenshot of every open page, then rethrow. */
-async function step(name, fn) {
-  try {
-    await fn();
-  } catch (err) {
-    await mkdir(ARTIFACTS, { recursive: true });
-    const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
-    for (const [label, page] of pages) {
-      await page.screenshot({ path: path.join(ARTIFACTS, `${slug}--${label}.png`), fullPage: true }).catch(() => {});
-    }
-    // The agents page is the most useful overview: capture it as well.
+const harness = createHarness({
+  artifactPrefix: 'console-',
+  // The agents page is the most useful overview: capture it as well.
+  async onFailure({ pages, screenshot }) {
     const admin = pages.get('admin');
     if (admin && !admin.isClosed() && admin.url().includes('/console/admin/')) {
-      await admin.screenshot({ path: path.join(ARTIFACTS, 'agents-page.png'), fullPage: true }).catch(() => {});
+      await screenshot(admin, 'agents-page');
     }
-    throw err;
-  }
-}
-
-async function text(locator) {
-  return ((await locator.textContent()) || '').trim();
-}
-
-/** Wait until the locator's text matches (string: equal after trim; RegExp: test). */
-async function waitForText(locator, expected, timeout = UI_TIMEOUT_MS) {
-  const deadline = Date.now() + timeout;
-  let last = '';
-  for (;;) {
-    try {
-      last = await text(locator.first());
-      if (typeof expected === 'string' ? last === expected : expected.test(last)) return last;
-    } catch {
-      // Not attached yet.
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`expected ${locator} to have text ${expected}, last seen ${JSON.stringify(last)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function signIn(page, { email, password }) {
-  await page.getByTestId('login-email').fill(email);
-  await page.getByTestId('login-password').fill(password);
-  await page.getByTestId('login-submit').click();
-}
-
-function agentRow(page, email) {
-  return page.locator(`[data-testid="agent-row"][data-email="${email}"]`);
-}
+  },
+});
+const { pages, problems, newPage, closePage, step } = harness;
+let server;
 
 // --- Shared state across the scenarios ---------------------------------------------------
 
@@ -149,19 +41,10 @@ let totpSecret = null;
 let lastTotpStep = null;
 
 before(async () => {
-  server = await startServer();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  server = await harness.start();
 });
 
-after(async () => {
-  for (const label of [...pages.keys()]) await closePage(label).catch(() => {});
-  if (browser) await browser.close().catch(() => {});
-  if (server) await server.stop();
-});
+after(() => harness.stop());
 
 // --- Scenarios ---------------------------------------------------------------------------
 

@@ -1,0 +1,204 @@
+// Helpers shared by the browser tests (*.test.mjs in this folder): TOTP codes,
+// the browser and its pages, screenshots on failure, and waiting for text.
+//
+//   const harness = createHarness({ artifactPrefix: 'admin-' });
+//   before(async () => { server = await harness.start(); });
+//   after(() => harness.stop());
+//   test('…', () => harness.step('name', async () => {
+//     const page = await harness.newPage('admin');
+//     …
+//   }));
+//
+// Not a test file itself: node --test only picks up the *.test.mjs files.
+
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startServer } from './server.mjs';
+
+export const ARTIFACTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'artifacts');
+export const UI_TIMEOUT_MS = 10_000;
+
+// --- TOTP (RFC 6238 / RFC 4226), written out here on purpose ----------------
+
+function base32Decode(input) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const clean = input.toUpperCase().replace(/[\s=-]/g, '');
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const ch of clean) {
+    const idx = alphabet.indexOf(ch);
+    if (idx < 0) throw new Error(`invalid base32 character ${JSON.stringify(ch)}`);
+    value = (value << 5) | idx;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+export function totpStep(ms = Date.now()) {
+  return Math.floor(ms / 1000 / 30);
+}
+
+export function totpCode(secret, step = totpStep()) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = crypto.createHmac('sha1', base32Decode(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const bin = mac.readUInt32BE(offset) & 0x7fffffff;
+  return String(bin % 1_000_000).padStart(6, '0');
+}
+
+// RFC 6238 appendix B test vector (SHA-1, T = 59 s, 8 digits -> 94287082; 6 digits -> 287082).
+assert.equal(totpCode('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', totpStep(59_000)), '287082');
+
+// --- Browser, pages and screenshots on failure -------------------------------------------
+
+/** Launch Debian's Chromium (or $CHROMIUM). */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/**
+ * One test file's server, browser and pages.
+ *
+ * artifactPrefix starts the name of every screenshot the file writes to
+ * artifacts/ (`${artifactPrefix}${step}--${label}.png`), so that the files
+ * do not overwrite each other's. onFailure({ pages, screenshot }) may save
+ * more screenshots when a step fails; screenshot(page, name) writes
+ * `${artifactPrefix}${name}.png`.
+ */
+export function createHarness({ artifactPrefix, onFailure } = {}) {
+  if (!artifactPrefix) throw new Error('createHarness needs an artifactPrefix');
+  const harness = {
+    server: null,
+    browser: null,
+    pages: new Map(), // label -> page
+    problems: [], // CSP violations (or every console error) and uncaught page errors
+  };
+
+  /** Start the server and the browser; returns the server. */
+  harness.start = async () => {
+    harness.server = await startServer();
+    harness.browser = await launchBrowser();
+    return harness.server;
+  };
+
+  /** Close every page, the browser and the server. */
+  harness.stop = async () => {
+    for (const label of [...harness.pages.keys()]) await harness.closePage(label).catch(() => {});
+    if (harness.browser) await harness.browser.close().catch(() => {});
+    if (harness.server) await harness.server.stop();
+  };
+
+  /**
+   * Open a page in a fresh context. Page errors always count as problems;
+   * console errors only when they are CSP violations, or all of them with
+   * { consoleErrors: 'all' }.
+   */
+  harness.newPage = async (label, { locale = 'en-US', consoleErrors = 'csp' } = {}) => {
+    const context = await harness.browser.newContext({
+      baseURL: harness.server.baseUrl, locale, viewport: { width: 1366, height: 900 },
+    });
+    const page = await context.newPage();
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    page.on('pageerror', (err) => harness.problems.push(`[${label}] page error: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() !== 'error') return;
+      if (consoleErrors === 'all') {
+        harness.problems.push(`[${label}] console error: ${msg.text()}`);
+      } else if (/Content Security Policy|Refused to/i.test(msg.text())) {
+        harness.problems.push(`[${label}] ${msg.text()}`);
+      }
+    });
+    harness.pages.set(label, page);
+    return page;
+  };
+
+  harness.closePage = async (label) => {
+    const page = harness.pages.get(label);
+    if (!page) return;
+    harness.pages.delete(label);
+    await page.context().close();
+  };
+
+  const screenshot = (page, name) =>
+    page.screenshot({ path: path.join(ARTIFACTS, `${artifactPrefix}${name}.png`), fullPage: true }).catch(() => {});
+
+  /** Run a step; on failure save a screenshot of every open page, then rethrow. */
+  harness.step = async (name, fn) => {
+    try {
+      await fn();
+    } catch (err) {
+      await mkdir(ARTIFACTS, { recursive: true });
+      const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+      for (const [label, page] of harness.pages) {
+        if (page.isClosed()) continue;
+        await screenshot(page, `${slug}--${label}`);
+      }
+      if (onFailure) await onFailure({ pages: harness.pages, screenshot }).catch(() => {});
+      throw err;
+    }
+  };
+
+  return harness;
+}
+
+// --- Waiting and reading -------------------------------------------------------------------
+
+export async function text(locator) {
+  return ((await locator.textContent()) || '').trim();
+}
+
+/** Wait until the locator's text matches (string: equal after trim; RegExp: test). */
+export async function waitForText(locator, expected, timeout = UI_TIMEOUT_MS) {
+  const deadline = Date.now() + timeout;
+  let last = '';
+  for (;;) {
+    try {
+      last = await text(locator.first());
+      if (typeof expected === 'string' ? last === expected : expected.test(last)) return last;
+    } catch {
+      // Not attached yet.
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`expected ${locator} to have text ${expected}, last seen ${JSON.stringify(last)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Wait until fn() (run in Node, may be async) returns a truthy value. */
+export async function waitUntil(fn, describe, timeout = UI_TIMEOUT_MS) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last) return last;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${describe}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// --- The console's login page and Agents table ---------------------------------------------
+
+export async function signIn(page, { email, password }) {
+  await page.getByTestId('login-email').fill(email);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+}
+
+export function agentRow(page, email) {
+  return page.locator(`[data-testid="agent-row"][data-email="${email}"]`);
+}
