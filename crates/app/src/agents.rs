@@ -113,7 +113,7 @@ impl App {
         p.require_enrolled()?;
         p.require_scope(crate::tokens::Scope::Read)?;
         let limit = limit.clamp(1, 200);
-        let after = match cursor {
+        let after = match cursor.filter(|c| !c.is_empty()) {
             None => None,
             Some(c) => Some(
                 Id::parse(c).ok_or_else(|| AppError::Validation(vec![FieldError::new("cursor", "is not a cursor from this listing")]))?,

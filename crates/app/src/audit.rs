@@ -59,7 +59,7 @@ impl App {
     pub async fn list_audit(&self, p: &Principal, filter: AuditQuery) -> AppResult<Page<AuditRecord>> {
         p.require_admin()?;
         let limit = filter.limit.clamp(1, 200);
-        let before_seq = match filter.cursor.as_deref() {
+        let before_seq = match filter.cursor.as_deref().filter(|c| !c.is_empty()) {
             None => None,
             Some(c) => Some(
                 c.parse::<i64>()

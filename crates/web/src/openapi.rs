@@ -16,6 +16,7 @@ use utoipa::OpenApi;
         agents::list, agents::create, agents::get, agents::update, agents::reset_2fa, agents::unlock, agents::revoke_sessions,
         admin::audit, admin::get_security, admin::put_security, admin::ip_lockouts, admin::lift_ip_lockout,
     ),
+    modifiers(&ProblemResponses),
     tags(
         (name = "auth", description = "Signing in and out"),
         (name = "me", description = "The signed-in agent's own account"),
@@ -27,4 +28,44 @@ pub struct ApiDoc;
 
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
+}
+
+/// Completes every operation's error answers as they really are: problem bodies are
+/// `application/problem+json`, and the statuses any API route may give (bad JSON, no session,
+/// no permission, too large, wrong media type, invalid fields, lockouts) are listed on each.
+pub struct ProblemResponses;
+
+impl utoipa::Modify for ProblemResponses {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let problem = || ContentBuilder::new().schema(Some(RefOr::Ref(Ref::from_schema_name("Problem")))).build();
+        let common: [(&str, &str); 7] = [
+            ("400", "Malformed JSON, query or header (`malformed_json`, `invalid_query`, `invalid_idempotency_key`)"),
+            ("401", "Not signed in, or the token is invalid (`unauthenticated`, `invalid_token`)"),
+            ("403", "Not allowed (`forbidden`, `insufficient_scope`, `csrf_failed`, `two_factor_enrolment_required`)"),
+            ("413", "The body is too large (`payload_too_large`)"),
+            ("415", "The body is not JSON (`unsupported_media_type`)"),
+            ("422", "The body has the wrong shape or invalid values (`invalid_body`, `validation_failed`)"),
+            ("429", "Too many failed sign-ins from this address (`too_many_attempts`)"),
+        ];
+        for item in doc.paths.paths.values_mut() {
+            let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for op in ops.into_iter().flatten() {
+                for resp in op.responses.responses.values_mut() {
+                    if let RefOr::T(r) = resp
+                        && let Some(c) = r.content.shift_remove("application/json")
+                    {
+                        let is_problem = matches!(&c.schema, Some(RefOr::Ref(x)) if x.ref_location.ends_with("/Problem"));
+                        let key = if is_problem { "application/problem+json" } else { "application/json" };
+                        r.content.insert(key.to_string(), c);
+                    }
+                }
+                for (status, description) in common {
+                    op.responses.responses.entry(status.to_string()).or_insert_with(|| {
+                        RefOr::T(ResponseBuilder::new().description(description).content("application/problem+json", problem()).build())
+                    });
+                }
+            }
+        }
+    }
 }

@@ -167,6 +167,8 @@ async fn agents_page_with_a_cursor(backend: Backend) {
     unique.dedup();
     assert_eq!(unique.len(), 7, "duplicates across pages: {seen:?}");
     assert_eq!(c.get("/api/v1/agents?limit=0").await.body["items"].as_array().unwrap().len(), 1);
+    // An empty cursor is the first page, as a form with a blank field would send it.
+    assert_eq!(c.get("/api/v1/agents?cursor=&limit=3").await.body["items"].as_array().unwrap().len(), 3);
     t.shutdown().await;
 }
 
@@ -209,6 +211,16 @@ async fn openapi_documents_every_route(backend: Backend) {
         ("/api/v1/settings/security", "put"),
     ] {
         assert!(paths.get(p).and_then(|x| x.get(m)).is_some(), "{m} {p} undocumented");
+    }
+    // Errors are documented as what they are, on every operation.
+    for (p, item) in paths {
+        for (m, op) in item.as_object().unwrap() {
+            for status in ["400", "401", "422"] {
+                let content = &op["responses"][status]["content"];
+                assert!(content["application/problem+json"].is_object(), "{m} {p} {status}: {content}");
+                assert!(content.get("application/json").is_none(), "{m} {p} {status} claims plain JSON");
+            }
+        }
     }
     let problem = &doc.body["components"]["schemas"]["Problem"];
     assert!(problem["properties"]["code"].is_object());

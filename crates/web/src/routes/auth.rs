@@ -14,7 +14,9 @@ use utoipa::ToSchema;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(min_length = 1)]
     pub email: String,
+    #[schema(min_length = 1)]
     pub password: String,
 }
 
@@ -24,6 +26,7 @@ pub struct TotpLoginRequest {
     /// From the `totp_required` answer to the password step.
     pub challenge: String,
     /// Six digits from the authenticator app, or one recovery code.
+    #[schema(min_length = 1, max_length = 64)]
     pub code: String,
 }
 

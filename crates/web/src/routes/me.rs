@@ -15,8 +15,9 @@ use utoipa::ToSchema;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
+    #[schema(min_length = 1)]
     pub current_password: String,
-    /// At least 10 characters.
+    #[schema(min_length = 10, max_length = 256)]
     pub new_password: String,
 }
 
@@ -30,10 +31,14 @@ pub struct CodeRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
+    /// `admin` only for admins.
+    #[schema(min_items = 1)]
     pub scopes: Vec<Scope>,
     /// Days until the token stops working; none for no expiry.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
     pub expires_in_days: Option<u32>,
 }
 
@@ -69,7 +74,7 @@ pub async fn confirm_2fa(
 
 /// Turn two-factor off (not where the role requires it).
 #[utoipa::path(delete, path = "/api/v1/me/2fa", tag = "me", request_body = CodeRequest,
-    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem)))]
 pub async fn disable_2fa(State(s): State<WebState>, Auth(p): Auth, ApiJson(r): ApiJson<CodeRequest>) -> ApiResult<StatusCode> {
     s.app.disable_totp(&p, &r.code).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -77,7 +82,7 @@ pub async fn disable_2fa(State(s): State<WebState>, Auth(p): Auth, ApiJson(r): A
 
 /// Replace my recovery codes with new ones.
 #[utoipa::path(post, path = "/api/v1/me/2fa/recovery-codes", tag = "me", request_body = CodeRequest,
-    responses((status = 200, body = RecoveryCodes), (status = 401, body = Problem)))]
+    responses((status = 200, body = RecoveryCodes), (status = 401, body = Problem), (status = 409, body = Problem)))]
 pub async fn regenerate_recovery(
     State(s): State<WebState>,
     Auth(p): Auth,
