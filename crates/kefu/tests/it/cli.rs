@@ -302,3 +302,17 @@ async fn demo_never_touches_real_data(backend: Backend) {
     let (code, out, _) = run(&args(&real, &["audit", "verify"]), None);
     assert_eq!((code, out.contains("intact: 1 records")), (0, true), "{out}");
 }
+
+#[test]
+fn logs_can_be_json() {
+    let dir = std::env::temp_dir().join(format!("kefu-log-{}", ulid::Ulid::new()));
+    let out = kefu().args(["migrate", "--log-format", "json", "--log", "info", "--data-dir", &dir.display().to_string()]).output().unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr.lines().find(|l| l.contains("migrations applied")).unwrap_or_else(|| panic!("no log line in {stderr}"));
+    let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    assert_eq!(v["level"], "INFO");
+    assert_eq!(v["fields"]["backend"], "sqlite");
+    assert!(v["timestamp"].is_string());
+    let _ = std::fs::remove_dir_all(dir);
+}
