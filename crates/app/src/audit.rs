@@ -25,7 +25,12 @@ impl Actor {
     }
 
     pub fn agent(p: &Principal) -> Self {
-        Self { kind: "agent", id: Some(p.agent.id.to_string()), label: Some(p.agent.email.as_str().to_string()), ip: p.ip.clone() }
+        Self::agent_at(p.agent.id.as_str(), p.agent.email.as_str(), p.ip.clone())
+    }
+
+    /// An agent acting before a principal exists (completing a sign-in).
+    pub fn agent_at(id: &str, email: &str, ip: Option<String>) -> Self {
+        Self { kind: "agent", id: Some(id.to_string()), label: Some(email.to_string()), ip }
     }
 
     /// A command-line operator on the server itself.

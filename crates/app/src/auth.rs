@@ -200,8 +200,7 @@ impl App {
         self.store().record_login_success(agent_id, micros(now)).await?;
         let agent = self.agent_row(agent_id).await?;
         let agent = crate::agents::to_agent(agent);
-        let actor =
-            Actor { kind: "agent", id: Some(agent.id.to_string()), label: Some(agent.email.as_str().into()), ip: client.ip.clone() };
+        let actor = Actor::agent_at(agent.id.as_str(), agent.email.as_str(), client.ip.clone());
         self.audit(
             &actor,
             "auth.login",

@@ -17,6 +17,7 @@ pub mod twofactor;
 pub use auth::{Principal, Via};
 pub use error::{AppError, AppResult};
 pub use jobs::{JobHandler, JobRegistry};
+pub use secrets::constant_time_eq;
 
 use chrono::{DateTime, Utc};
 use kefu_domain::{Clock, EventBus};

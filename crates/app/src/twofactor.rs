@@ -2,7 +2,7 @@
 //! single-use recovery codes. A code is accepted one step early or late, and never twice.
 
 use crate::audit::Actor;
-use crate::secrets::sha256_hex;
+use crate::secrets::{constant_time_eq, sha256_hex};
 use crate::{App, AppError, AppResult, Principal};
 use kefu_domain::FieldError;
 use kefu_store::micros;
@@ -43,10 +43,6 @@ fn matching_step(t: &TOTP, code: &str, now: u64) -> Option<u64> {
     [step.saturating_sub(1), step, step + 1]
         .into_iter()
         .find(|s| constant_time_eq(t.generate(s * STEP_SECONDS).as_bytes(), code.as_bytes()))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// `abcd-efgh-jkmn`: 60 bits from an alphabet without look-alike characters.
@@ -173,7 +169,7 @@ impl App {
         let used = self.store().consume_recovery_code(agent_id, &sha256_hex(&normalise_recovery(trimmed)), micros(self.now())).await?;
         if used {
             let left = self.store().unused_recovery_codes(agent_id).await?;
-            let actor = Actor { kind: "agent", id: Some(agent_id.to_string()), label: Some(row.email.clone()), ip: None };
+            let actor = Actor::agent_at(agent_id, &row.email, None);
             self.audit(&actor, "2fa.recovery_code_used", Some(agent_id.to_string()), serde_json::json!({"remaining": left})).await?;
         }
         Ok(used.then_some("recovery_code"))

@@ -142,12 +142,6 @@ pub struct Agent {
     pub updated_at: DateTime<Utc>,
 }
 
-impl Agent {
-    pub fn is_locked(&self, now: DateTime<Utc>) -> bool {
-        self.locked_until.is_some_and(|t| t > now)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,18 +21,6 @@ pub enum DomainEvent {
     },
 }
 
-impl DomainEvent {
-    /// The subject the event travels on; subscribers filter by prefix.
-    pub fn subject(&self) -> &'static str {
-        match self {
-            DomainEvent::AgentCreated { .. } => "agent.created",
-            DomainEvent::AgentUpdated { .. } => "agent.updated",
-            DomainEvent::AgentSessionsRevoked { .. } => "agent.sessions_revoked",
-            DomainEvent::SessionRevoked { .. } => "session.revoked",
-        }
-    }
-}
-
 /// A stream of events a subscriber receives; `None` when the bus shuts down.
 #[async_trait::async_trait]
 pub trait EventStream: Send {

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use kefu_app::idempotency::IdempotencyClaim;
-use kefu_app::{AppError, Principal, Via};
+use kefu_app::{AppError, Principal, Via, constant_time_eq};
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -92,10 +92,6 @@ pub async fn authenticate(State(state): State<WebState>, mut req: Request, next:
         req.extensions_mut().insert(p);
     }
     next.run(req).await
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";

@@ -96,7 +96,7 @@ async fn recovery_codes_work_once_each(backend: Backend) {
 
 async fn admins_must_enrol_before_anything_else(backend: Backend) {
     let Some(t) = spawn_app(backend).await else { return };
-    let (admin, me) = t.signed_in("admin").await;
+    let (admin, _) = t.signed_in("admin").await;
     let s = admin.get("/api/v1/auth/session").await;
     assert_eq!(s.body["two_factor_enrolment_required"], true);
     assert_eq!(s.body["two_factor_required"], true);
@@ -109,7 +109,6 @@ async fn admins_must_enrol_before_anything_else(backend: Backend) {
         .send(reqwest::Method::DELETE, "/api/v1/me/2fa", Some(json!({"code": totp_at(&secret, 1)})), &[])
         .await
         .assert_problem(403, "two_factor_required_for_role");
-    let _ = me;
     t.shutdown().await;
 }
 
