@@ -44,6 +44,24 @@ pub enum AppError {
     LastAdmin,
     #[error("this database already holds real data; demo data goes only into a new or a demo data directory")]
     RealDataPresent,
+    #[error("someone changed this conversation first: reload it (current version {0})")]
+    VersionConflict(i64),
+    #[error("this conversation is closed: open a new one instead")]
+    ConversationClosed,
+    #[error("this conversation was merged into {0}")]
+    ConversationMerged(String),
+    #[error("this contact was merged into {0}")]
+    ContactMerged(String),
+    #[error("this e-mail, phone or user id already belongs to another contact")]
+    IdentityTaken,
+    #[error("this name is already taken")]
+    NameTaken,
+    #[error("the file is larger than the limit of {0} bytes")]
+    AttachmentTooLarge(usize),
+    #[error("this portal link is unknown or has expired")]
+    PortalLinkInvalid,
+    #[error("the identity signature is not valid")]
+    InvalidSignature,
     #[error("internal error")]
     Internal(String),
 }
@@ -71,6 +89,15 @@ impl AppError {
             AppError::EmailTaken => "email_taken",
             AppError::LastAdmin => "last_admin",
             AppError::RealDataPresent => "real_data_present",
+            AppError::VersionConflict(_) => "version_conflict",
+            AppError::ConversationClosed => "conversation_closed",
+            AppError::ConversationMerged(_) => "conversation_merged",
+            AppError::ContactMerged(_) => "contact_merged",
+            AppError::IdentityTaken => "identity_taken",
+            AppError::NameTaken => "name_taken",
+            AppError::AttachmentTooLarge(_) => "attachment_too_large",
+            AppError::PortalLinkInvalid => "portal_link_invalid",
+            AppError::InvalidSignature => "invalid_signature",
             AppError::Internal(_) => "internal",
         }
     }
@@ -90,6 +117,14 @@ impl AppError {
             AppError::TwoFactorNotEnabled | AppError::TwoFactorAlreadyEnabled | AppError::TwoFactorNotPending => 409,
             AppError::NotFound(_) => 404,
             AppError::EmailTaken | AppError::LastAdmin | AppError::RealDataPresent => 409,
+            AppError::VersionConflict(_)
+            | AppError::ConversationClosed
+            | AppError::ConversationMerged(_)
+            | AppError::ContactMerged(_)
+            | AppError::IdentityTaken
+            | AppError::NameTaken => 409,
+            AppError::AttachmentTooLarge(_) => 413,
+            AppError::PortalLinkInvalid | AppError::InvalidSignature => 401,
             AppError::Internal(_) => 500,
         }
     }
@@ -115,6 +150,15 @@ impl AppError {
         "email_taken",
         "last_admin",
         "real_data_present",
+        "version_conflict",
+        "conversation_closed",
+        "conversation_merged",
+        "contact_merged",
+        "identity_taken",
+        "name_taken",
+        "attachment_too_large",
+        "portal_link_invalid",
+        "invalid_signature",
         "internal",
     ];
 

@@ -24,7 +24,9 @@ pub const MAINTENANCE_JOB: &str = "maintenance.purge";
 impl JobRegistry {
     /// The handlers every node runs.
     pub fn standard() -> Self {
-        Self::default().with(MAINTENANCE_JOB, Arc::new(Maintenance))
+        Self::default()
+            .with(MAINTENANCE_JOB, Arc::new(Maintenance))
+            .with(crate::webhooks::WEBHOOK_JOB, Arc::new(crate::webhooks::WebhookDelivery::new()))
     }
 
     pub fn with(mut self, kind: &'static str, handler: Arc<dyn JobHandler>) -> Self {

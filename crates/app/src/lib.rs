@@ -2,17 +2,25 @@
 //! it validates, applies the rules, calls the store and the ports, and records what happened.
 
 pub mod agents;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod contacts;
+pub mod conversations;
 pub mod demo;
 mod error;
 pub mod idempotency;
 pub mod jobs;
+pub mod library;
+pub mod portal;
+pub mod presence;
+pub mod search;
 mod secrets;
 pub mod service;
 pub mod settings;
 pub mod tokens;
 pub mod twofactor;
+pub mod webhooks;
 
 pub use auth::{Principal, Via};
 pub use error::{AppError, AppResult};
@@ -20,7 +28,7 @@ pub use jobs::{JobHandler, JobRegistry};
 pub use secrets::constant_time_eq;
 
 use chrono::{DateTime, Utc};
-use kefu_domain::{Clock, EventBus};
+use kefu_domain::{BlobStore, Clock, EventBus};
 use kefu_store::Store;
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,6 +52,10 @@ pub struct AppConfig {
     /// How long a worker holds a job before another may take it over.
     pub job_lease: Duration,
     pub job_poll: Duration,
+    /// Where attachments (`blobs/`) and the search index (`search/`) live.
+    pub data_dir: std::path::PathBuf,
+    /// Largest attachment accepted, in bytes.
+    pub max_attachment_bytes: usize,
 }
 
 impl Default for AppConfig {
@@ -59,6 +71,8 @@ impl Default for AppConfig {
             totp_issuer: "Kefu".into(),
             job_lease: Duration::from_secs(300),
             job_poll: Duration::from_secs(1),
+            data_dir: std::path::PathBuf::from("kefu-data"),
+            max_attachment_bytes: 20 * 1024 * 1024,
         }
     }
 }
@@ -75,12 +89,34 @@ struct Inner {
     /// Verified against when the e-mail is unknown, so a miss costs as long as a hit.
     dummy_hash: String,
     security_cache: std::sync::Mutex<Option<(std::time::Instant, settings::SecuritySettings)>>,
+    blobs: Arc<dyn BlobStore>,
+    search: Arc<kefu_search::ConversationIndex>,
+    /// Conversations waiting to be (re)indexed; the indexer service drains it.
+    index_queue: tokio::sync::mpsc::UnboundedSender<String>,
+    index_rx: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<String>>>,
+    presence: presence::PresenceMap,
 }
 
 impl App {
     pub fn new(store: Store, bus: Arc<dyn EventBus>, clock: Arc<dyn Clock>, config: AppConfig, jobs: JobRegistry) -> AppResult<Self> {
         let dummy_hash = secrets::hash_password("kefu-dummy-password-for-timing")?;
-        Ok(Self(Arc::new(Inner { store, bus, clock, config, jobs, dummy_hash, security_cache: Default::default() })))
+        let blobs: Arc<dyn BlobStore> = Arc::new(kefu_blob::FsBlobStore::new(config.data_dir.join("blobs")));
+        let search = Arc::new(open_search_index(&config.data_dir.join("search"))?);
+        let (index_queue, index_rx) = tokio::sync::mpsc::unbounded_channel();
+        Ok(Self(Arc::new(Inner {
+            store,
+            bus,
+            clock,
+            config,
+            jobs,
+            dummy_hash,
+            security_cache: Default::default(),
+            blobs,
+            search,
+            index_queue,
+            index_rx: std::sync::Mutex::new(Some(index_rx)),
+            presence: Default::default(),
+        })))
     }
 
     pub fn store(&self) -> &Store {
@@ -106,6 +142,22 @@ impl App {
     /// Whether the database answers: the readiness probe.
     pub async fn ready(&self) -> AppResult<()> {
         Ok(self.0.store.ping().await?)
+    }
+}
+
+/// Opens the search index, starting afresh when it was written by an incompatible version (the
+/// indexer then rebuilds it from the database).
+fn open_search_index(dir: &std::path::Path) -> AppResult<kefu_search::ConversationIndex> {
+    std::fs::create_dir_all(dir).map_err(|e| AppError::internal(format!("cannot create {}: {e}", dir.display())))?;
+    match kefu_search::ConversationIndex::open(dir) {
+        Ok(i) => Ok(i),
+        Err(kefu_search::SearchError::IncompatibleIndex { .. }) => {
+            tracing::warn!(dir = %dir.display(), "search index is from another version: rebuilding it");
+            std::fs::remove_dir_all(dir).map_err(AppError::internal)?;
+            std::fs::create_dir_all(dir).map_err(AppError::internal)?;
+            kefu_search::ConversationIndex::open(dir).map_err(AppError::internal)
+        }
+        Err(e) => Err(AppError::internal(e)),
     }
 }
 

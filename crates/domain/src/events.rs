@@ -19,6 +19,40 @@ pub enum DomainEvent {
     SessionRevoked {
         session_id: String,
     },
+    /// The team is carried so that live listeners can drop what a viewer may not see
+    /// without asking the database.
+    ConversationCreated {
+        conversation_id: String,
+        number: i64,
+        team_id: Option<String>,
+    },
+    /// Status, assignee, priority, tags, team or another field changed.
+    ConversationUpdated {
+        conversation_id: String,
+        team_id: Option<String>,
+        version: i64,
+        changes: Vec<String>,
+    },
+    MessageCreated {
+        conversation_id: String,
+        team_id: Option<String>,
+        message_id: String,
+        seq: i64,
+        author_kind: String,
+        private: bool,
+    },
+    /// An agent views, types in, or left a conversation (collision detection).
+    Presence {
+        conversation_id: String,
+        agent_id: String,
+        agent_name: String,
+        /// `viewing`, `typing` or `left`.
+        state: String,
+    },
+    NotificationCreated {
+        agent_id: String,
+        notification_id: String,
+    },
 }
 
 /// A stream of events a subscriber receives; `None` when the bus shuts down.

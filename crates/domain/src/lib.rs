@@ -3,16 +3,23 @@
 
 pub mod agent;
 pub mod audit;
+pub mod blob;
 pub mod clock;
 pub mod error;
 pub mod events;
 pub mod id;
+pub mod inbox;
 pub mod page;
 
 pub use agent::{Agent, AgentName, Email, Password, Role};
 pub use audit::{AuditEntry, AuditRecord};
+pub use blob::{BlobError, BlobKey, BlobStore};
 pub use clock::{Clock, SystemClock};
 pub use error::{DomainError, FieldError};
 pub use events::{DomainEvent, EventBus};
 pub use id::Id;
+pub use inbox::{
+    Activity, Actor, AttachmentInfo, AuthorKind, CannedResponse, Channel, Contact, Conversation, ConversationFilter, IdentityKind, Macro,
+    MacroAction, Message, Notification, Priority, SavedView, Status, Team, TimelineItem,
+};
 pub use page::Page;

@@ -58,6 +58,9 @@ pub struct ConfigArgs {
     /// Largest accepted request body in KiB [default: 1024]
     #[arg(long, global = true, env = "KEFU_MAX_BODY_KIB", value_name = "KIB")]
     pub max_body_kib: Option<usize>,
+    /// Largest attachment in MiB [default: 20]
+    #[arg(long, global = true, env = "KEFU_MAX_ATTACHMENT_MIB", value_name = "MIB")]
+    pub max_attachment_mib: Option<usize>,
 }
 
 /// `kefu.toml`: the same settings; unknown keys are an error, so typos do not pass silently.
@@ -77,6 +80,7 @@ struct FileConfig {
     ip_lockout_after: Option<u32>,
     ip_lockout_minutes: Option<u64>,
     max_body_kib: Option<usize>,
+    max_attachment_mib: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +99,7 @@ pub struct Config {
     pub ip_lockout_after: u32,
     pub ip_lockout_for: Duration,
     pub max_body_bytes: usize,
+    pub max_attachment_bytes: usize,
 }
 
 fn positive<T: PartialOrd + Default + std::fmt::Display>(name: &str, v: T) -> Result<T, String> {
@@ -144,6 +149,9 @@ impl Config {
             ip_lockout_after: positive("ip_lockout_after", args.ip_lockout_after.or(file.ip_lockout_after).unwrap_or(20))?,
             ip_lockout_for: minutes(positive("ip_lockout_minutes", args.ip_lockout_minutes.or(file.ip_lockout_minutes).unwrap_or(15))?),
             max_body_bytes: 1024 * positive("max_body_kib", args.max_body_kib.or(file.max_body_kib).unwrap_or(1024))?,
+            max_attachment_bytes: 1024
+                * 1024
+                * positive("max_attachment_mib", args.max_attachment_mib.or(file.max_attachment_mib).unwrap_or(20))?,
         })
     }
 
@@ -156,6 +164,8 @@ impl Config {
             ip_lock_after: self.ip_lockout_after,
             ip_window: self.ip_lockout_for,
             ip_lock_for: self.ip_lockout_for,
+            data_dir: self.data_dir.clone(),
+            max_attachment_bytes: self.max_attachment_bytes,
             ..Default::default()
         }
     }
@@ -189,6 +199,7 @@ impl Config {
             ("ip_lockout_after", self.ip_lockout_after.to_string()),
             ("ip_lockout_minutes", (self.ip_lockout_for.as_secs() / 60).to_string()),
             ("max_body_kib", (self.max_body_bytes / 1024).to_string()),
+            ("max_attachment_mib", (self.max_attachment_bytes / 1024 / 1024).to_string()),
         ];
         rows.into_iter().map(|(k, v)| format!("{k} = {v:?}\n")).collect()
     }

@@ -2,19 +2,32 @@
 //! written once where both backends accept them and split only where they truly differ.
 
 mod agents;
+mod attachments;
 mod audit;
+mod contacts;
+mod conversations;
 mod idempotency;
 mod jobs;
+mod library;
 mod lockouts;
+mod portal;
 mod sessions;
 mod settings;
 mod tokens;
 
 pub use agents::{AgentRow, NewAgent};
+pub use attachments::AttachmentRow;
 pub use audit::AuditFilter;
+pub use contacts::{ContactChanges, ContactRow, IdentityRow, NewContact};
+pub use conversations::{
+    ActivityRow, ContactRef, ConversationChanges, ConversationRow, Keyset, ListFilter, MessageEffects, MessageOutcome, MessageRow,
+    NewActivity, NewConversation, NewMessage, Sort,
+};
 pub use idempotency::IdempotencyClaim;
 pub use jobs::{JobRow, NewJob};
+pub use library::{CannedRow, MacroRow, NewNotification, NotificationRow, TeamRow, ViewRow};
 pub use lockouts::IpLockoutRow;
+pub use portal::{NewPortalAccess, PortalAccessRow};
 pub use sessions::{ChallengeRow, NewSession, SessionRow};
 pub use tokens::{NewToken, TokenRow};
 

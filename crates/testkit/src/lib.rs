@@ -158,6 +158,7 @@ pub struct TestApp {
     pub base: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
+    services: Option<kefu_app::service::Services>,
 }
 
 #[derive(Default)]
@@ -174,7 +175,14 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 pub async fn spawn_app_with(backend: Backend, opts: Options) -> Option<TestApp> {
     let db = TestDb::new(backend).await?;
     let store = db.store().await;
-    let app = build_app(store, opts.app, Arc::new(SystemClock), JobRegistry::standard());
+    let mut config = opts.app;
+    config.data_dir = db.data_dir.clone();
+    let app = build_app(store, config, Arc::new(SystemClock), JobRegistry::standard());
+    let mut services = kefu_app::service::Services::new();
+    services.start(kefu_app::presence::PresenceTracker::new(&app));
+    if let Some(indexer) = kefu_app::search::SearchIndexer::new(&app) {
+        services.start(indexer);
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
     let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -185,7 +193,7 @@ pub async fn spawn_app_with(backend: Backend, opts: Options) -> Option<TestApp> 
         })
         .await;
     });
-    Some(TestApp { db, app, addr, base: format!("http://{addr}"), stop: Some(tx), server: Some(server) })
+    Some(TestApp { db, app, addr, base: format!("http://{addr}"), stop: Some(tx), server: Some(server), services: Some(services) })
 }
 
 impl TestApp {
@@ -234,6 +242,9 @@ impl TestApp {
         }
         if let Some(h) = self.server.take() {
             let _ = h.await;
+        }
+        if let Some(s) = self.services.take() {
+            s.stop().await;
         }
         self.app.store().close().await;
     }

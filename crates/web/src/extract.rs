@@ -115,3 +115,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
         Ok(Client(ClientInfo { ip, user_agent }))
     }
 }
+
+/// For `Option<Option<T>>` fields: absent stays `None`, `null` becomes `Some(None)` (clear it).
+pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}

@@ -13,7 +13,7 @@ pub mod routes;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post, put};
 use kefu_app::App;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -47,6 +47,8 @@ pub struct WebState {
 pub fn router(app: App, config: WebConfig) -> Router {
     use routes::*;
     let state = WebState { app, config: Arc::new(config), metrics: Arc::new(Metrics::new()) };
+    // Multipart framing on top of the largest file allowed.
+    let upload_limit = state.app.max_attachment_bytes() + 64 * 1024;
     let api = Router::new()
         .route("/auth/login", post(auth::login))
         .route("/auth/login/totp", post(auth::login_totp))
@@ -70,9 +72,52 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .route("/settings/security", get(admin::get_security).put(admin::put_security))
         .route("/admin/ip-lockouts", get(admin::ip_lockouts))
         .route("/admin/ip-lockouts/{ip}", delete(admin::lift_ip_lockout))
+        .route("/settings/api-channel", get(admin::get_api_channel).put(admin::put_api_channel))
+        .route("/settings/portal", get(admin::get_portal).put(admin::put_portal))
+        .route("/conversations", get(inbox::list).post(inbox::create))
+        .route("/conversations/counts", get(inbox::counts))
+        .route("/conversations/bulk", post(inbox::bulk))
+        .route("/conversations/{id}", get(inbox::get).patch(inbox::update))
+        .route("/conversations/{id}/timeline", get(inbox::timeline))
+        .route("/conversations/{id}/messages", post(inbox::post_message))
+        .route("/conversations/{id}/merge", post(inbox::merge))
+        .route("/conversations/{id}/presence", get(inbox::viewers).post(inbox::presence))
+        .route("/conversations/{id}/apply-macro", post(library::apply_macro))
+        .route("/tags", get(inbox::tags))
+        .route("/search", get(inbox::search))
+        .route("/events", get(inbox::events))
+        .route("/contacts", get(contacts::list).post(contacts::create))
+        .route("/contacts/{id}", get(contacts::get).patch(contacts::update))
+        .route("/contacts/{id}/merge", post(contacts::merge))
+        .route("/contacts/{id}/conversations", get(contacts::conversations))
+        .route("/teams", get(library::list_teams).post(library::create_team))
+        .route("/teams/{id}", patch(library::update_team).delete(library::delete_team))
+        .route("/canned-responses", get(library::list_canned).post(library::create_canned))
+        .route("/canned-responses/{id}", put(library::update_canned).delete(library::delete_canned))
+        .route("/canned-responses/{id}/render", get(library::render_canned))
+        .route("/macros", get(library::list_macros).post(library::create_macro))
+        .route("/macros/{id}", put(library::update_macro).delete(library::delete_macro))
+        .route("/views", get(library::list_views).post(library::create_view))
+        .route("/views/{id}", delete(library::delete_view))
+        .route("/me/notifications", get(library::notifications))
+        .route("/me/notifications/read-all", post(library::read_all_notifications))
+        .route("/me/notifications/{id}/read", post(library::read_notification))
+        .route("/attachments", post(files::upload).layer(DefaultBodyLimit::max(upload_limit)))
+        .route("/attachments/{id}", get(files::download))
+        .route("/attachments/{id}/thumbnail", get(files::thumbnail))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::idempotency))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::authenticate));
+    // Portal visitors are not agents: their routes skip agent authentication and CSRF.
+    let portal_api = Router::new()
+        .route("/tickets", get(portal::tickets).post(portal::open_ticket).layer(DefaultBodyLimit::max(upload_limit * 4)))
+        .route("/tickets/{id}", get(portal::ticket))
+        .route("/tickets/{id}/messages", post(portal::reply))
+        .route("/session", get(portal::session).post(portal::sign_in).delete(portal::sign_out))
+        .route("/attachments", post(files::portal_upload).layer(DefaultBodyLimit::max(upload_limit)))
+        .route("/attachments/{id}", get(files::portal_download))
+        .route("/attachments/{id}/thumbnail", get(files::portal_thumbnail));
     Router::new()
+        .nest("/api/v1/portal", portal_api)
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/docs", get(assets::api_docs))
@@ -83,6 +128,9 @@ pub fn router(app: App, config: WebConfig) -> Router {
         .route("/console", get(assets::console))
         .route("/console/", get(assets::console))
         .route("/console/{*rest}", get(assets::console))
+        .route("/portal", get(assets::portal))
+        .route("/portal/", get(assets::portal))
+        .route("/portal/{*rest}", get(assets::portal))
         .route("/assets/{*path}", get(assets::asset))
         .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::track_metrics))

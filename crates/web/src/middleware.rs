@@ -104,6 +104,11 @@ pub async fn idempotency(State(state): State<WebState>, req: Request, next: Next
         return next.run(req).await;
     }
     let Some(key) = req.headers().get(IDEMPOTENCY_HEADER) else { return next.run(req).await };
+    // An upload retried creates one more unattached file, which harms nothing; hashing
+    // megabytes to spot the retry is not worth it.
+    if req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("multipart/")) {
+        return next.run(req).await;
+    }
     let key = match key.to_str() {
         Ok(k) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) => k.to_string(),
         _ => {

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
-use crate::routes::{admin, agents, auth, me};
+use crate::routes::{admin, agents, auth, contacts, files, inbox, library, me, portal};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -15,13 +15,31 @@ use utoipa::OpenApi;
         me::list_sessions, me::revoke_session, me::list_tokens, me::create_token, me::revoke_token,
         agents::list, agents::create, agents::get, agents::update, agents::reset_2fa, agents::unlock, agents::revoke_sessions,
         admin::audit, admin::get_security, admin::put_security, admin::ip_lockouts, admin::lift_ip_lockout,
+        admin::get_api_channel, admin::put_api_channel, admin::get_portal, admin::put_portal,
+        inbox::list, inbox::create, inbox::get, inbox::update, inbox::timeline, inbox::post_message, inbox::merge, inbox::bulk,
+        inbox::counts, inbox::tags, inbox::presence, inbox::viewers, inbox::search, inbox::events,
+        contacts::list, contacts::create, contacts::get, contacts::update, contacts::merge, contacts::conversations,
+        library::list_teams, library::create_team, library::update_team, library::delete_team,
+        library::list_canned, library::create_canned, library::update_canned, library::delete_canned, library::render_canned,
+        library::list_macros, library::create_macro, library::update_macro, library::delete_macro, library::apply_macro,
+        library::list_views, library::create_view, library::delete_view,
+        library::notifications, library::read_notification, library::read_all_notifications,
+        files::upload, files::download, files::thumbnail, files::portal_upload, files::portal_download, files::portal_thumbnail,
+        portal::open_ticket, portal::sign_in, portal::session, portal::sign_out, portal::tickets, portal::ticket, portal::reply,
     ),
     modifiers(&ProblemResponses),
     tags(
         (name = "auth", description = "Signing in and out"),
         (name = "me", description = "The signed-in agent's own account"),
         (name = "agents", description = "The support team"),
-        (name = "admin", description = "Audit log and security settings"),
+        (name = "admin", description = "Audit log and settings"),
+        (name = "inbox", description = "Conversations (tickets), messages, views, search and the live feed"),
+        (name = "contacts", description = "Customers and their channel identities"),
+        (name = "teams", description = "Teams of agents"),
+        (name = "canned", description = "Canned responses"),
+        (name = "macros", description = "Macros: several actions at once"),
+        (name = "attachments", description = "Files on messages"),
+        (name = "portal", description = "The customer ticket portal (portal cookie; writes need `X-Kefu-Portal: 1`)"),
     )
 )]
 pub struct ApiDoc;

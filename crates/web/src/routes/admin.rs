@@ -72,3 +72,54 @@ pub async fn lift_ip_lockout(State(s): State<WebState>, Auth(p): Auth, Path(ip):
     s.app.lift_ip_lockout(&p, &ip).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiChannelBody {
+    /// `null` turns deliveries off.
+    pub webhook_url: Option<String>,
+    /// 16 to 256 characters; leave out to keep the current one.
+    pub webhook_secret: Option<String>,
+}
+
+/// The API channel's webhook (where agents' replies to API conversations are delivered).
+#[utoipa::path(get, path = "/api/v1/settings/api-channel", tag = "admin", responses((status = 200, body = kefu_app::webhooks::ApiChannelSettings), (status = 403, body = Problem)))]
+pub async fn get_api_channel(State(s): State<WebState>, Auth(p): Auth) -> ApiResult<Json<kefu_app::webhooks::ApiChannelSettings>> {
+    Ok(Json(s.app.get_api_channel(&p).await?))
+}
+
+/// Set the API channel's webhook URL and signing secret.
+#[utoipa::path(put, path = "/api/v1/settings/api-channel", tag = "admin", request_body = ApiChannelBody,
+    responses((status = 200, body = kefu_app::webhooks::ApiChannelSettings), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn put_api_channel(
+    State(s): State<WebState>,
+    Auth(p): Auth,
+    ApiJson(b): ApiJson<ApiChannelBody>,
+) -> ApiResult<Json<kefu_app::webhooks::ApiChannelSettings>> {
+    Ok(Json(s.app.put_api_channel(&p, b.webhook_url, b.webhook_secret).await?))
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PortalSettingsBody {
+    /// The secret the exchange signs user ids with (16 to 256 characters); `null` turns
+    /// signed sign-in off.
+    pub identity_secret: Option<String>,
+}
+
+/// The customer portal's settings.
+#[utoipa::path(get, path = "/api/v1/settings/portal", tag = "admin", responses((status = 200, body = kefu_app::portal::PortalSettings), (status = 403, body = Problem)))]
+pub async fn get_portal(State(s): State<WebState>, Auth(p): Auth) -> ApiResult<Json<kefu_app::portal::PortalSettings>> {
+    Ok(Json(s.app.get_portal_settings(&p).await?))
+}
+
+/// Set the secret for the exchange's signed customer identity.
+#[utoipa::path(put, path = "/api/v1/settings/portal", tag = "admin", request_body = PortalSettingsBody,
+    responses((status = 200, body = kefu_app::portal::PortalSettings), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn put_portal(
+    State(s): State<WebState>,
+    Auth(p): Auth,
+    ApiJson(b): ApiJson<PortalSettingsBody>,
+) -> ApiResult<Json<kefu_app::portal::PortalSettings>> {
+    Ok(Json(s.app.put_portal_settings(&p, b.identity_secret).await?))
+}

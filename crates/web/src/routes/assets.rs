@@ -37,6 +37,15 @@ pub async fn console() -> Response {
     res
 }
 
+/// The customer portal's shell; its script routes `/portal/...` on the client.
+pub async fn portal() -> Response {
+    let mut res = serve("portal/index.html", "no-cache");
+    if let Some(ct) = res.headers_mut().get_mut(header::CONTENT_TYPE) {
+        *ct = HeaderValue::from_static("text/html; charset=utf-8");
+    }
+    res
+}
+
 pub async fn api_docs() -> Response {
     let mut res = serve("apidocs/index.html", "no-cache");
     if let Some(ct) = res.headers_mut().get_mut(header::CONTENT_TYPE) {

@@ -1,0 +1,311 @@
+//! Contacts: creating, finding by channel identity, editing and merging customers.
+
+use crate::tokens::Scope;
+use crate::{App, AppError, AppResult, Principal};
+use kefu_domain::inbox::{parse_fields, parse_locale, parse_tags, parse_text};
+use kefu_domain::{Contact, DomainError, Email, FieldError, Id, IdentityKind, Page};
+use kefu_store::{ContactChanges, ContactRow, IdentityRow, NewContact, StoreError, from_micros, micros};
+
+/// A contact as a client describes it; every field is checked, all errors at once.
+#[derive(Debug, Clone, Default)]
+pub struct ContactInput {
+    pub name: Option<String>,
+    pub emails: Option<Vec<String>>,
+    pub phones: Option<Vec<String>>,
+    pub exchange_user_id: Option<Option<String>>,
+    pub telegram_id: Option<Option<String>>,
+    pub language: Option<Option<String>>,
+    pub vip_tier: Option<i64>,
+    pub kyc_level: Option<i64>,
+    pub tags: Option<Vec<String>>,
+    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+    pub notes: Option<String>,
+}
+
+pub(crate) fn collect<T>(errors: &mut Vec<FieldError>, r: Result<T, DomainError>) -> Option<T> {
+    match r {
+        Ok(v) => Some(v),
+        Err(DomainError::Validation(f)) => {
+            errors.extend(f);
+            None
+        }
+    }
+}
+
+/// A phone number: `+` and 6 to 20 digits once spaces, dashes and brackets are dropped.
+fn parse_phone(raw: &str) -> Result<String, DomainError> {
+    let s: String = raw.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.')).collect();
+    let digits = s.strip_prefix('+').unwrap_or(&s);
+    if digits.len() < 6 || digits.len() > 20 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(DomainError::field("phones", format!("{raw:?} is not a phone number")));
+    }
+    Ok(s)
+}
+
+/// An external id (exchange user id, Telegram id): 1 to 100 visible ASCII characters.
+fn parse_external_id(field: &str, raw: &str) -> Result<String, DomainError> {
+    let s = raw.trim();
+    if s.is_empty() || s.len() > 100 || !s.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(DomainError::field(field, "must be 1 to 100 visible ASCII characters"));
+    }
+    Ok(s.to_string())
+}
+
+/// The checked values of a contact input.
+pub(crate) struct ParsedContact {
+    pub name: Option<String>,
+    pub identities: Option<Vec<(String, String)>>,
+    pub language: Option<Option<String>>,
+    pub vip_tier: Option<i64>,
+    pub kyc_level: Option<i64>,
+    pub tags: Option<Vec<String>>,
+    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+    pub notes: Option<String>,
+}
+
+pub(crate) fn parse_contact(c: &ContactInput) -> AppResult<ParsedContact> {
+    let mut errors = Vec::new();
+    let name = c.name.as_deref().and_then(|n| collect(&mut errors, parse_text("name", n, 1, 200)));
+    let mut identities: Option<Vec<(String, String)>> = None;
+    let mut add = |kind: IdentityKind, values: Vec<String>| {
+        let list = identities.get_or_insert_with(Vec::new);
+        // An empty list still names the kind, so that an update removes what was there.
+        if values.is_empty() {
+            list.push((kind.as_str().to_string(), String::new()));
+        }
+        for v in values {
+            list.push((kind.as_str().to_string(), v));
+        }
+    };
+    if let Some(emails) = &c.emails {
+        let v: Vec<String> =
+            emails.iter().filter_map(|e| collect(&mut errors, Email::parse("emails", e)).map(|e| e.as_str().to_string())).collect();
+        add(IdentityKind::Email, dedup(v));
+    }
+    if let Some(phones) = &c.phones {
+        let v: Vec<String> = phones.iter().filter_map(|p| collect(&mut errors, parse_phone(p))).collect();
+        add(IdentityKind::Phone, dedup(v));
+    }
+    if let Some(x) = &c.exchange_user_id {
+        let v = x.as_deref().and_then(|x| collect(&mut errors, parse_external_id("exchange_user_id", x)));
+        add(IdentityKind::ExchangeUser, v.into_iter().collect());
+    }
+    if let Some(x) = &c.telegram_id {
+        let v = x.as_deref().and_then(|x| collect(&mut errors, parse_external_id("telegram_id", x)));
+        add(IdentityKind::Telegram, v.into_iter().collect());
+    }
+    let language = c.language.as_ref().map(|l| l.as_deref().and_then(|l| collect(&mut errors, parse_locale("language", l))));
+    for (field, v) in [("vip_tier", c.vip_tier), ("kyc_level", c.kyc_level)] {
+        if let Some(v) = v
+            && !(0..=10).contains(&v)
+        {
+            errors.push(FieldError::new(field, "must be 0 to 10"));
+        }
+    }
+    let tags = c.tags.as_ref().and_then(|t| collect(&mut errors, parse_tags("tags", t)));
+    if let Some(a) = &c.attributes {
+        collect(&mut errors, parse_fields("attributes", a));
+    }
+    let notes = c.notes.as_deref().and_then(|n| {
+        if n.chars().count() > 10_000 {
+            errors.push(FieldError::new("notes", "must be at most 10000 characters"));
+            None
+        } else {
+            Some(n.to_string())
+        }
+    });
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    Ok(ParsedContact {
+        name,
+        identities,
+        language,
+        vip_tier: c.vip_tier,
+        kyc_level: c.kyc_level,
+        tags,
+        attributes: c.attributes.clone(),
+        notes,
+    })
+}
+
+fn dedup(mut v: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    v.retain(|x| seen.insert(x.clone()));
+    v
+}
+
+pub(crate) fn to_contact(r: ContactRow, identities: &[IdentityRow]) -> Contact {
+    let of = |kind: &str| identities.iter().filter(|i| i.contact_id == r.id && i.kind == kind).map(|i| i.value.clone()).collect::<Vec<_>>();
+    Contact {
+        emails: of("email"),
+        phones: of("phone"),
+        exchange_user_id: of("exchange_user").into_iter().next(),
+        telegram_id: of("telegram").into_iter().next(),
+        tags: serde_json::from_str(&r.tags).unwrap_or_default(),
+        attributes: serde_json::from_str(&r.attributes).unwrap_or_default(),
+        id: r.id,
+        name: r.name,
+        language: r.language,
+        vip_tier: r.vip_tier,
+        kyc_level: r.kyc_level,
+        notes: r.notes,
+        merged_into: r.merged_into,
+        created_at: from_micros(r.created_at),
+        updated_at: from_micros(r.updated_at),
+    }
+}
+
+impl ParsedContact {
+    /// A new contact row; its name falls back to the e-mail's local part, then "Customer".
+    pub(crate) fn into_new(self) -> NewContact {
+        let identities: Vec<(String, String)> = self.identities.unwrap_or_default().into_iter().filter(|(_, v)| !v.is_empty()).collect();
+        let name = self.name.unwrap_or_else(|| {
+            identities
+                .iter()
+                .find(|(k, _)| k == "email")
+                .and_then(|(_, v)| v.split('@').next())
+                .map(str::to_string)
+                .unwrap_or_else(|| "Customer".to_string())
+        });
+        NewContact {
+            id: Id::new().to_string(),
+            name,
+            language: self.language.flatten(),
+            vip_tier: self.vip_tier.unwrap_or(0),
+            kyc_level: self.kyc_level.unwrap_or(0),
+            tags: serde_json::to_string(&self.tags.unwrap_or_default()).unwrap_or_else(|_| "[]".into()),
+            attributes: serde_json::Value::Object(self.attributes.unwrap_or_default()).to_string(),
+            notes: self.notes.unwrap_or_default(),
+            identities,
+        }
+    }
+}
+
+impl App {
+    pub(crate) async fn contact_view(&self, id: &str) -> AppResult<Contact> {
+        let row = self.store().contact_by_id(id).await?.ok_or(AppError::NotFound("contact"))?;
+        let ids = self.store().identities_of(std::slice::from_ref(&row.id)).await?;
+        Ok(to_contact(row, &ids))
+    }
+
+    /// The contact id a known identity leads to, following merges.
+    pub(crate) async fn find_contact(&self, identities: &[(String, String)]) -> AppResult<Option<String>> {
+        // The exchange's user id is the strongest identity, then e-mail, phone, Telegram.
+        for kind in ["exchange_user", "email", "phone", "telegram"] {
+            for (k, v) in identities.iter().filter(|(k, v)| k == kind && !v.is_empty()) {
+                if let Some(id) = self.store().contact_id_by_identity(k, v).await? {
+                    return Ok(Some(self.follow_contact_merges(id).await?));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    pub(crate) async fn follow_contact_merges(&self, mut id: String) -> AppResult<String> {
+        for _ in 0..8 {
+            match self.store().contact_by_id(&id).await? {
+                Some(ContactRow { merged_into: Some(next), .. }) => id = next,
+                _ => break,
+            }
+        }
+        Ok(id)
+    }
+
+    pub async fn create_contact(&self, p: &Principal, input: ContactInput) -> AppResult<Contact> {
+        p.require_enrolled()?;
+        p.require_scope(Scope::Write)?;
+        let parsed = parse_contact(&input)?;
+        if parsed.name.is_none() {
+            return Err(AppError::Validation(vec![FieldError::new("name", "must not be empty")]));
+        }
+        let new = parsed.into_new();
+        match self.store().insert_contact(&new, micros(self.now())).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => return Err(AppError::IdentityTaken),
+            Err(e) => return Err(e.into()),
+        }
+        self.contact_view(&new.id).await
+    }
+
+    pub async fn get_contact(&self, p: &Principal, id: &str) -> AppResult<Contact> {
+        p.require_enrolled()?;
+        p.require_scope(Scope::Read)?;
+        let id = Id::parse(id).ok_or(AppError::NotFound("contact"))?;
+        self.contact_view(id.as_str()).await
+    }
+
+    pub async fn list_contacts(&self, p: &Principal, q: Option<&str>, cursor: Option<&str>, limit: i64) -> AppResult<Page<Contact>> {
+        p.require_enrolled()?;
+        p.require_scope(Scope::Read)?;
+        let limit = limit.clamp(1, 200);
+        let before = match cursor.filter(|c| !c.is_empty()) {
+            None => None,
+            Some(c) => Some(
+                Id::parse(c).ok_or_else(|| AppError::Validation(vec![FieldError::new("cursor", "is not a cursor from this listing")]))?,
+            ),
+        };
+        let q = q.map(str::trim).filter(|q| !q.is_empty());
+        let rows = self.store().list_contacts(q, before.as_ref().map(|b| b.as_str()), limit + 1).await?;
+        let more = rows.len() as i64 > limit;
+        let rows: Vec<ContactRow> = rows.into_iter().take(limit as usize).collect();
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let identities = self.store().identities_of(&ids).await?;
+        let next_cursor = if more { rows.last().map(|r| r.id.clone()) } else { None };
+        Ok(Page { items: rows.into_iter().map(|r| to_contact(r, &identities)).collect(), next_cursor })
+    }
+
+    pub async fn update_contact(&self, p: &Principal, id: &str, input: ContactInput) -> AppResult<Contact> {
+        p.require_enrolled()?;
+        p.require_scope(Scope::Write)?;
+        let id = Id::parse(id).ok_or(AppError::NotFound("contact"))?;
+        let parsed = parse_contact(&input)?;
+        let changes = ContactChanges {
+            name: parsed.name,
+            language: parsed.language,
+            vip_tier: parsed.vip_tier,
+            kyc_level: parsed.kyc_level,
+            tags: parsed.tags.map(|t| serde_json::to_string(&t).unwrap_or_else(|_| "[]".into())),
+            attributes: parsed.attributes.map(|a| serde_json::Value::Object(a).to_string()),
+            notes: parsed.notes,
+            identities: parsed.identities,
+        };
+        let existing = self.store().contact_by_id(id.as_str()).await?.ok_or(AppError::NotFound("contact"))?;
+        if let Some(target) = existing.merged_into {
+            return Err(AppError::ContactMerged(target));
+        }
+        match self.store().update_contact(id.as_str(), &changes, micros(self.now())).await {
+            Ok(true) => {}
+            Ok(false) => return Err(AppError::NotFound("contact")),
+            Err(StoreError::Conflict(_)) => return Err(AppError::IdentityTaken),
+            Err(e) => return Err(e.into()),
+        }
+        self.contact_view(id.as_str()).await
+    }
+
+    /// Merges `source` into `target`: one person seen on two channels becomes one contact with
+    /// all identities and all conversations.
+    pub async fn merge_contacts(&self, p: &Principal, target: &str, source: &str) -> AppResult<Contact> {
+        p.require_enrolled()?;
+        p.require_scope(Scope::Write)?;
+        let t = Id::parse(target).ok_or(AppError::NotFound("contact"))?;
+        let Some(s) = Id::parse(source) else {
+            return Err(AppError::Validation(vec![FieldError::new("source_id", "is not a contact id")]));
+        };
+        if t == s {
+            return Err(AppError::Validation(vec![FieldError::new("source_id", "cannot merge a contact into itself")]));
+        }
+        let target_row = self.store().contact_by_id(t.as_str()).await?.ok_or(AppError::NotFound("contact"))?;
+        let source_row = self.store().contact_by_id(s.as_str()).await?.ok_or(AppError::NotFound("contact"))?;
+        if let Some(m) = target_row.merged_into.or(source_row.merged_into) {
+            return Err(AppError::ContactMerged(m));
+        }
+        if !self.store().merge_contacts(t.as_str(), s.as_str(), micros(self.now())).await? {
+            return Err(AppError::NotFound("contact"));
+        }
+        self.audit(&crate::audit::Actor::agent(p), "contact.merged", Some(t.to_string()), serde_json::json!({"source": s.as_str()}))
+            .await?;
+        self.reindex_contact(t.as_str()).await?;
+        self.contact_view(t.as_str()).await
+    }
+}

@@ -1,0 +1,475 @@
+//! The unified inbox's vocabulary: contacts, conversations (tickets), messages, the activity
+//! timeline, teams, canned responses, macros and saved views, with the rules for their values.
+
+use crate::{DomainError, FieldError};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// A closed set of snake_case names with `as_str`, `parse` and `ALL`.
+macro_rules! named_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vm])* $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s)
+            }
+
+            /// The names, for an error message that says what is allowed.
+            pub fn names() -> String {
+                Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
+            }
+        }
+    };
+}
+
+named_enum!(
+    /// Where a conversation takes place.
+    Channel { Chat = "chat", Email = "email", Telegram = "telegram", Api = "api", Portal = "portal", Phone = "phone" }
+);
+
+named_enum!(
+    /// `pending` waits on the customer, `on_hold` on a third party. A customer reply reopens a
+    /// resolved conversation; a closed one stays closed.
+    Status { Open = "open", Pending = "pending", OnHold = "on_hold", Resolved = "resolved", Closed = "closed" }
+);
+
+named_enum!(Priority { Low = "low", Normal = "normal", High = "high", Urgent = "urgent" });
+
+named_enum!(AuthorKind { Customer = "customer", Agent = "agent", Bot = "bot", System = "system" });
+
+named_enum!(IdentityKind { Email = "email", Phone = "phone", ExchangeUser = "exchange_user", Telegram = "telegram" });
+
+impl Priority {
+    /// Stored as a number so views sort by urgency with an index.
+    pub fn rank(self) -> i64 {
+        match self {
+            Priority::Low => 0,
+            Priority::Normal => 1,
+            Priority::High => 2,
+            Priority::Urgent => 3,
+        }
+    }
+
+    pub fn from_rank(r: i64) -> Self {
+        match r {
+            0 => Priority::Low,
+            2 => Priority::High,
+            3 => Priority::Urgent,
+            _ => Priority::Normal,
+        }
+    }
+}
+
+impl Status {
+    /// Statuses in which the conversation still needs someone to act.
+    pub fn is_active(self) -> bool {
+        matches!(self, Status::Open | Status::Pending | Status::OnHold)
+    }
+}
+
+/// A customer, with every channel identity they have been seen with.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Contact {
+    pub id: String,
+    pub name: String,
+    pub emails: Vec<String>,
+    pub phones: Vec<String>,
+    pub exchange_user_id: Option<String>,
+    pub telegram_id: Option<String>,
+    /// zh-CN, zh-TW or en.
+    pub language: Option<String>,
+    pub vip_tier: i64,
+    pub kyc_level: i64,
+    pub tags: Vec<String>,
+    #[schema(value_type = Object)]
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    pub notes: String,
+    /// Set when this contact was merged into another; the other one holds the history now.
+    pub merged_into: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Who did something, as shown on the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Actor {
+    pub kind: AuthorKind,
+    pub id: Option<String>,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Conversation {
+    pub id: String,
+    /// The human-readable ticket number, shown as `#10234`.
+    pub number: i64,
+    pub channel: Channel,
+    pub subject: String,
+    pub status: Status,
+    pub priority: Priority,
+    pub contact_id: String,
+    pub contact_name: String,
+    pub assignee_id: Option<String>,
+    pub assignee_name: Option<String>,
+    pub team_id: Option<String>,
+    pub tags: Vec<String>,
+    #[schema(value_type = Object)]
+    pub custom_fields: serde_json::Map<String, serde_json::Value>,
+    pub language: Option<String>,
+    pub intent: Option<String>,
+    pub merged_into: Option<String>,
+    pub message_count: i64,
+    /// Since when a customer message has waited for an agent's reply; `null` when none waits.
+    pub waiting_since: Option<DateTime<Utc>>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub last_activity_at: DateTime<Utc>,
+    /// Send it back as `If-Match` (or `version`) on updates; a stale one gets 409.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttachmentInfo {
+    pub id: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    /// Safe to show inline (PNG, JPEG, GIF, WebP); everything else downloads.
+    pub inline: bool,
+    pub has_thumbnail: bool,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Message {
+    pub id: String,
+    pub conversation_id: String,
+    /// Position in the conversation, from 1, without gaps.
+    pub seq: i64,
+    pub author: Actor,
+    /// A private note, seen by agents only.
+    pub private: bool,
+    pub body: String,
+    /// Sanitized HTML, where the channel has it.
+    pub html: Option<String>,
+    pub channel: Channel,
+    pub client_key: Option<String>,
+    /// Agent ids mentioned with `@` in a note.
+    pub mentions: Vec<String>,
+    /// Delivery state per outbound channel, e.g. `{"webhook": "delivered"}`.
+    #[schema(value_type = Object)]
+    pub delivery: BTreeMap<String, String>,
+    pub attachments: Vec<AttachmentInfo>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A change on a conversation: status, assignee, priority, tags, team, merge...
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Activity {
+    pub id: String,
+    pub conversation_id: String,
+    pub actor: Actor,
+    /// `created`, `status_changed`, `priority_changed`, `assigned`, `team_changed`,
+    /// `tags_changed`, `subject_changed`, `fields_changed`, `merged_into`, `merged_from`, `macro_applied`.
+    pub kind: String,
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TimelineItem {
+    Message(Message),
+    Activity(Activity),
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Team {
+    pub id: String,
+    pub name: String,
+    /// Agents outside a private team cannot see its conversations (supervisors and admins can).
+    pub private: bool,
+    pub member_ids: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CannedResponse {
+    pub id: String,
+    /// Typed after `/` in the reply box.
+    pub shortcut: String,
+    pub title: String,
+    pub locale: String,
+    /// May use `{{contact.name}}`, `{{conversation.number}}`, `{{agent.name}}`.
+    pub body: String,
+    /// `null` when shared with the whole team; otherwise the owner's agent id.
+    pub owner_id: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum MacroAction {
+    Reply {
+        body: String,
+    },
+    Note {
+        body: String,
+    },
+    AddTags {
+        tags: Vec<String>,
+    },
+    RemoveTags {
+        tags: Vec<String>,
+    },
+    SetStatus {
+        status: Status,
+    },
+    SetPriority {
+        priority: Priority,
+    },
+    /// `null` unassigns.
+    Assign {
+        agent_id: Option<String>,
+    },
+    SetTeam {
+        team_id: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Macro {
+    pub id: String,
+    pub name: String,
+    pub actions: Vec<MacroAction>,
+    pub owner_id: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The filters a view or a listing applies. Every field is optional; all given ones must match.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationFilter {
+    pub status: Option<Vec<Status>>,
+    /// An agent id, `me`, or `none` for unassigned.
+    pub assignee: Option<String>,
+    /// A team id, or `none`.
+    pub team: Option<String>,
+    pub tag: Option<String>,
+    pub channel: Option<Channel>,
+    pub priority: Option<Priority>,
+    pub contact_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SavedView {
+    pub id: String,
+    pub name: String,
+    pub owner_id: String,
+    /// Shared views are listed for every agent.
+    pub shared: bool,
+    pub filters: ConversationFilter,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Notification {
+    pub id: String,
+    /// `mention`.
+    pub kind: String,
+    pub conversation_id: String,
+    pub conversation_number: i64,
+    pub message_id: Option<String>,
+    pub actor_name: String,
+    pub excerpt: String,
+    pub read_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A tag: trimmed, lower-cased, 1 to 50 characters of letters, digits, `-`, `_`, `.`, `:` or `/`
+/// (Chinese letters included), so that tags stay comparable and safe in URLs.
+pub fn parse_tag(field: &str, raw: &str) -> Result<String, DomainError> {
+    let t = raw.trim().to_lowercase();
+    let n = t.chars().count();
+    if n == 0 || n > 50 {
+        return Err(DomainError::field(field, "tags are 1 to 50 characters"));
+    }
+    if !t.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '/')) {
+        return Err(DomainError::field(field, format!("tag {raw:?} may hold only letters, digits and - _ . : /")));
+    }
+    Ok(t)
+}
+
+/// Parses a list of tags, sorted and without duplicates; all errors at once.
+pub fn parse_tags(field: &str, raw: &[String]) -> Result<Vec<String>, DomainError> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    if raw.len() > 50 {
+        return Err(DomainError::field(field, "at most 50 tags"));
+    }
+    for r in raw {
+        match parse_tag(field, r) {
+            Ok(t) => out.push(t),
+            Err(DomainError::Validation(f)) => errors.extend(f),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(DomainError::Validation(errors));
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Free text of bounded length with no control characters but newlines and tabs.
+pub fn parse_text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, DomainError> {
+    let s = raw.trim();
+    let n = s.chars().count();
+    if n < min {
+        return Err(DomainError::field(
+            field,
+            if min == 1 { "must not be empty".to_string() } else { format!("needs at least {min} characters") },
+        ));
+    }
+    if n > max {
+        return Err(DomainError::field(field, format!("must be at most {max} characters")));
+    }
+    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+        return Err(DomainError::field(field, "must not contain control characters"));
+    }
+    Ok(s.to_string())
+}
+
+/// The three languages customers write in.
+pub const LOCALES: [&str; 3] = ["zh-CN", "zh-TW", "en"];
+
+pub fn parse_locale(field: &str, raw: &str) -> Result<String, DomainError> {
+    LOCALES
+        .iter()
+        .find(|l| l.eq_ignore_ascii_case(raw.trim()))
+        .map(|l| l.to_string())
+        .ok_or_else(|| DomainError::field(field, "must be zh-CN, zh-TW or en"))
+}
+
+/// A custom-fields or attributes object: at most 50 keys of up to 64 characters, values that
+/// are strings (up to 1000 characters), numbers, booleans or null.
+pub fn parse_fields(field: &str, raw: &serde_json::Map<String, serde_json::Value>) -> Result<(), DomainError> {
+    let mut errors = Vec::new();
+    if raw.len() > 50 {
+        errors.push(FieldError::new(field, "at most 50 keys"));
+    }
+    for (k, v) in raw {
+        if k.is_empty() || k.chars().count() > 64 || k.chars().any(char::is_control) {
+            errors.push(FieldError::new(field, format!("key {k:?} must be 1 to 64 characters")));
+        }
+        let ok = match v {
+            serde_json::Value::String(s) => s.chars().count() <= 1000,
+            serde_json::Value::Number(_) | serde_json::Value::Bool(_) | serde_json::Value::Null => true,
+            _ => false,
+        };
+        if !ok {
+            errors.push(FieldError::new(field, format!("{k:?} must be a string (up to 1000 characters), a number, a boolean or null")));
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(DomainError::Validation(errors)) }
+}
+
+/// Agent ids mentioned as `@[name](agent-id)` in a note: the console inserts that form when
+/// an agent picks a colleague, so a mention never depends on a name being unique.
+pub fn mentioned_ids(body: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = body;
+    while let Some(i) = rest.find("@[") {
+        rest = &rest[i + 2..];
+        let Some(close) = rest.find("](") else { break };
+        let after = &rest[close + 2..];
+        let Some(end) = after.find(')') else { break };
+        let id = &after[..end];
+        if crate::Id::parse(id).is_some() && !out.iter().any(|x| x == id) {
+            out.push(id.to_string());
+        }
+        rest = &after[end..];
+    }
+    out
+}
+
+/// Fills `{{contact.name}}`, `{{conversation.number}}`, `{{agent.name}}` (and any other
+/// `{{key}}` given); unknown variables are left as they are so an agent sees what is missing.
+pub fn render_template(body: &str, vars: &BTreeMap<&str, String>) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find("}}") {
+            Some(end) => {
+                let key = after[..end].trim();
+                match vars.get(key) {
+                    Some(v) => out.push_str(v),
+                    None => out.push_str(&rest[start..start + 2 + end + 2]),
+                }
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_normalised_and_checked() {
+        assert_eq!(parse_tags("tags", &["VIP".into(), " 提币 ".into(), "vip".into()]).ok(), Some(vec!["vip".into(), "提币".into()]));
+        assert!(parse_tag("tags", "a b").is_err());
+        assert!(parse_tag("tags", "").is_err());
+        assert!(parse_tag("tags", "<script>").is_err());
+    }
+
+    #[test]
+    fn mentions_are_read_from_the_console_form() {
+        let a = crate::Id::new().to_string();
+        let body = format!("please check @[Li Wei]({a}) and @[x](not-an-id) @[Li Wei]({a})");
+        assert_eq!(mentioned_ids(&body), vec![a]);
+    }
+
+    #[test]
+    fn templates_fill_known_variables_and_keep_unknown_ones() {
+        let mut v = BTreeMap::new();
+        v.insert("contact.name", "王小明".to_string());
+        v.insert("conversation.number", "10234".to_string());
+        assert_eq!(
+            render_template("您好 {{contact.name}}，工单 #{{ conversation.number }} {{x}} {{", &v),
+            "您好 王小明，工单 #10234 {{x}} {{"
+        );
+    }
+
+    #[test]
+    fn priority_rank_round_trips() {
+        for p in Priority::ALL {
+            assert_eq!(Priority::from_rank(p.rank()), *p);
+        }
+    }
+}

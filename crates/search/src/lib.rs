@@ -1,0 +1,9 @@
+//! Kefu's search engine, a pure core: tantivy indexes over support text with Chinese segmentation,
+//! Simplified/Traditional folding and English stemming. No HTTP, no database; callers feed it documents.
+
+pub mod analysis;
+pub mod conversations;
+mod error;
+
+pub use conversations::{ConversationDoc, ConversationHit, ConversationIndex, ConversationQuery};
+pub use error::{Result, SearchError};

@@ -1,0 +1,264 @@
+//! Contacts (customers) and the channel identities that lead to them; merging two contacts
+//! moves identities and history to the one that stays.
+
+use crate::{Result, Store, StoreError, read_pool, write_pool};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ContactRow {
+    pub id: String,
+    pub name: String,
+    pub language: Option<String>,
+    pub vip_tier: i64,
+    pub kyc_level: i64,
+    pub tags: String,
+    pub attributes: String,
+    pub notes: String,
+    pub merged_into: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IdentityRow {
+    pub contact_id: String,
+    pub kind: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewContact {
+    pub id: String,
+    pub name: String,
+    pub language: Option<String>,
+    pub vip_tier: i64,
+    pub kyc_level: i64,
+    pub tags: String,
+    pub attributes: String,
+    pub notes: String,
+    /// (kind, value) pairs.
+    pub identities: Vec<(String, String)>,
+}
+
+/// What a contact update sets; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ContactChanges {
+    pub name: Option<String>,
+    pub language: Option<Option<String>>,
+    pub vip_tier: Option<i64>,
+    pub kyc_level: Option<i64>,
+    pub tags: Option<String>,
+    pub attributes: Option<String>,
+    pub notes: Option<String>,
+    /// Replaces every identity of these kinds with the values given.
+    pub identities: Option<Vec<(String, String)>>,
+}
+
+pub(crate) const CONTACT_COLUMNS: &str =
+    "id, name, language, vip_tier, kyc_level, tags, attributes, notes, merged_into, created_at, updated_at";
+
+pub(crate) const INSERT_CONTACT: &str = "INSERT INTO contacts (id, name, language, vip_tier, kyc_level, tags, attributes, notes, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)";
+pub(crate) const INSERT_IDENTITY: &str = "INSERT INTO contact_identities (kind, value, contact_id, created_at) VALUES ($1, $2, $3, $4)";
+
+/// `$1, $2, …` from `from`, for an `IN (…)` list.
+pub(crate) fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+impl Store {
+    pub async fn insert_contact(&self, c: &NewContact, now: i64) -> Result<()> {
+        write_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query(INSERT_CONTACT)
+                .bind(&c.id)
+                .bind(&c.name)
+                .bind(&c.language)
+                .bind(c.vip_tier)
+                .bind(c.kyc_level)
+                .bind(&c.tags)
+                .bind(&c.attributes)
+                .bind(&c.notes)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            for (kind, value) in &c.identities {
+                sqlx::query(INSERT_IDENTITY)
+                    .bind(kind)
+                    .bind(value)
+                    .bind(&c.id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::from_write)?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn contact_by_id(&self, id: &str) -> Result<Option<ContactRow>> {
+        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1");
+        Ok(read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(p).await?))
+    }
+
+    /// The contact an identity belongs to, following merges to the one that stays.
+    pub async fn contact_id_by_identity(&self, kind: &str, value: &str) -> Result<Option<String>> {
+        Ok(read_pool!(self, |p| sqlx::query_scalar("SELECT contact_id FROM contact_identities WHERE kind = $1 AND value = $2")
+            .bind(kind)
+            .bind(value)
+            .fetch_optional(p)
+            .await?))
+    }
+
+    pub async fn identities_of(&self, contact_ids: &[String]) -> Result<Vec<IdentityRow>> {
+        if contact_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT contact_id, kind, value FROM contact_identities WHERE contact_id IN ({}) ORDER BY created_at, value",
+            placeholders(1, contact_ids.len())
+        );
+        Ok(read_pool!(self, |p| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+            for id in contact_ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(p).await?
+        }))
+    }
+
+    pub async fn contacts_by_ids(&self, ids: &[String]) -> Result<Vec<ContactRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id IN ({})", placeholders(1, ids.len()));
+        Ok(read_pool!(self, |p| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+            for id in ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(p).await?
+        }))
+    }
+
+    /// Contacts whose name or an identity contains `q` (case-insensitive), newest first;
+    /// merged-away contacts are left out.
+    pub async fn list_contacts(&self, q: Option<&str>, before: Option<&str>, limit: i64) -> Result<Vec<ContactRow>> {
+        let pattern = q.map(|q| format!("%{}%", q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+        let sql = format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE merged_into IS NULL AND ($1 IS NULL OR c.id < $1) \
+             AND ($2 IS NULL OR LOWER(c.name) LIKE $2 ESCAPE '\\' OR EXISTS (SELECT 1 FROM contact_identities i \
+                  WHERE i.contact_id = c.id AND LOWER(i.value) LIKE $2 ESCAPE '\\')) \
+             ORDER BY c.id DESC LIMIT $3"
+        );
+        Ok(read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(before)
+            .bind(&pattern)
+            .bind(limit)
+            .fetch_all(p)
+            .await?))
+    }
+
+    /// Applies `ch`; identities of the kinds named are replaced. A taken identity is a conflict.
+    pub async fn update_contact(&self, id: &str, ch: &ContactChanges, now: i64) -> Result<bool> {
+        let n = write_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(
+                "UPDATE contacts SET name = COALESCE($2, name), \
+                   language = CASE WHEN $3 THEN $4 ELSE language END, \
+                   vip_tier = COALESCE($5, vip_tier), kyc_level = COALESCE($6, kyc_level), tags = COALESCE($7, tags), \
+                   attributes = COALESCE($8, attributes), notes = COALESCE($9, notes), updated_at = $10 \
+                 WHERE id = $1 AND merged_into IS NULL",
+            )
+            .bind(id)
+            .bind(&ch.name)
+            .bind(ch.language.is_some())
+            .bind(ch.language.clone().flatten())
+            .bind(ch.vip_tier)
+            .bind(ch.kyc_level)
+            .bind(&ch.tags)
+            .bind(&ch.attributes)
+            .bind(&ch.notes)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 1
+                && let Some(ids) = &ch.identities
+            {
+                let mut kinds: Vec<&str> = ids.iter().map(|(k, _)| k.as_str()).collect();
+                kinds.sort();
+                kinds.dedup();
+                for k in kinds {
+                    sqlx::query("DELETE FROM contact_identities WHERE contact_id = $1 AND kind = $2")
+                        .bind(id)
+                        .bind(k)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for (kind, value) in ids.iter().filter(|(_, v)| !v.is_empty()) {
+                    sqlx::query(INSERT_IDENTITY)
+                        .bind(kind)
+                        .bind(value)
+                        .bind(id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(StoreError::from_write)?;
+                }
+            }
+            tx.commit().await?;
+            n
+        });
+        Ok(n == 1)
+    }
+
+    /// Moves `source`'s identities, conversations and messages to `target` and marks `source`
+    /// as merged into it, all at once. Returns false when either is missing or already merged.
+    pub async fn merge_contacts(&self, target: &str, source: &str, now: i64) -> Result<bool> {
+        let done = write_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let marked = sqlx::query(
+                "UPDATE contacts SET merged_into = $1, updated_at = $3 WHERE id = $2 AND merged_into IS NULL \
+                 AND EXISTS (SELECT 1 FROM contacts t WHERE t.id = $1 AND t.merged_into IS NULL)",
+            )
+            .bind(target)
+            .bind(source)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if marked == 1 {
+                sqlx::query("UPDATE contact_identities SET contact_id = $1 WHERE contact_id = $2")
+                    .bind(target)
+                    .bind(source)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE conversations SET contact_id = $1 WHERE contact_id = $2")
+                    .bind(target)
+                    .bind(source)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE messages SET author_id = $1 WHERE author_kind = 'customer' AND author_id = $2")
+                    .bind(target)
+                    .bind(source)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE portal_access SET contact_id = $1 WHERE contact_id = $2")
+                    .bind(target)
+                    .bind(source)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE contacts SET merged_into = $1 WHERE merged_into = $2")
+                    .bind(target)
+                    .bind(source)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE contacts SET updated_at = $2 WHERE id = $1").bind(target).bind(now).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            marked == 1
+        });
+        Ok(done)
+    }
+}
