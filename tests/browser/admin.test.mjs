@@ -134,10 +134,12 @@ after(() => harness.stop());
 
 // --- Scenarios ---------------------------------------------------------------------------
 
-test('the admin signs in and lands on Agents', () => step('sign-in', async () => {
+test('the admin signs in to the inbox and opens Agents', () => step('sign-in', async () => {
   const page = await newPage('admin');
   await page.goto('/console/login');
   await signIn(page, server.credentials.admin);
+  await page.waitForURL('**/console/inbox');
+  await page.getByTestId('nav-agents').click();
   await page.waitForURL('**/console/admin/agents');
   await waitForText(page.getByTestId('page-title'), 'Agents');
   await agentRow(page, server.credentials.agent.email).waitFor();

@@ -48,7 +48,7 @@ after(() => harness.stop());
 
 // --- Scenarios ---------------------------------------------------------------------------
 
-test('an unauthenticated visit goes to the login page; the admin signs in and lands on Agents', () => step('admin sign-in', async () => {
+test('an unauthenticated visit goes to the login page; the admin signs in to the inbox and opens Agents', () => step('admin sign-in', async () => {
   const page = await newPage('admin');
   await page.goto('/console/');
   await page.waitForURL('**/console/login');
@@ -56,6 +56,8 @@ test('an unauthenticated visit goes to the login page; the admin signs in and la
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
 
   await signIn(page, server.credentials.admin);
+  await page.waitForURL('**/console/inbox');
+  await page.getByTestId('nav-agents').click();
   await page.waitForURL('**/console/admin/agents');
   await waitForText(page.getByTestId('page-title'), 'Agents');
   await waitForText(page.getByTestId('current-role'), 'Admin');
@@ -113,6 +115,8 @@ test('the new agent signs in and enrols in two-factor authentication', () => ste
   const page = await newPage('new-agent');
   await page.goto('/console/login');
   await signIn(page, newAgent);
+  await page.waitForURL('**/console/inbox');
+  await page.getByTestId('nav-account').click();
   await page.waitForURL('**/console/account');
   await waitForText(page.getByTestId('page-title'), 'My account');
   await waitForText(page.getByTestId('profile-email'), newAgent.email);
@@ -234,6 +238,8 @@ test('the new agent signs in again and must pass the TOTP step', () => step('tot
   }
   await page.getByTestId('totp-code').fill(totpCode(totpSecret));
   await page.getByTestId('totp-submit').click();
+  await page.waitForURL('**/console/inbox');
+  await page.getByTestId('nav-account').click();
   await page.waitForURL('**/console/account');
   await waitForText(page.getByTestId('twofa-status'), 'On');
   await waitForText(page.getByTestId('current-agent'), newAgent.name);

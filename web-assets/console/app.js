@@ -16,6 +16,13 @@ import { accountView } from './views/account.js';
 import { agentsView } from './views/agents.js';
 import { securityView } from './views/security.js';
 import { auditView } from './views/audit.js';
+import { inboxView } from './views/inbox.js';
+import { conversationView } from './views/conversation.js';
+import { teamsView } from './views/teams.js';
+import { cannedView } from './views/canned.js';
+import { macrosView } from './views/macros.js';
+import { startLive, stopLive } from './live.js';
+import { forget } from './inbox-common.js';
 
 const LOGIN = '/console/login';
 const SETUP_2FA = '/console/setup-2fa';
@@ -23,6 +30,11 @@ const SETUP_2FA = '/console/setup-2fa';
 const ROUTES = [
   { path: LOGIN, view: loginView, public: true, title: 'login.pageTitle' },
   { path: SETUP_2FA, view: setupTwoFactorView, bare: true, title: 'setup2fa.title' },
+  { path: '/console/inbox', view: inboxView, title: 'nav.inbox', wide: true },
+  { pattern: /^\/console\/conversations\/([^/]+)$/, params: ['id'], view: conversationView, title: 'conversation.pageTitle', wide: true, activePath: '/console/inbox' },
+  { path: '/console/canned-responses', view: cannedView, title: 'nav.canned' },
+  { path: '/console/macros', view: macrosView, title: 'nav.macros' },
+  { path: '/console/admin/teams', view: teamsView, admin: true, title: 'nav.teams' },
   { path: '/console/account', view: accountView, title: 'nav.account' },
   { path: '/console/admin/agents', view: agentsView, admin: true, title: 'nav.agents' },
   { path: '/console/admin/security', view: securityView, admin: true, title: 'nav.security' },
@@ -52,7 +64,19 @@ function safeNext(next) {
 }
 
 function landingPath() {
-  return app.isAdmin() ? '/console/admin/agents' : '/console/account';
+  return '/console/inbox';
+}
+
+/** The route for a path, with its parameters ({ route, params }) or null. */
+function matchRoute(path) {
+  for (const r of ROUTES) {
+    if (r.path && r.path === path) return { route: r, params: {} };
+    if (r.pattern) {
+      const m = path.match(r.pattern);
+      if (m) return { route: r, params: Object.fromEntries((r.params || []).map((name, i) => [name, m[i + 1]])) };
+    }
+  }
+  return null;
 }
 
 function navigate(path, { replace = false } = {}) {
@@ -67,8 +91,14 @@ function navigate(path, { replace = false } = {}) {
 }
 
 function setSession(session) {
+  const previous = app.session && app.session.agent ? app.session.agent.id : null;
   app.session = session || null;
   setCsrfToken(session ? session.csrf_token : null);
+  const now = session && session.agent ? session.agent.id : null;
+  if (previous !== now) {
+    stopLive();
+    forget();
+  }
 }
 
 async function refreshSession() {
@@ -162,14 +192,15 @@ function render() {
     return;
   }
 
-  const route = ROUTES.find((r) => r.path === path);
+  const matched = matchRoute(path);
+  const route = matched ? matched.route : null;
 
   if (route && route.public) {
     if (session) {
       let next = safeNext(new URLSearchParams(window.location.search).get('next'));
       // A deep link to an admin page is no use to an agent who is not an admin.
-      const nextRoute = next && ROUTES.find((r) => r.path === normalisePath(new URL(next, window.location.origin).pathname));
-      if (nextRoute && nextRoute.admin && !app.isAdmin()) next = null;
+      const nextMatch = next && matchRoute(normalisePath(new URL(next, window.location.origin).pathname));
+      if (nextMatch && nextMatch.route.admin && !app.isAdmin()) next = null;
       navigate(session.two_factor_enrolment_required ? SETUP_2FA : next || landingPath(), { replace: true });
       return;
     }
@@ -194,7 +225,11 @@ function render() {
   }
 
   const ctx = startView();
-  const page = renderShell(root, { activePath: path, bare: !!(route && route.bare) });
+  ctx.params = matched ? matched.params : {};
+  if (!session.two_factor_enrolment_required) startLive();
+  const page = renderShell(root, {
+    activePath: (route && route.activePath) || path, bare: !!(route && route.bare), wide: !!(route && route.wide),
+  });
 
   if (!route) {
     setTitle('notFound.title');

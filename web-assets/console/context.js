@@ -22,7 +22,7 @@ export const app = {
   signOut: async () => {},
 
   /** Where an agent lands after signing in. */
-  landingPath: () => '/console/account',
+  landingPath: () => '/console/inbox',
 
   isAdmin() {
     return !!(this.session && this.session.agent && this.session.agent.role === 'admin');

@@ -3,6 +3,7 @@
 import { h, icon, badge, alertBox } from '../shared/ui.js';
 import { t, LANGUAGES, getLanguage, setLanguage } from '../shared/i18n.js';
 import { app } from './context.js';
+import { notificationBell } from './live.js';
 
 export function roleLabel(role) {
   return t(`role.${role}`);
@@ -48,6 +49,7 @@ function topbar() {
   return h('header', { class: 'topbar', testid: 'topbar' },
     brand(),
     h('div', { class: 'topbar-spacer' }),
+    agent && !app.session.two_factor_enrolment_required ? notificationBell() : null,
     languageSwitcher({ compact: true }),
     h('div', { class: 'current-agent' },
       h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(agent.name)),
@@ -61,9 +63,14 @@ function topbar() {
 }
 
 const NAV = [
+  { section: 'nav.sectionSupport' },
+  { href: '/console/inbox', key: 'nav.inbox', testid: 'nav-inbox', icon: 'inbox' },
+  { href: '/console/canned-responses', key: 'nav.canned', testid: 'nav-canned', icon: 'message' },
+  { href: '/console/macros', key: 'nav.macros', testid: 'nav-macros', icon: 'zap' },
   { section: 'nav.sectionPersonal' },
   { href: '/console/account', key: 'nav.account', testid: 'nav-account', icon: 'user' },
   { section: 'nav.sectionAdmin', admin: true },
+  { href: '/console/admin/teams', key: 'nav.teams', testid: 'nav-teams', icon: 'folder', admin: true },
   { href: '/console/admin/agents', key: 'nav.agents', testid: 'nav-agents', icon: 'users', admin: true },
   { href: '/console/admin/security', key: 'nav.security', testid: 'nav-security', icon: 'shield', admin: true },
   { href: '/console/admin/audit', key: 'nav.audit', testid: 'nav-audit', icon: 'list', admin: true },
@@ -93,8 +100,8 @@ function demoBanner() {
  * Render the signed-in frame into `root` and return the element the page
  * content goes into. `bare` omits the navigation (2FA enrolment gate).
  */
-export function renderShell(root, { activePath, bare = false }) {
-  const page = h('div', { class: 'page' });
+export function renderShell(root, { activePath, bare = false, wide = false }) {
+  const page = h('div', { class: ['page', wide && 'page-wide'] });
   const main = h('main', { class: 'main', id: 'main', tabindex: '-1' }, demoBanner(), page);
   root.replaceChildren(
     h('a', { class: 'skip-link', href: '#main' }, t('app.skipToContent')),

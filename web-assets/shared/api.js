@@ -122,15 +122,21 @@ async function readProblem(res) {
  *          create?: boolean, silent?: boolean, retried?: boolean}} [opts]
  *   `create: true` adds a fresh Idempotency-Key when none is given.
  *   `silent: true` skips the global 401/403 handlers (used by auth calls).
+ *   `headers` adds request headers (e.g. If-Match); `formData` sends a
+ *   multipart body instead of JSON; `keepalive` lets the request outlive the page.
  */
 export async function request(method, path, opts = {}) {
   const m = method.toUpperCase();
   const headers = { Accept: 'application/json, application/problem+json' };
   const init = { method: m, headers, credentials: 'same-origin', cache: 'no-store' };
-  if (opts.body !== undefined) {
+  if (opts.headers) Object.assign(headers, opts.headers);
+  if (opts.formData) {
+    init.body = opts.formData;
+  } else if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(opts.body);
   }
+  if (opts.keepalive) init.keepalive = true;
   if (WRITE_METHODS.has(m) && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   const idem = opts.idempotencyKey
     ? (typeof opts.idempotencyKey === 'string' ? opts.idempotencyKey : opts.idempotencyKey.value)
@@ -185,6 +191,8 @@ export const api = {
   put: (path, body, opts) => request('PUT', path, { ...opts, body }),
   patch: (path, body, opts) => request('PATCH', path, { ...opts, body }),
   del: (path, body, opts) => request('DELETE', path, { ...opts, body }),
+  /** Multipart upload of a FormData body (e.g. a `file` field). */
+  upload: (path, formData, opts) => request('POST', path, { ...opts, formData }),
 };
 
 /** Encode one path segment (ids, IP addresses such as IPv6 with colons). */

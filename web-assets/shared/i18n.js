@@ -15,6 +15,13 @@ export const LANGUAGES = [
 const STORAGE_KEY = 'kefu.lang';
 const SUPPORTED = new Set(LANGUAGES.map((l) => l.code));
 
+// Where catalogues come from and where the user's choice is remembered.
+// By default /assets/i18n/<lang>.json and 'kefu.lang' (the console); another
+// page (the customer portal) may point at its own catalogues with
+// configureCatalogues() before the first setLanguage().
+let catalogueBase = null;
+let storageKey = STORAGE_KEY;
+
 let current = 'en';
 let messages = {};
 let fallback = {};
@@ -31,10 +38,23 @@ export function matchLanguage(tag) {
   return 'zh-CN';
 }
 
+/**
+ * Use another set of catalogues: `base` is the folder URL holding
+ * <lang>.json (string or URL, resolved against the page), `storageKey` the
+ * localStorage key remembering the choice. Either may be omitted.
+ */
+export function configureCatalogues({ base, storageKey: key } = {}) {
+  if (base) {
+    const href = String(base instanceof URL ? base.href : new URL(base, window.location.href).href);
+    catalogueBase = href.endsWith('/') ? href : `${href}/`;
+  }
+  if (key) storageKey = key;
+}
+
 /** The language to use before the user has chosen one explicitly. */
 export function detectLanguage() {
   try {
-    const stored = localStorage.getItem(STORAGE_KEY);
+    const stored = localStorage.getItem(storageKey);
     if (stored && SUPPORTED.has(stored)) return stored;
   } catch {
     // Storage may be unavailable (private mode, disabled cookies).
@@ -44,12 +64,12 @@ export function detectLanguage() {
 }
 
 async function fetchCatalogue(lang) {
-  if (cache.has(lang)) return cache.get(lang);
-  const url = new URL(`../i18n/${lang}.json`, import.meta.url);
+  const url = catalogueBase ? new URL(`${lang}.json`, catalogueBase) : new URL(`../i18n/${lang}.json`, import.meta.url);
+  if (cache.has(url.href)) return cache.get(url.href);
   const res = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
   if (!res.ok) throw new Error(`could not load catalogue ${lang}: HTTP ${res.status}`);
   const data = await res.json();
-  cache.set(lang, data);
+  cache.set(url.href, data);
   return data;
 }
 
@@ -69,7 +89,7 @@ export async function setLanguage(lang, { remember = false } = {}) {
   document.documentElement.lang = code;
   if (remember) {
     try {
-      localStorage.setItem(STORAGE_KEY, code);
+      localStorage.setItem(storageKey, code);
     } catch {
       // Ignore: the choice simply is not remembered.
     }

@@ -84,6 +84,21 @@ const ICONS = {
   info: ['M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z', 'M12 11v5', 'M12 8h.01'],
   refresh: ['M20 11a8 8 0 1 0-2.3 5.7', 'M20 4v7h-7'],
   menu: ['M4 6h16', 'M4 12h16', 'M4 18h16'],
+  inbox: ['M3 13l3-8h12l3 8', 'M3 13v6h18v-6', 'M3 13h5l1 3h6l1-3h5'],
+  bell: ['M6 16V11a6 6 0 1 1 12 0v5l2 2H4z', 'M10 20a2 2 0 0 0 4 0'],
+  search: ['M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14z', 'M20 20l-4-4'],
+  paperclip: ['M20 11l-8.5 8.5a5 5 0 0 1-7-7L13 4a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L14 7'],
+  message: ['M4 5h16v11H9l-5 4z'],
+  note: ['M5 4h10l4 4v12H5z', 'M15 4v4h4', 'M8 13h8', 'M8 17h5'],
+  tag: ['M3 12V4h8l10 10-8 8z', 'M7.5 8h.01'],
+  zap: ['M13 3L4 14h7l-1 7 9-11h-7z'],
+  eye: ['M2 12s4-7 10-7 10 7 10 7-4 7-10 7S2 12 2 12z', 'M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6z'],
+  chevronLeft: ['M15 6l-6 6 6 6'],
+  chevronRight: ['M9 6l6 6-6 6'],
+  folder: ['M3 6h6l2 2h10v11H3z'],
+  edit: ['M4 20h4L19 9l-4-4L4 16z', 'M13 7l4 4'],
+  trash: ['M4 7h16', 'M9 7V4h6v3', 'M6 7l1 13h10l1-13'],
+  file: ['M6 3h8l4 4v14H6z', 'M14 3v4h4'],
 };
 
 /** A decorative stroke icon (aria-hidden). */

@@ -1028,7 +1028,7 @@ impl App {
             let a = to_activity(a);
             items.push((a.created_at, 0, TimelineItem::Activity(a)));
         }
-        items.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        items.sort_by_key(|x| (x.0, x.1));
         Ok(Timeline { conversation: self.conversation_view(row).await?, items: items.into_iter().map(|x| x.2).collect() })
     }
 

@@ -90,7 +90,8 @@ struct Inner {
     dummy_hash: String,
     security_cache: std::sync::Mutex<Option<(std::time::Instant, settings::SecuritySettings)>>,
     blobs: Arc<dyn BlobStore>,
-    search: Arc<kefu_search::ConversationIndex>,
+    /// Opened on first use: command-line runs never need it, and it may be held by a server.
+    search: std::sync::Mutex<Option<Arc<kefu_search::ConversationIndex>>>,
     /// Conversations waiting to be (re)indexed; the indexer service drains it.
     index_queue: tokio::sync::mpsc::UnboundedSender<String>,
     index_rx: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<String>>>,
@@ -101,7 +102,6 @@ impl App {
     pub fn new(store: Store, bus: Arc<dyn EventBus>, clock: Arc<dyn Clock>, config: AppConfig, jobs: JobRegistry) -> AppResult<Self> {
         let dummy_hash = secrets::hash_password("kefu-dummy-password-for-timing")?;
         let blobs: Arc<dyn BlobStore> = Arc::new(kefu_blob::FsBlobStore::new(config.data_dir.join("blobs")));
-        let search = Arc::new(open_search_index(&config.data_dir.join("search"))?);
         let (index_queue, index_rx) = tokio::sync::mpsc::unbounded_channel();
         Ok(Self(Arc::new(Inner {
             store,
@@ -112,7 +112,7 @@ impl App {
             dummy_hash,
             security_cache: Default::default(),
             blobs,
-            search,
+            search: Default::default(),
             index_queue,
             index_rx: std::sync::Mutex::new(Some(index_rx)),
             presence: Default::default(),
@@ -133,6 +133,17 @@ impl App {
 
     pub fn now(&self) -> DateTime<Utc> {
         self.0.clock.now()
+    }
+
+    /// The conversation search index, opened on first use.
+    pub(crate) fn search_index(&self) -> AppResult<Arc<kefu_search::ConversationIndex>> {
+        let mut guard = self.0.search.lock().map_err(|_| AppError::internal("search index lock poisoned"))?;
+        if let Some(i) = guard.as_ref() {
+            return Ok(i.clone());
+        }
+        let index = Arc::new(open_search_index(&self.0.config.data_dir.join("search"))?);
+        *guard = Some(index.clone());
+        Ok(index)
     }
 
     pub(crate) fn job_registry(&self) -> &JobRegistry {

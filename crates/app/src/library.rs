@@ -7,8 +7,7 @@ use crate::tokens::Scope;
 use crate::{App, AppError, AppResult, Principal};
 use kefu_domain::inbox::{parse_locale, parse_text, render_template};
 use kefu_domain::{
-    CannedResponse, Conversation, ConversationFilter, FieldError, Id, Macro, MacroAction, Message, Notification, Role, SavedView, Status,
-    Team,
+    CannedResponse, Conversation, ConversationFilter, FieldError, Id, Macro, MacroAction, Message, Notification, Role, SavedView, Team,
 };
 use kefu_store::{CannedRow, MacroRow, StoreError, ViewRow, from_micros, micros};
 use std::collections::BTreeMap;
@@ -391,8 +390,13 @@ impl App {
         p.require_scope(Scope::Write)?;
         let m = to_macro(self.owned_macro(p, macro_id).await?);
         let row = self.visible_conversation(p, conversation_id).await?;
+        if let Some(v) = version
+            && v != row.version
+        {
+            return Err(AppError::VersionConflict(row.version));
+        }
         let vars = self.template_vars(p, &row).await?;
-        let mut u = ConversationUpdate { version, ..Default::default() };
+        let mut u = ConversationUpdate::default();
         let mut messages = Vec::new();
         for a in &m.actions {
             match a {
@@ -417,16 +421,6 @@ impl App {
         }
         u.status = status;
         let current = self.store().conversation_by_id(&row.id).await?.ok_or(AppError::NotFound("conversation"))?;
-        if version.is_some() && posted.is_empty() {
-            // Keep the caller's precondition: nothing else changed the row in between.
-        } else {
-            u.version = None;
-        }
-        if let Some(v) = version
-            && v != row.version
-        {
-            return Err(AppError::VersionConflict(row.version));
-        }
         let conv = self.apply_update(p, current, u, Some(&m.name)).await?;
         Ok((conv, posted))
     }
@@ -531,8 +525,3 @@ impl App {
         Ok(())
     }
 }
-
-/// Statuses a macro or bulk action may not move a closed conversation to are refused by
-/// `apply_update`; this keeps the import used for documentation of the rule.
-#[allow(dead_code)]
-const _CLOSED_IS_FINAL: Status = Status::Closed;

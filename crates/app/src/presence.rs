@@ -20,8 +20,11 @@ pub struct Viewer {
     pub state: String,
 }
 
+/// Per agent: name, state, and when the entry expires.
+type Entry = (String, String, Instant);
+
 #[derive(Default)]
-pub(crate) struct PresenceMap(Mutex<HashMap<String, HashMap<String, (String, String, Instant)>>>);
+pub(crate) struct PresenceMap(Mutex<HashMap<String, HashMap<String, Entry>>>);
 
 impl PresenceMap {
     fn apply(&self, conversation_id: &str, agent_id: &str, agent_name: &str, state: &str) {

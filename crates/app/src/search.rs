@@ -97,10 +97,10 @@ impl App {
         for id in ids {
             match self.search_doc(id).await? {
                 Some(d) => docs.push(d),
-                None => self.0.search.delete(id).map_err(AppError::internal)?,
+                None => self.search_index()?.delete(id).map_err(AppError::internal)?,
             }
         }
-        let index = self.0.search.clone();
+        let index = self.search_index()?;
         tokio::task::spawn_blocking(move || {
             index.upsert(&docs)?;
             index.commit()
@@ -112,7 +112,7 @@ impl App {
 
     /// Rebuilds the whole index from the database; returns how many conversations it holds.
     pub async fn rebuild_search_index(&self) -> AppResult<u64> {
-        self.0.search.clear().map_err(AppError::internal)?;
+        self.search_index()?.clear().map_err(AppError::internal)?;
         let f = ListFilter { include_merged: true, ..Default::default() };
         let mut after = None;
         loop {
@@ -122,13 +122,13 @@ impl App {
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             self.index_now(&ids).await?;
         }
-        Ok(self.0.search.num_docs())
+        Ok(self.search_index()?.num_docs())
     }
 
     /// Whether the index holds as many conversations as the database (else it needs a rebuild).
     pub async fn search_index_in_step(&self) -> AppResult<bool> {
         let f = ListFilter { include_merged: true, ..Default::default() };
-        Ok(self.store().count_conversations(&f).await? as u64 == self.0.search.num_docs())
+        Ok(self.store().count_conversations(&f).await? as u64 == self.search_index()?.num_docs())
     }
 
     #[tracing::instrument(skip_all, fields(actor = %p.agent.id))]
@@ -169,7 +169,7 @@ impl App {
             visible_teams,
             limit,
         };
-        let index = self.0.search.clone();
+        let index = self.search_index()?;
         let hits = tokio::task::spawn_blocking(move || index.search(&query)).await.map_err(AppError::internal)?;
         let hits = match hits {
             Ok(h) => h,

@@ -338,8 +338,10 @@ pub fn parse_tags(field: &str, raw: &[String]) -> Result<Vec<String>, DomainErro
 }
 
 /// Free text of bounded length with no control characters but newlines and tabs.
+/// Line breaks are stored as `\n` whatever the client sent (browsers send form text as `\r\n`).
 pub fn parse_text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, DomainError> {
-    let s = raw.trim();
+    let normalised = raw.replace("\r\n", "\n").replace('\r', "\n");
+    let s = normalised.trim();
     let n = s.chars().count();
     if n < min {
         return Err(DomainError::field(

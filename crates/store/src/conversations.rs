@@ -222,11 +222,13 @@ const INSERT_ACTIVITY: &str = "INSERT INTO activities (id, conversation_id, acto
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
 /// Keeps the waiting customer's clock: customer messages start it, public agent replies stop it.
+/// A customer's answer puts a conversation waiting on them (pending) or resolved back to open;
+/// one on hold keeps waiting for its third party.
 const APPLY_MESSAGE: &str = "UPDATE conversations SET last_seq = last_seq + 1, message_count = message_count + 1, \
        last_activity_at = $2, updated_at = $2, \
-       status = CASE WHEN $3 AND status = 'resolved' THEN 'open' ELSE status END, \
+       status = CASE WHEN $3 AND status IN ('resolved', 'pending') THEN 'open' ELSE status END, \
        resolved_at = CASE WHEN $3 AND status = 'resolved' THEN NULL ELSE resolved_at END, \
-       version = CASE WHEN $3 AND status = 'resolved' THEN version + 1 ELSE version END, \
+       version = CASE WHEN $3 AND status IN ('resolved', 'pending') THEN version + 1 ELSE version END, \
        waiting_since = CASE WHEN $3 THEN COALESCE(waiting_since, $2) WHEN $4 THEN NULL ELSE waiting_since END, \
        first_response_at = CASE WHEN $4 THEN COALESCE(first_response_at, $2) ELSE first_response_at END \
      WHERE id = $1 RETURNING last_seq, status, version, team_id";
@@ -617,7 +619,8 @@ impl Store {
                             .await?;
                     }
                 }
-                for a in activities {
+                // One microsecond apart, so the timeline keeps the order the changes were listed in.
+                for (i, a) in (0_i64..).zip(activities) {
                     sqlx::query(INSERT_ACTIVITY)
                         .bind(&a.id)
                         .bind(id)
@@ -626,7 +629,7 @@ impl Store {
                         .bind(&a.actor_name)
                         .bind(&a.kind)
                         .bind(&a.data)
-                        .bind(now)
+                        .bind(now + i)
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -702,7 +705,8 @@ impl Store {
                     .bind("Kefu")
                     .bind("status_changed")
                     .bind(data)
-                    .bind(now)
+                    // Just after the message that caused it, so the timeline reads in cause order.
+                    .bind(now + 1)
                     .execute(&mut *tx)
                     .await?;
             }

@@ -172,9 +172,8 @@ impl Store {
     }
 
     pub async fn update_canned(&self, r: &CannedRow) -> Result<bool> {
-        let n =
-            write_pool!(self, |p| {
-                sqlx::query(
+        let n = write_pool!(self, |p| {
+            sqlx::query(
             "UPDATE canned_responses SET shortcut = $2, title = $3, locale = $4, body = $5, updated_at = $6, owner_id = $7 WHERE id = $1"
         )
         .bind(&r.id)
@@ -188,7 +187,7 @@ impl Store {
         .await
         .map_err(StoreError::from_write)?
         .rows_affected()
-            });
+        });
         Ok(n == 1)
     }
 

@@ -344,6 +344,37 @@ impl Client {
         Reply::read(res, self).await
     }
 
+    /// A multipart/form-data POST: text fields, then files as (field, file name, bytes).
+    pub async fn multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: Vec<(&str, &str, Vec<u8>)>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        for (field, name, bytes) in files {
+            form = form.part(field.to_string(), reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
+        }
+        let mut req = self.http.post(format!("{}{path}", self.base)).multipart(form);
+        if let Some(b) = &self.bearer {
+            req = req.bearer_auth(b);
+        }
+        if let Ok(g) = self.csrf.lock()
+            && let Some(t) = g.as_ref()
+        {
+            req = req.header("x-csrf-token", t);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
+        Reply::read(res, self).await
+    }
+
     /// Sends exactly these bytes with this content type (for malformed-input tests).
     pub async fn raw(&self, method: reqwest::Method, path: &str, content_type: Option<&str>, body: Vec<u8>) -> Reply {
         let mut req = self.http.request(method, format!("{}{path}", self.base)).body(body);

@@ -42,11 +42,21 @@ pub struct WebState {
     pub app: App,
     pub config: Arc<WebConfig>,
     pub metrics: Arc<Metrics>,
+    /// Turns true when the server begins to shut down: endless responses (the event stream)
+    /// end then, so that graceful shutdown does not wait for them forever.
+    pub closing: tokio::sync::watch::Receiver<bool>,
 }
 
 pub fn router(app: App, config: WebConfig) -> Router {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    // Without `serve` nobody closes: keep the sender alive so the receiver never ends early.
+    std::mem::forget(tx);
+    build_router(app, config, rx)
+}
+
+fn build_router(app: App, config: WebConfig, closing: tokio::sync::watch::Receiver<bool>) -> Router {
     use routes::*;
-    let state = WebState { app, config: Arc::new(config), metrics: Arc::new(Metrics::new()) };
+    let state = WebState { app, config: Arc::new(config), metrics: Arc::new(Metrics::new()), closing };
     // Multipart framing on top of the largest file allowed.
     let upload_limit = state.app.max_attachment_bytes() + 64 * 1024;
     let api = Router::new()
@@ -149,6 +159,11 @@ pub async fn serve(
     config: WebConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let router = router(app, config);
+    let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
+    let router = build_router(app, config, closing_rx);
+    let shutdown = async move {
+        shutdown.await;
+        let _ = closing_tx.send(true);
+    };
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
 }

@@ -41,6 +41,7 @@ pub const WEB_CODES: &[&str] = &[
     "idempotency_key_reused",
     "idempotency_key_in_flight",
     "invalid_request",
+    "invalid_multipart",
     "not_ready",
 ];
 

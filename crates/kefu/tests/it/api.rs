@@ -276,6 +276,9 @@ async fn every_documented_route_survives_garbage(backend: Backend) {
             if path == "/api/v1/auth/logout" || path.starts_with("/api/v1/me/sessions/") {
                 continue; // would end the session the sweep runs on
             }
+            if path == "/api/v1/events" {
+                continue; // an endless stream; live.rs tests it
+            }
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             for id in ids {
                 let concrete = path.replace("{id}", id).replace("{ip}", id);
@@ -301,11 +304,8 @@ async fn every_documented_route_survives_garbage(backend: Backend) {
 /// be provoked from outside (listed with the reason).
 #[test]
 fn every_error_code_is_exercised() {
-    let unreachable = [
-        ("internal", "only a server fault produces it"),
-        ("invalid_request", "fallback for statuses no route answers with"),
-        ("idempotency_key_in_flight", "needs two requests racing inside one handler"),
-    ];
+    let unreachable =
+        [("internal", "only a server fault produces it"), ("idempotency_key_in_flight", "needs two requests racing inside one handler")];
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it");
     let sources: String = std::fs::read_dir(&dir)
         .unwrap()

@@ -25,10 +25,15 @@ macro_rules! both_backends {
 }
 
 mod api;
+mod attachments;
 mod audit;
 mod auth;
 mod cli;
+mod inbox;
 mod jobs;
+mod library;
+mod live;
+mod portal;
 mod roles;
 mod tokens;
 mod twofactor;

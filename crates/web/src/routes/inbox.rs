@@ -427,11 +427,16 @@ pub async fn events(State(s): State<WebState>, Auth(p): Auth) -> ApiResult<Respo
         restricted: bool,
         hidden: HashSet<String>,
         refreshed: std::time::Instant,
+        closing: tokio::sync::watch::Receiver<bool>,
     }
-    let feed = Feed { app, bus, me, restricted, hidden, refreshed: std::time::Instant::now() };
+    let feed = Feed { app, bus, me, restricted, hidden, refreshed: std::time::Instant::now(), closing: s.closing.clone() };
     let stream = futures_util::stream::unfold(feed, |mut f| async move {
         loop {
-            let e = f.bus.next().await?;
+            let e = tokio::select! {
+                e = f.bus.next() => e?,
+                // The server is stopping: end the stream so the connection can close.
+                _ = f.closing.wait_for(|c| *c) => return None,
+            };
             // Team membership changes rarely; refresh what is hidden every half minute.
             if f.restricted && f.refreshed.elapsed() > std::time::Duration::from_secs(30) {
                 if let Ok(h) = f.app.teams_hidden_from(&f.me).await {

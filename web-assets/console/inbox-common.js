@@ -1,0 +1,180 @@
+// Vocabulary shared by the inbox, the conversation view and the library
+// pages: labels and badges for statuses and priorities, waiting times,
+// cached directories (agents, teams), the list order used by j/k, and
+// search-snippet highlighting.
+
+import { h, badge } from '../shared/ui.js';
+import { api } from '../shared/api.js';
+import { t } from '../shared/i18n.js';
+import { app } from './context.js';
+
+export const STATUSES = ['open', 'pending', 'on_hold', 'resolved', 'closed'];
+export const PRIORITIES = ['low', 'normal', 'high', 'urgent'];
+export const LOCALES = ['zh-CN', 'zh-TW', 'en'];
+
+const STATUS_VARIANT = { open: 'info', pending: 'warning', on_hold: 'neutral', resolved: 'success', closed: 'neutral' };
+const PRIORITY_VARIANT = { low: 'neutral', normal: 'neutral', high: 'warning', urgent: 'danger' };
+
+export function statusLabel(s) {
+  return t(`status.${s}`);
+}
+
+export function priorityLabel(p) {
+  return t(`priority.${p}`);
+}
+
+export function channelLabel(c) {
+  const key = `channel.${c}`;
+  const label = t(key);
+  return label === key ? c : label;
+}
+
+export function localeLabel(l) {
+  return t(`lang.${l}`);
+}
+
+export function statusBadge(s) {
+  return badge(statusLabel(s), STATUS_VARIANT[s] || 'neutral', { testid: 'status-badge', dataset: { status: s } });
+}
+
+export function priorityBadge(p) {
+  return badge(priorityLabel(p), PRIORITY_VARIANT[p] || 'neutral', { testid: 'priority-badge', dataset: { priority: p } });
+}
+
+export function conversationPath(c) {
+  return `/console/conversations/${encodeURIComponent(c.number || c.id)}`;
+}
+
+export function isSupervisor() {
+  const role = app.session && app.session.agent && app.session.agent.role;
+  return role === 'admin' || role === 'supervisor';
+}
+
+export function myId() {
+  return app.session && app.session.agent ? app.session.agent.id : null;
+}
+
+/** "5 min", "3 h", "2 d" since `since`. */
+export function durationSince(since, now = Date.now()) {
+  const ms = Math.max(0, now - new Date(since).getTime());
+  const min = Math.floor(ms / 60000);
+  if (min < 1) return t('duration.justNow');
+  if (min < 60) return t('duration.minutes', { n: min });
+  const hours = Math.floor(min / 60);
+  if (hours < 48) return t('duration.hours', { n: hours });
+  return t('duration.days', { n: Math.floor(hours / 24) });
+}
+
+export function waitingCell(c) {
+  if (!c.waiting_since) return h('span', { class: 'muted' }, '—');
+  const ms = Date.now() - new Date(c.waiting_since).getTime();
+  const cls = ms > 4 * 3600_000 ? 'waiting waiting-long' : ms > 3600_000 ? 'waiting waiting-mid' : 'waiting';
+  return h('span', { class: cls, testid: 'waiting', title: t('inbox.waitingSince', { time: durationSince(c.waiting_since) }) },
+    durationSince(c.waiting_since));
+}
+
+// --- Directories, fetched once per console session --------------------------------------
+
+const cache = new Map();
+
+function cached(key, loader) {
+  if (!cache.has(key)) {
+    const p = loader().catch((err) => {
+      cache.delete(key);
+      throw err;
+    });
+    cache.set(key, p);
+  }
+  return cache.get(key);
+}
+
+export function forget(key) {
+  if (key) cache.delete(key);
+  else cache.clear();
+}
+
+/** Active agents: [{id, name, email, role, active}]. */
+export function loadAgents() {
+  return cached('agents', async () => {
+    const out = [];
+    let cursor = null;
+    for (let i = 0; i < 20; i++) {
+      const res = await api.get('/agents', { query: { limit: 200, cursor } });
+      out.push(...((res && res.items) || []));
+      cursor = res && res.next_cursor;
+      if (!cursor) break;
+    }
+    return out;
+  });
+}
+
+export function loadTeams() {
+  return cached('teams', async () => ((await api.get('/teams')) || {}).items || []);
+}
+
+// --- The order of the conversation list, for j / k in the conversation view -------------
+
+let listOrder = []; // [{id, number}]
+
+export function setListOrder(items) {
+  listOrder = items.map((c) => ({ id: c.id, number: c.number }));
+}
+
+export function getListOrder() {
+  return listOrder;
+}
+
+// --- Search snippets ---------------------------------------------------------------------
+
+/**
+ * The snippet with its matches in <mark>. `highlights` are byte ranges of
+ * the UTF-8 encoding, converted here to string positions.
+ */
+export function highlightedSnippet(snippet, highlights) {
+  const text = String(snippet || '');
+  const byteToIndex = new Map();
+  let byte = 0;
+  let index = 0;
+  for (const ch of text) {
+    byteToIndex.set(byte, index);
+    byte += new TextEncoder().encode(ch).length;
+    index += ch.length;
+  }
+  byteToIndex.set(byte, index);
+  const ranges = (highlights || [])
+    .map(([a, b]) => [byteToIndex.get(a), byteToIndex.get(b)])
+    .filter(([a, b]) => a !== undefined && b !== undefined && b > a)
+    .sort((x, y) => x[0] - y[0]);
+  const parts = [];
+  let pos = 0;
+  for (const [a, b] of ranges) {
+    if (a < pos) continue;
+    if (a > pos) parts.push(text.slice(pos, a));
+    parts.push(h('mark', { class: 'hit' }, text.slice(a, b)));
+    pos = b;
+  }
+  if (pos < text.length) parts.push(text.slice(pos));
+  return h('span', { class: 'snippet', testid: 'search-snippet' }, parts);
+}
+
+/** Message text with `@[Name](id)` mentions shown as "@Name". */
+export function renderBody(body) {
+  const text = String(body || '');
+  const re = /@\[([^\]\n]{1,200})\]\(([0-9A-Za-z]{10,40})\)/g;
+  const parts = [];
+  let pos = 0;
+  let m;
+  while ((m = re.exec(text))) {
+    if (m.index > pos) parts.push(text.slice(pos, m.index));
+    parts.push(h('span', { class: 'mention', testid: 'mention', dataset: { agentId: m[2] } }, `@${m[1]}`));
+    pos = m.index + m[0].length;
+  }
+  if (pos < text.length) parts.push(text.slice(pos));
+  return parts;
+}
+
+export function formatBytes(n) {
+  if (n < 1024) return t('bytes.b', { n });
+  if (n < 1024 * 1024) return t('bytes.kb', { n: (n / 1024).toFixed(1) });
+  return t('bytes.mb', { n: (n / 1024 / 1024).toFixed(1) });
+}

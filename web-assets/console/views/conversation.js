@@ -1,0 +1,851 @@
+// One conversation: the full timeline (messages, private notes, activity),
+// the reply / note composer with canned responses (`/`), mentions (`@`, in
+// notes) and attachments (button or drag and drop), the controls (status,
+// priority, assignee, team, tags, macros) written with If-Match, the
+// contact sidebar, keyboard shortcuts (j / k / r / n / e), live updates and
+// the collision indicator (who else is viewing or typing).
+
+import {
+  h, field, button, bindForm, toast, toastProblem, openModal, replace, spinner, problemAlert,
+  menu, timeCell, withBusy, icon, emptyState, alertBox, badge, describeProblem, dl,
+} from '../../shared/ui.js';
+import { api, seg, uuid, ApiError } from '../../shared/api.js';
+import { t } from '../../shared/i18n.js';
+import { app } from '../context.js';
+import { onLive } from '../live.js';
+import {
+  STATUSES, PRIORITIES, LOCALES, statusLabel, priorityLabel, channelLabel, localeLabel, statusBadge,
+  priorityBadge, conversationPath, loadAgents, loadTeams, getListOrder, setListOrder, myId, renderBody,
+  formatBytes,
+} from '../inbox-common.js';
+
+const HEARTBEAT_MS = 10_000;
+const TYPING_IDLE_MS = 6_000;
+const TYPING_RESEND_MS = 5_000;
+const PRESENCE_TTL_MS = 35_000;
+const SUGGESTIONS = 8;
+
+function authorLabel(m) {
+  if (m.private) return t('conversation.note');
+  return t(`conversation.author.${m.author.kind}`);
+}
+
+/** The sentence for an activity entry, e.g. "Li Wei changed status Open → Resolved". */
+function activityText(a, teams) {
+  const actor = a.actor && a.actor.name ? a.actor.name : t('conversation.author.system');
+  const d = a.data || {};
+  const teamName = (id) => (teams.find((x) => x.id === id) || {}).name || id;
+  switch (a.kind) {
+    case 'created':
+      return t('activity.created', { actor, channel: channelLabel(d.channel || '') });
+    case 'status_changed':
+      return t('activity.status', { actor, from: statusLabel(d.from), to: statusLabel(d.to) });
+    case 'priority_changed':
+      return t('activity.priority', { actor, from: priorityLabel(d.from), to: priorityLabel(d.to) });
+    case 'assigned':
+      return d.to ? t('activity.assigned', { actor, name: d.to_name || d.to }) : t('activity.unassigned', { actor });
+    case 'team_changed':
+      return d.to ? t('activity.team', { actor, team: teamName(d.to) }) : t('activity.teamRemoved', { actor });
+    case 'tags_changed': {
+      const parts = [];
+      if (d.added && d.added.length) parts.push(t('activity.tagsAdded', { tags: d.added.map((x) => `#${x}`).join(' ') }));
+      if (d.removed && d.removed.length) parts.push(t('activity.tagsRemoved', { tags: d.removed.map((x) => `#${x}`).join(' ') }));
+      return t('activity.tags', { actor, changes: parts.join(t('activity.and')) });
+    }
+    case 'subject_changed':
+      return t('activity.subject', { actor, to: d.to || '' });
+    case 'fields_changed':
+      return t('activity.fields', { actor, fields: Array.isArray(d.fields) ? d.fields.join(', ') : Object.keys(d.fields || {}).join(', ') });
+    case 'merged_into':
+      return t('activity.mergedInto', { actor, number: d.target_number });
+    case 'merged_from':
+      return t('activity.mergedFrom', { actor, number: d.source_number });
+    case 'macro_applied':
+      return t('activity.macro', { actor, name: d.macro || '' });
+    default:
+      return t('activity.other', { actor, kind: a.kind });
+  }
+}
+
+function attachmentChip(a) {
+  const thumb = a.has_thumbnail || (a.inline && a.content_type.startsWith('image/'));
+  return h('a', {
+    href: a.url, target: '_blank', rel: 'noopener', class: ['attachment', thumb && 'attachment-image'],
+    testid: 'attachment', title: `${a.filename} · ${formatBytes(a.size)}`, download: a.inline ? null : a.filename,
+  },
+  thumb
+    ? h('img', { src: a.has_thumbnail ? `${a.url}/thumbnail` : a.url, alt: a.filename, class: 'attachment-thumb', loading: 'lazy', testid: 'attachment-thumb' })
+    : icon('file', 'attachment-icon'),
+  h('span', { class: 'attachment-name' }, a.filename),
+  h('span', { class: 'attachment-size' }, formatBytes(a.size)));
+}
+
+function messageItem(m) {
+  const kind = m.author && m.author.kind ? m.author.kind : 'system';
+  return h('li', {
+    class: ['msg', `msg-${kind}`, m.private && 'msg-note'], testid: 'timeline-message',
+    dataset: { id: m.id, author: kind, private: m.private ? 'true' : 'false', seq: m.seq },
+  },
+  h('div', { class: 'msg-head' },
+    h('span', { class: 'msg-author' }, m.author ? m.author.name : ''),
+    h('span', { class: ['msg-kind', m.private && 'msg-kind-note'] }, m.private ? [icon('note'), authorLabel(m)] : authorLabel(m)),
+    h('span', { class: 'msg-time' }, timeCell(m.created_at))),
+  h('div', { class: 'msg-body', testid: 'message-body' }, renderBody(m.body)),
+  m.attachments && m.attachments.length ? h('div', { class: 'attachments' }, m.attachments.map(attachmentChip)) : null);
+}
+
+function activityItem(a, teams) {
+  return h('li', { class: 'activity', testid: 'timeline-activity', dataset: { kind: a.kind } },
+    h('span', { class: 'activity-dot', 'aria-hidden': 'true' }),
+    h('span', { class: 'activity-text' }, activityText(a, teams)),
+    h('span', { class: 'activity-time' }, timeCell(a.created_at)));
+}
+
+export function conversationView(page, ctx) {
+  const ref = decodeURIComponent(ctx.params.id);
+  let conv = null;
+  let items = [];
+  let agents = [];
+  let teams = [];
+  let contact = null;
+  let mode = 'reply';
+
+  const headerSlot = h('div', { class: 'conv-header' });
+  const noticeSlot = h('div', { class: 'conv-notice', testid: 'conversation-notice' });
+  const presenceSlot = h('div', { class: 'presence', testid: 'presence-indicator', 'aria-live': 'polite' });
+  const timelineList = h('ol', { class: 'timeline', testid: 'timeline' });
+  const timelineWrap = h('div', { class: 'timeline-wrap' }, timelineList);
+  const controlsSlot = h('div', { class: 'conv-controls' });
+  const contactSlot = h('div', { class: 'contact-panel' });
+
+  page.replaceChildren(spinner());
+
+  // --- Loading -------------------------------------------------------------------------
+
+  async function loadAll() {
+    let tl;
+    try {
+      [tl] = await Promise.all([
+        api.get(`/conversations/${seg(ref)}/timeline`),
+        loadAgents().then((a) => { agents = a; }).catch(() => {}),
+        loadTeams().then((x) => { teams = x; }).catch(() => {}),
+      ]);
+    } catch (err) {
+      if (!ctx.alive) return;
+      page.replaceChildren(
+        h('p', { class: 'back-link' }, h('a', { href: '/console/inbox', 'data-route': '', class: 'link' }, icon('chevronLeft'), t('conversation.backToInbox'))),
+        problemAlert(err, 'conversation-error'));
+      return;
+    }
+    if (!ctx.alive) return;
+    conv = tl.conversation;
+    items = tl.items || [];
+    document.title = `#${conv.number} ${conv.subject} · ${t('app.name')}`;
+    mount();
+    startPresence();
+    loadContact();
+  }
+
+  async function reloadTimeline() {
+    try {
+      const tl = await api.get(`/conversations/${seg(conv.id)}/timeline`);
+      if (!ctx.alive) return;
+      conv = tl.conversation;
+      items = tl.items || [];
+      renderHeader();
+      renderTimeline();
+      renderControls();
+    } catch (err) {
+      if (ctx.alive) toastProblem(err);
+    }
+  }
+
+  let reloadTimer = null;
+  function reloadSoon() {
+    clearTimeout(reloadTimer);
+    reloadTimer = setTimeout(reloadTimeline, 200);
+  }
+
+  // --- Header --------------------------------------------------------------------------
+
+  function renderHeader() {
+    replace(headerSlot,
+      h('p', { class: 'back-link' }, h('a', { href: '/console/inbox', 'data-route': '', class: 'link', testid: 'back-to-inbox' }, icon('chevronLeft'), t('conversation.backToInbox'))),
+      h('div', { class: 'conv-title-row' },
+        h('h1', { class: 'page-title conv-title', testid: 'page-title', tabindex: '-1' },
+          h('span', { class: 'conv-number', testid: 'conversation-number' }, `#${conv.number}`), ' ',
+          h('span', { testid: 'conversation-subject' }, conv.subject || t('inbox.noSubject'))),
+        h('div', { class: 'conv-title-badges' },
+          h('span', { testid: 'conversation-status', dataset: { status: conv.status } }, statusBadge(conv.status)),
+          priorityBadge(conv.priority),
+          badge(channelLabel(conv.channel), 'neutral')),
+        h('div', { class: 'conv-title-actions' },
+          conv.status !== 'resolved' && conv.status !== 'closed'
+            ? button(t('conversation.resolve'), { variant: 'primary', size: 'sm', iconName: 'check', testid: 'resolve-button', title: t('conversation.resolveHint'), onClick: (e) => withBusy(e.currentTarget, () => patch({ status: 'resolved' })) })
+            : button(t('conversation.reopen'), { size: 'sm', testid: 'reopen-button', onClick: (e) => withBusy(e.currentTarget, () => patch({ status: 'open' })) }),
+          navButtons())),
+      presenceSlot,
+      noticeSlot);
+  }
+
+  function navButtons() {
+    return h('span', { class: 'conv-nav' },
+      button(null, { variant: 'ghost', size: 'sm', iconName: 'chevronLeft', ariaLabel: t('conversation.previous'), title: t('conversation.previousHint'), testid: 'conversation-prev', onClick: () => go(-1) }),
+      button(null, { variant: 'ghost', size: 'sm', iconName: 'chevronRight', ariaLabel: t('conversation.next'), title: t('conversation.nextHint'), testid: 'conversation-next', onClick: () => go(1) }));
+  }
+
+  async function go(delta) {
+    let order = getListOrder();
+    if (!order.some((c) => c.id === conv.id)) {
+      try {
+        const res = await api.get('/conversations', { query: { view: 'all', limit: 200 } });
+        setListOrder((res && res.items) || []);
+        order = getListOrder();
+      } catch (err) {
+        toastProblem(err);
+        return;
+      }
+    }
+    if (!ctx.alive) return;
+    const i = order.findIndex((c) => c.id === conv.id);
+    const next = order[i + delta];
+    if (!next) {
+      toast(delta > 0 ? t('conversation.noNext') : t('conversation.noPrevious'), { kind: 'info' });
+      return;
+    }
+    app.navigate(conversationPath(next));
+  }
+
+  // --- Timeline ------------------------------------------------------------------------
+
+  function renderTimeline() {
+    const atBottom = timelineWrap.scrollHeight - timelineWrap.scrollTop - timelineWrap.clientHeight < 40;
+    replace(timelineList, items.length
+      ? items.map((it) => (it.type === 'message' ? messageItem(it) : activityItem(it, teams)))
+      : h('li', null, emptyState(t('conversation.emptyTimeline'))));
+    if (atBottom || !timelineRendered) timelineWrap.scrollTop = timelineWrap.scrollHeight;
+    timelineRendered = true;
+  }
+  let timelineRendered = false;
+
+  // --- Updates with If-Match ----------------------------------------------------------------
+
+  async function conflict() {
+    replace(noticeSlot, alertBox('warning', t('conversation.conflictTitle'), t('conversation.conflictText'), { testid: 'conflict-notice' }));
+    await reloadTimeline();
+  }
+
+  async function patch(body) {
+    try {
+      const updated = await api.patch(`/conversations/${seg(conv.id)}`, body, { headers: { 'If-Match': `"${conv.version}"` } });
+      if (!ctx.alive) return null;
+      conv = updated;
+      replace(noticeSlot);
+      renderHeader();
+      renderControls();
+      reloadSoon();
+      return updated;
+    } catch (err) {
+      if (!ctx.alive) return null;
+      if (err instanceof ApiError && err.code === 'version_conflict') {
+        await conflict();
+      } else {
+        toastProblem(err);
+        renderControls();
+      }
+      return null;
+    }
+  }
+
+  async function applyMacro(m) {
+    try {
+      await api.post(`/conversations/${seg(conv.id)}/apply-macro`, { macro_id: m.id, version: conv.version });
+      toast(t('conversation.macroApplied', { name: m.name }));
+      replace(noticeSlot);
+      await reloadTimeline();
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'version_conflict') await conflict();
+      else toastProblem(err);
+    }
+  }
+
+  // --- Controls ------------------------------------------------------------------------
+
+  let macros = null;
+  function renderControls() {
+    const statusSel = h('select', {
+      class: 'input select select-sm', testid: 'control-status', id: 'ctl-status',
+      onChange: () => patch({ status: statusSel.value }),
+    }, STATUSES.map((s) => h('option', { value: s, selected: s === conv.status }, statusLabel(s))));
+    const prioSel = h('select', {
+      class: 'input select select-sm', testid: 'control-priority', id: 'ctl-priority',
+      onChange: () => patch({ priority: prioSel.value }),
+    }, PRIORITIES.map((p) => h('option', { value: p, selected: p === conv.priority }, priorityLabel(p))));
+    const activeAgents = agents.filter((a) => a.active || a.id === conv.assignee_id);
+    const assigneeSel = h('select', {
+      class: 'input select select-sm', testid: 'control-assignee', id: 'ctl-assignee',
+      onChange: () => patch({ assignee_id: assigneeSel.value || null }),
+    },
+    h('option', { value: '', selected: !conv.assignee_id }, t('inbox.unassigned')),
+    activeAgents.map((a) => h('option', { value: a.id, selected: a.id === conv.assignee_id }, a.name)),
+    conv.assignee_id && !activeAgents.some((a) => a.id === conv.assignee_id)
+      ? h('option', { value: conv.assignee_id, selected: true }, conv.assignee_name || conv.assignee_id) : null);
+    const teamSel = h('select', {
+      class: 'input select select-sm', testid: 'control-team', id: 'ctl-team',
+      onChange: () => patch({ team_id: teamSel.value || null }),
+    },
+    h('option', { value: '', selected: !conv.team_id }, t('conversation.noTeam')),
+    teams.map((tm) => h('option', { value: tm.id, selected: tm.id === conv.team_id }, tm.name)));
+
+    const tagInput = h('input', {
+      class: 'input input-sm tag-input', testid: 'tag-input', placeholder: t('conversation.addTag'),
+      'aria-label': t('conversation.addTag'), autocomplete: 'off',
+    });
+    tagInput.addEventListener('keydown', (e) => {
+      if (e.key !== 'Enter' && e.key !== ',') return;
+      e.preventDefault();
+      const list = tagInput.value.split(/[,，\s]+/).map((x) => x.trim()).filter(Boolean);
+      if (list.length) patch({ add_tags: list });
+    });
+    const tagChips = h('div', { class: 'tag-chips', testid: 'conversation-tags' },
+      (conv.tags || []).map((tg) => h('span', { class: 'chip', testid: 'tag-chip', dataset: { tag: tg } },
+        h('span', null, `#${tg}`),
+        h('button', {
+          type: 'button', class: 'chip-remove', testid: 'tag-remove', 'aria-label': t('conversation.removeTag', { tag: tg }),
+          onClick: () => patch({ remove_tags: [tg] }),
+        }, icon('x')))),
+      tagInput);
+
+    const me = myId();
+    const assignMe = conv.assignee_id !== me
+      ? h('button', { type: 'button', class: 'btn btn-link btn-inline', testid: 'assign-me', onClick: () => patch({ assignee_id: me }) }, t('inbox.assignToMe'))
+      : null;
+
+    const macroSlot = h('div', { class: 'macro-slot' });
+    function renderMacroMenu() {
+      replace(macroSlot, macros && macros.length
+        ? menu({
+          label: t('conversation.applyMacro'), testid: 'apply-macro',
+          items: macros.map((m) => ({ label: m.name, testid: 'macro-item', onSelect: () => applyMacro(m) })),
+        })
+        : h('span', { class: 'muted small' }, macros ? t('conversation.noMacros') : t('common.loading')));
+    }
+    renderMacroMenu();
+    if (!macros) {
+      api.get('/macros').then((res) => { macros = (res && res.items) || []; if (ctx.alive) renderMacroMenu(); }).catch(() => { macros = []; renderMacroMenu(); });
+    }
+
+    const row = (label, forId, control, extra) => h('div', { class: 'control-row' },
+      h('label', { class: 'control-label', htmlFor: forId }, label), control, extra || null);
+
+    replace(controlsSlot, h('section', { class: 'card side-card', testid: 'conversation-controls' },
+      h('div', { class: 'side-card-body' },
+        row(t('conversation.status'), 'ctl-status', statusSel),
+        row(t('conversation.priority'), 'ctl-priority', prioSel),
+        row(t('conversation.assignee'), 'ctl-assignee', assigneeSel, assignMe),
+        row(t('conversation.team'), 'ctl-team', teamSel),
+        h('div', { class: 'control-row' }, h('span', { class: 'control-label' }, t('conversation.tags')), tagChips),
+        h('div', { class: 'control-row' }, h('span', { class: 'control-label' }, t('conversation.macros')), macroSlot),
+        h('p', { class: 'muted small' }, t('conversation.versionInfo', { version: conv.version })))));
+  }
+
+  // --- Contact sidebar ---------------------------------------------------------------------------
+
+  async function loadContact() {
+    replace(contactSlot, spinner());
+    try {
+      const [c, others] = await Promise.all([
+        api.get(`/contacts/${seg(conv.contact_id)}`),
+        api.get(`/contacts/${seg(conv.contact_id)}/conversations`).catch(() => ({ items: [] })),
+      ]);
+      if (!ctx.alive) return;
+      contact = c;
+      renderContact((others && others.items) || []);
+    } catch (err) {
+      if (ctx.alive) replace(contactSlot, problemAlert(err));
+    }
+  }
+
+  function renderContact(others) {
+    const c = contact;
+    const list = others.filter((o) => o.id !== conv.id);
+    replace(contactSlot, h('section', { class: 'card side-card', testid: 'contact-card', dataset: { contactId: c.id } },
+      h('header', { class: 'side-card-header' },
+        h('h2', { class: 'card-title', testid: 'contact-name' }, c.name || t('common.unknown')),
+        button(t('contact.edit'), { size: 'sm', variant: 'ghost', iconName: 'edit', testid: 'contact-edit', onClick: () => editContact(others) })),
+      h('div', { class: 'side-card-body' },
+        dl([
+          [t('contact.emails'), c.emails && c.emails.length ? c.emails.join(', ') : null, 'contact-emails'],
+          [t('contact.phones'), c.phones && c.phones.length ? c.phones.join(', ') : null, 'contact-phones'],
+          [t('contact.exchangeUserId'), c.exchange_user_id ? h('code', { class: 'mono' }, c.exchange_user_id) : null, 'contact-uid'],
+          [t('contact.vipTier'), c.vip_tier ? badge(t('contact.vipValue', { n: c.vip_tier }), 'brand') : t('contact.vipNone'), 'contact-vip'],
+          [t('contact.kycLevel'), t('contact.kycValue', { n: c.kyc_level }), 'contact-kyc'],
+          [t('contact.language'), c.language ? localeLabel(c.language) : null, 'contact-language'],
+          [t('contact.tags'), c.tags && c.tags.length ? h('span', { class: 'badge-list' }, c.tags.map((x) => h('span', { class: 'tag-pill' }, `#${x}`))) : null, 'contact-tags'],
+          [t('contact.notes'), c.notes ? h('span', { class: 'prewrap' }, c.notes) : null, 'contact-notes'],
+        ], 'dl-compact'),
+        h('div', { class: 'contact-others' },
+          h('h3', { class: 'rail-title' }, t('contact.otherConversations')),
+          list.length
+            ? h('ul', { class: 'other-list', testid: 'contact-conversations' }, list.map((o) => h('li', null,
+              h('a', { href: conversationPath(o), 'data-route': '', class: 'link', testid: 'contact-conversation' }, `#${o.number} ${o.subject}`),
+              ' ', statusBadge(o.status))))
+            : h('p', { class: 'muted small', testid: 'contact-conversations-empty' }, t('contact.noOtherConversations'))))));
+  }
+
+  function editContact(others) {
+    const c = contact;
+    const name = field({ name: 'name', label: t('contact.name'), testid: 'contact-form-name', value: c.name || '', required: true });
+    const emails = field({ name: 'emails', label: t('contact.emails'), testid: 'contact-form-emails', value: (c.emails || []).join(', '), hint: t('contact.listHint') });
+    const phones = field({ name: 'phones', label: t('contact.phones'), testid: 'contact-form-phones', value: (c.phones || []).join(', '), hint: t('contact.listHint') });
+    const uid = field({ name: 'exchange_user_id', label: t('contact.exchangeUserId'), testid: 'contact-form-uid', value: c.exchange_user_id || '' });
+    const vip = field({ name: 'vip_tier', type: 'number', label: t('contact.vipTier'), testid: 'contact-form-vip', value: String(c.vip_tier || 0), attrs: { min: 0, max: 10 } });
+    const kyc = field({ name: 'kyc_level', type: 'number', label: t('contact.kycLevel'), testid: 'contact-form-kyc', value: String(c.kyc_level || 0), attrs: { min: 0, max: 10 } });
+    const lang = field({
+      name: 'language', type: 'select', label: t('contact.language'), testid: 'contact-form-language', value: c.language || '',
+      options: [{ value: '', label: t('common.none') }, ...LOCALES.map((l) => ({ value: l, label: localeLabel(l) }))],
+    });
+    const tags = field({ name: 'tags', label: t('contact.tags'), testid: 'contact-form-tags', value: (c.tags || []).join(', '), hint: t('contact.listHint') });
+    const notes = field({ name: 'notes', type: 'textarea', label: t('contact.notes'), testid: 'contact-form-notes', value: c.notes || '', rows: 4 });
+    const submit = button(t('common.save'), { variant: 'primary', type: 'submit', testid: 'contact-form-submit' });
+    const alertSlot = h('div', { class: 'form-alert' });
+    const split = (v) => v.split(/[,，;\n]+/).map((x) => x.trim()).filter(Boolean);
+    const form = h('form', { class: 'form', method: 'post', action: '#', testid: 'contact-form' },
+      alertSlot, name.el, h('div', { class: 'grid-2' }, emails.el, phones.el), uid.el,
+      h('div', { class: 'grid-2' }, vip.el, kyc.el), lang.el, tags.el, notes.el,
+      h('div', { class: 'button-row button-row-end' }, button(t('common.cancel'), { onClick: () => m.close() }), submit));
+    bindForm(form, {
+      fields: [name, emails, phones, uid, vip, kyc, lang, tags, notes], submitButton: submit, alertSlot,
+      onSubmit: async () => {
+        const updated = await api.patch(`/contacts/${seg(c.id)}`, {
+          name: name.value.trim(),
+          emails: split(emails.value),
+          phones: split(phones.value),
+          exchange_user_id: uid.value.trim() || null,
+          vip_tier: Number(vip.value) || 0,
+          kyc_level: Number(kyc.value) || 0,
+          language: lang.value || null,
+          tags: split(tags.value),
+          notes: notes.value,
+        });
+        m.close();
+        toast(t('contact.saved', { name: updated.name }));
+        if (!ctx.alive) return;
+        contact = updated;
+        renderContact(others);
+      },
+    });
+    const m = openModal({ title: t('contact.editTitle'), body: form, testid: 'contact-dialog', size: 'lg' });
+  }
+
+  // --- Composer ------------------------------------------------------------------------------------
+
+  const textarea = h('textarea', {
+    class: 'input textarea composer-input', testid: 'composer-input', rows: 4,
+    'aria-label': t('conversation.replyLabel'), placeholder: t('conversation.replyPlaceholder'),
+  });
+  const suggest = h('div', { class: 'suggest', role: 'listbox', hidden: true, testid: 'composer-suggest' });
+  const pending = h('div', { class: 'composer-attachments', testid: 'composer-attachments' });
+  const fileInput = h('input', { type: 'file', multiple: true, class: 'visually-hidden', testid: 'composer-file', tabindex: '-1', 'aria-hidden': 'true' });
+  const attachBtn = button(t('conversation.attach'), { variant: 'ghost', size: 'sm', iconName: 'paperclip', testid: 'composer-attach', onClick: () => fileInput.click() });
+  const statusAfter = h('select', { class: 'input select select-sm', testid: 'composer-status', 'aria-label': t('conversation.statusAfter') },
+    h('option', { value: '' }, t('conversation.keepStatus')),
+    ['pending', 'on_hold', 'resolved'].map((s) => h('option', { value: s }, t('conversation.andSet', { status: statusLabel(s) }))));
+  const sendBtn = button(t('conversation.sendReply'), { variant: 'primary', type: 'submit', testid: 'composer-send' });
+  const modeReply = h('button', { type: 'button', class: 'composer-tab', testid: 'composer-mode-reply', onClick: () => setMode('reply', true) }, icon('message'), t('conversation.reply'));
+  const modeNote = h('button', { type: 'button', class: 'composer-tab', testid: 'composer-mode-note', onClick: () => setMode('note', true) }, icon('note'), t('conversation.noteTab'));
+  const composer = h('form', { class: 'composer', method: 'post', action: '#', testid: 'composer' },
+    h('div', { class: 'composer-tabs', role: 'group', 'aria-label': t('conversation.composerMode') }, modeReply, modeNote,
+      h('span', { class: 'composer-hint muted small', testid: 'composer-hint' })),
+    h('div', { class: 'composer-field' }, textarea, suggest),
+    pending,
+    h('div', { class: 'composer-actions' }, attachBtn, fileInput,
+      h('span', { class: 'composer-drop-hint muted small' }, t('conversation.dropHint')),
+      h('span', { class: 'topbar-spacer' }), statusAfter, sendBtn));
+  const composerHint = composer.querySelector('.composer-hint');
+
+  function setMode(next, focus) {
+    mode = next;
+    composer.classList.toggle('composer-note', mode === 'note');
+    modeReply.setAttribute('aria-pressed', String(mode === 'reply'));
+    modeNote.setAttribute('aria-pressed', String(mode === 'note'));
+    modeReply.classList.toggle('is-active', mode === 'reply');
+    modeNote.classList.toggle('is-active', mode === 'note');
+    sendBtn.querySelector('.btn-label').textContent = mode === 'note' ? t('conversation.addNote') : t('conversation.sendReply');
+    textarea.placeholder = mode === 'note' ? t('conversation.notePlaceholder') : t('conversation.replyPlaceholder');
+    textarea.setAttribute('aria-label', mode === 'note' ? t('conversation.noteLabel') : t('conversation.replyLabel'));
+    composerHint.textContent = mode === 'note' ? t('conversation.noteHint') : t('conversation.replyHint');
+    statusAfter.hidden = mode === 'note';
+    closeSuggest();
+    if (focus) textarea.focus();
+  }
+
+  // Attachments -----------------------------------------------------------------------------
+
+  const uploads = []; // { id?, file, chip, done }
+
+  function uploadFiles(files) {
+    for (const file of files) {
+      const entry = { file, id: null, done: false };
+      const remove = h('button', {
+        type: 'button', class: 'chip-remove', 'aria-label': t('conversation.removeAttachment', { name: file.name }),
+        onClick: () => {
+          const i = uploads.indexOf(entry);
+          if (i >= 0) uploads.splice(i, 1);
+          entry.chip.remove();
+        },
+      }, icon('x'));
+      const state = h('span', { class: 'muted small' }, t('conversation.uploading'));
+      entry.chip = h('span', { class: 'chip chip-file', testid: 'pending-attachment' }, icon('paperclip'), h('span', null, file.name), state, remove);
+      pending.append(entry.chip);
+      uploads.push(entry);
+      const fd = new FormData();
+      fd.append('file', file, file.name);
+      entry.promise = api.upload('/attachments', fd, { create: true })
+        .then((info) => {
+          entry.id = info.id;
+          entry.done = true;
+          state.textContent = formatBytes(info.size);
+          entry.chip.dataset.attachmentId = info.id;
+        })
+        .catch((err) => {
+          entry.failed = true;
+          entry.chip.classList.add('chip-error');
+          const { title } = describeProblem(err);
+          state.textContent = title;
+        });
+    }
+  }
+
+  fileInput.addEventListener('change', () => {
+    uploadFiles([...fileInput.files]);
+    fileInput.value = '';
+  });
+  composer.addEventListener('dragover', (e) => {
+    if (!e.dataTransfer || ![...e.dataTransfer.types].includes('Files')) return;
+    e.preventDefault();
+    composer.classList.add('is-dragging');
+  });
+  composer.addEventListener('dragleave', (e) => {
+    if (!composer.contains(e.relatedTarget)) composer.classList.remove('is-dragging');
+  });
+  composer.addEventListener('drop', (e) => {
+    composer.classList.remove('is-dragging');
+    if (!e.dataTransfer || !e.dataTransfer.files.length) return;
+    e.preventDefault();
+    uploadFiles([...e.dataTransfer.files]);
+  });
+  textarea.addEventListener('paste', (e) => {
+    const files = e.clipboardData ? [...e.clipboardData.files] : [];
+    if (files.length) {
+      e.preventDefault();
+      uploadFiles(files);
+    }
+  });
+
+  // Suggestions: `/` canned responses, `@` agents (notes) -----------------------------------------
+
+  let canned = null;
+  let suggestion = null; // { kind, start, end, items, index }
+
+  function tokenAtCursor() {
+    const pos = textarea.selectionStart;
+    if (pos !== textarea.selectionEnd) return null;
+    const before = textarea.value.slice(0, pos);
+    let m = before.match(/(?:^|\s)\/([^\s/]*)$/);
+    if (m) return { kind: 'canned', query: m[1], start: pos - m[1].length - 1, end: pos };
+    if (mode === 'note') {
+      m = before.match(/(?:^|\s)@([^\s@[\]()]*)$/);
+      if (m) return { kind: 'mention', query: m[1], start: pos - m[1].length - 1, end: pos };
+    }
+    return null;
+  }
+
+  async function updateSuggest() {
+    const tok = tokenAtCursor();
+    if (!tok) { closeSuggest(); return; }
+    const q = tok.query.toLowerCase();
+    let list;
+    if (tok.kind === 'canned') {
+      if (!canned) {
+        try {
+          canned = ((await api.get('/canned-responses')) || {}).items || [];
+        } catch (err) {
+          toastProblem(err);
+          canned = [];
+        }
+        if (!ctx.alive) return;
+        // The text may have changed while loading.
+        updateSuggest();
+        return;
+      }
+      list = canned
+        .map((c) => {
+          const sc = c.shortcut.toLowerCase();
+          const title = c.title.toLowerCase();
+          const rank = !q ? 1 : sc.startsWith(q) ? 0 : sc.includes(q) ? 1 : title.includes(q) ? 2 : -1;
+          return { c, rank };
+        })
+        .filter((x) => x.rank >= 0)
+        .sort((a, b) => a.rank - b.rank || a.c.shortcut.localeCompare(b.c.shortcut))
+        .slice(0, SUGGESTIONS)
+        .map((x) => x.c);
+    } else {
+      list = agents.filter((a) => a.active && (!q || a.name.toLowerCase().includes(q) || (a.email || '').toLowerCase().startsWith(q))).slice(0, SUGGESTIONS);
+    }
+    suggestion = { ...tok, items: list, index: 0 };
+    renderSuggest();
+  }
+
+  function renderSuggest() {
+    if (!suggestion) return;
+    const s = suggestion;
+    suggest.hidden = false;
+    suggest.dataset.testid = s.kind === 'canned' ? 'canned-picker' : 'mention-picker';
+    replace(suggest,
+      h('div', { class: 'suggest-title' }, s.kind === 'canned' ? t('conversation.cannedTitle') : t('conversation.mentionTitle')),
+      s.items.length
+        ? s.items.map((it, i) => h('button', {
+          type: 'button', role: 'option', class: ['suggest-item', i === s.index && 'is-active'],
+          'aria-selected': i === s.index ? 'true' : 'false',
+          testid: s.kind === 'canned' ? 'canned-option' : 'mention-option',
+          dataset: s.kind === 'canned' ? { shortcut: it.shortcut, id: it.id } : { agentId: it.id },
+          onMousedown: (e) => e.preventDefault(),
+          onClick: () => pick(i),
+        },
+        s.kind === 'canned'
+          ? [h('span', { class: 'suggest-key' }, `/${it.shortcut}`), h('span', { class: 'suggest-label' }, it.title),
+            h('span', { class: 'suggest-meta' }, it.locale, it.owner_id ? ` · ${t('canned.personal')}` : '')]
+          : [h('span', { class: 'suggest-label' }, it.name), h('span', { class: 'suggest-meta' }, it.email || '')]))
+        : h('div', { class: 'suggest-empty' }, s.kind === 'canned' ? t('conversation.cannedNone') : t('conversation.mentionNone')));
+  }
+
+  function closeSuggest() {
+    suggestion = null;
+    suggest.hidden = true;
+    suggest.dataset.testid = 'composer-suggest';
+    replace(suggest);
+  }
+
+  function insertText(start, end, text) {
+    textarea.focus();
+    textarea.setSelectionRange(start, end);
+    // execCommand keeps the browser's undo history; fall back to setRangeText.
+    let ok = false;
+    try { ok = document.execCommand('insertText', false, text); } catch { ok = false; }
+    if (!ok || textarea.value.slice(start, start + text.length) !== text) {
+      textarea.setRangeText(text, start, end, 'end');
+    }
+    textarea.dispatchEvent(new Event('input', { bubbles: true }));
+  }
+
+  async function pick(i) {
+    const s = suggestion;
+    if (!s || !s.items[i]) return;
+    const item = s.items[i];
+    closeSuggest();
+    if (s.kind === 'mention') {
+      insertText(s.start, s.end, `@[${item.name}](${item.id}) `);
+      return;
+    }
+    textarea.disabled = true;
+    try {
+      const res = await api.get(`/canned-responses/${seg(item.id)}/render`, { query: { conversation_id: conv.id } });
+      textarea.disabled = false;
+      insertText(s.start, s.end, res.body);
+    } catch (err) {
+      textarea.disabled = false;
+      toastProblem(err);
+    }
+  }
+
+  textarea.addEventListener('keydown', (e) => {
+    if (suggestion) {
+      const n = suggestion.items.length;
+      if (e.key === 'ArrowDown' && n) { e.preventDefault(); suggestion.index = (suggestion.index + 1) % n; renderSuggest(); return; }
+      if (e.key === 'ArrowUp' && n) { e.preventDefault(); suggestion.index = (suggestion.index - 1 + n) % n; renderSuggest(); return; }
+      if ((e.key === 'Enter' || e.key === 'Tab') && n && !e.ctrlKey && !e.metaKey) { e.preventDefault(); pick(suggestion.index); return; }
+      if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); closeSuggest(); return; }
+    }
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      composer.requestSubmit();
+    }
+  });
+  textarea.addEventListener('input', () => { updateSuggest(); typing(); });
+  textarea.addEventListener('click', () => updateSuggest());
+  textarea.addEventListener('blur', () => setTimeout(() => { if (document.activeElement !== textarea) closeSuggest(); }, 150));
+
+  // Sending -------------------------------------------------------------------------------------------
+
+  let clientKey = uuid();
+  composer.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (sendBtn.disabled) return;
+    const body = textarea.value.trim();
+    if (!body) {
+      textarea.focus();
+      toast(t('conversation.emptyMessage'), { kind: 'info' });
+      return;
+    }
+    await withBusy(sendBtn, async () => {
+      await Promise.all(uploads.map((u) => u.promise));
+      if (uploads.some((u) => u.failed)) {
+        toast(t('conversation.attachmentFailed'), { kind: 'error' });
+        return;
+      }
+      const payload = {
+        body, private: mode === 'note', client_key: clientKey,
+        attachment_ids: uploads.map((u) => u.id).filter(Boolean),
+      };
+      if (mode === 'reply' && statusAfter.value) payload.status = statusAfter.value;
+      try {
+        await api.post(`/conversations/${seg(conv.id)}/messages`, payload);
+      } catch (err) {
+        if (!(err instanceof ApiError && (err.code === 'network_error' || err.status >= 500))) clientKey = uuid();
+        toastProblem(err);
+        return;
+      }
+      clientKey = uuid();
+      textarea.value = '';
+      uploads.length = 0;
+      replace(pending);
+      statusAfter.value = '';
+      toast(mode === 'note' ? t('conversation.noteAdded') : t('conversation.replySent'));
+      stopTyping();
+      if (ctx.alive) await reloadTimeline();
+      timelineWrap.scrollTop = timelineWrap.scrollHeight;
+    });
+  });
+
+  // --- Presence (collision detection) ---------------------------------------------------------------
+
+  const others = new Map(); // agent_id -> { name, state, at }
+  let myState = 'viewing';
+  let lastTypingSent = 0;
+  let typingTimer = null;
+  let heartbeat = null;
+
+  function renderPresence() {
+    const now = Date.now();
+    for (const [id, o] of others) if (now - o.at > PRESENCE_TTL_MS) others.delete(id);
+    const list = [...others.entries()].sort((a, b) => a[1].name.localeCompare(b[1].name));
+    presenceSlot.hidden = list.length === 0;
+    replace(presenceSlot, list.map(([id, o]) => h('span', {
+      class: ['presence-item', o.state === 'typing' && 'is-typing'], testid: 'presence-item',
+      dataset: { agentId: id, state: o.state },
+    },
+    icon(o.state === 'typing' ? 'edit' : 'eye'),
+    o.state === 'typing' ? t('presence.typing', { name: o.name }) : t('presence.viewing', { name: o.name }))));
+  }
+
+  async function report(state, { keepalive = false } = {}) {
+    if (!conv) return;
+    try {
+      const res = await api.post(`/conversations/${seg(conv.id)}/presence`, { state }, { keepalive, silent: keepalive });
+      if (!ctx.alive || state === 'left') return;
+      const me = myId();
+      const now = Date.now();
+      others.clear();
+      for (const v of (res && res.items) || []) {
+        if (v.agent_id !== me) others.set(v.agent_id, { name: v.agent_name, state: v.state, at: now });
+      }
+      renderPresence();
+    } catch {
+      // Presence is best effort.
+    }
+  }
+
+  function typing() {
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(stopTyping, TYPING_IDLE_MS);
+    if (myState !== 'typing' || Date.now() - lastTypingSent > TYPING_RESEND_MS) {
+      myState = 'typing';
+      lastTypingSent = Date.now();
+      report('typing');
+    }
+  }
+
+  function stopTyping() {
+    clearTimeout(typingTimer);
+    if (myState === 'typing') {
+      myState = 'viewing';
+      report('viewing');
+    }
+  }
+
+  function startPresence() {
+    report('viewing');
+    heartbeat = setInterval(() => { if (!document.hidden) report(myState); else renderPresence(); }, HEARTBEAT_MS);
+  }
+
+  const leave = () => { if (conv) report('left', { keepalive: true }); };
+  window.addEventListener('pagehide', leave);
+  ctx.onCleanup(() => {
+    window.removeEventListener('pagehide', leave);
+    clearInterval(heartbeat);
+    clearTimeout(typingTimer);
+    clearTimeout(reloadTimer);
+    leave();
+  });
+
+  // --- Live events ---------------------------------------------------------------------------------------
+
+  ctx.onCleanup(onLive((ev) => {
+    if (!conv || !ctx.alive) return;
+    if (ev.type === 'reconnected') { reloadSoon(); report(myState); return; }
+    if (ev.conversation_id !== conv.id) return;
+    if (ev.type === 'presence') {
+      if (ev.agent_id === myId()) return;
+      if (ev.state === 'left') others.delete(ev.agent_id);
+      else others.set(ev.agent_id, { name: ev.agent_name, state: ev.state, at: Date.now() });
+      renderPresence();
+    } else if (ev.type === 'message_created') {
+      if (!items.some((it) => it.id === ev.message_id)) reloadSoon();
+    } else if (ev.type === 'conversation_updated') {
+      if (ev.version > conv.version) reloadSoon();
+    }
+  }));
+
+  // --- Keyboard shortcuts -----------------------------------------------------------------------------
+
+  function onKey(e) {
+    if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+    const el = e.target;
+    if (el && el.closest && (el.closest('input, textarea, select, [contenteditable="true"]') || el.closest('dialog, [popover]'))) return;
+    if (document.querySelector('dialog[open]')) return;
+    switch (e.key) {
+      case 'r': e.preventDefault(); setMode('reply', true); break;
+      case 'n': e.preventDefault(); setMode('note', true); break;
+      case 'e': e.preventDefault(); if (conv.status !== 'resolved') patch({ status: 'resolved' }).then((c) => { if (c) toast(t('conversation.resolved', { number: c.number })); }); break;
+      case 'j': e.preventDefault(); go(1); break;
+      case 'k': e.preventDefault(); go(-1); break;
+      default:
+    }
+  }
+  document.addEventListener('keydown', onKey);
+  ctx.onCleanup(() => document.removeEventListener('keydown', onKey));
+
+  // --- Mount ---------------------------------------------------------------------------------------------
+
+  function mount() {
+    renderHeader();
+    renderControls();
+    renderTimeline();
+    renderPresence();
+    setMode('reply', false);
+    page.replaceChildren(
+      headerSlot,
+      h('div', { class: 'conv-layout' },
+        h('section', { class: 'conv-main card', 'aria-label': t('conversation.timeline') },
+          timelineWrap,
+          composer,
+          h('p', { class: 'shortcut-hint muted small' }, t('conversation.shortcuts'))),
+        h('aside', { class: 'conv-side', 'aria-label': t('conversation.details') }, controlsSlot, contactSlot)));
+    timelineWrap.scrollTop = timelineWrap.scrollHeight;
+    const heading = page.querySelector('.page-title');
+    if (heading && document.activeElement === document.body) heading.focus({ preventScroll: true });
+  }
+
+  loadAll();
+}
