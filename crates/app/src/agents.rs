@@ -2,9 +2,10 @@
 //! two-factor, lifting lockouts; and an agent changing their own password.
 
 use crate::audit::Actor;
+use crate::error::collect;
 use crate::secrets::{hash_password_blocking, verify_password_blocking};
 use crate::{App, AppError, AppResult, Principal};
-use kefu_domain::{Agent, AgentName, DomainError, DomainEvent, Email, FieldError, Id, Page, Password, Role};
+use kefu_domain::{Agent, AgentName, DomainEvent, Email, FieldError, Id, Page, Password, Role};
 use kefu_store::{AgentRow, NewAgent, StoreError, from_micros, micros};
 
 pub(crate) fn to_agent(r: AgentRow) -> Agent {
@@ -35,16 +36,6 @@ pub struct AgentChanges {
     pub name: Option<String>,
     pub role: Option<String>,
     pub active: Option<bool>,
-}
-
-fn collect<T>(errors: &mut Vec<FieldError>, r: Result<T, DomainError>) -> Option<T> {
-    match r {
-        Ok(v) => Some(v),
-        Err(DomainError::Validation(f)) => {
-            errors.extend(f);
-            None
-        }
-    }
 }
 
 fn parse_role(errors: &mut Vec<FieldError>, raw: &str) -> Option<Role> {

@@ -104,24 +104,14 @@ impl App {
         if !allowed {
             return Err(AppError::NotFound("attachment"));
         }
-        let (key, content_type, inline) = if thumbnail {
-            let Some(k) = &row.thumbnail_key else { return Err(AppError::NotFound("thumbnail")) };
-            let mime = if k == &row.blob_key { row.content_type.clone() } else { sniff_thumbnail_type(self, k).await? };
-            (k.clone(), mime, true)
-        } else {
-            (row.blob_key.clone(), row.content_type.clone(), row.inline_safe)
-        };
-        let key = BlobKey::parse(&key).ok_or_else(|| AppError::internal("stored blob key is malformed"))?;
+        let key = if thumbnail { row.thumbnail_key.as_deref().ok_or(AppError::NotFound("thumbnail"))? } else { row.blob_key.as_str() };
+        let key = BlobKey::parse(key).ok_or_else(|| AppError::internal("stored blob key is malformed"))?;
         let bytes =
             self.0.blobs.get(&key).await.map_err(AppError::internal)?.ok_or_else(|| AppError::internal("attachment bytes are missing"))?;
+        // Thumbnails are PNG or JPEG, whatever the original was: their type comes from their bytes.
+        let (content_type, inline) =
+            if thumbnail { (kefu_blob::inspect(&bytes, "thumbnail").mime, true) } else { (row.content_type.clone(), row.inline_safe) };
         let content_type = if content_type == "text/plain" { "text/plain; charset=utf-8".to_string() } else { content_type };
         Ok(Download { bytes, content_type, disposition: kefu_blob::content_disposition(&row.filename, inline) })
     }
-}
-
-/// Thumbnails are PNG or JPEG; their type is read back from their bytes.
-async fn sniff_thumbnail_type(app: &App, key: &str) -> AppResult<String> {
-    let k = BlobKey::parse(key).ok_or_else(|| AppError::internal("stored blob key is malformed"))?;
-    let bytes = app.0.blobs.get(&k).await.map_err(AppError::internal)?.unwrap_or_default();
-    Ok(kefu_blob::inspect(&bytes, "thumbnail").mime)
 }

@@ -1,5 +1,6 @@
 //! Contacts: creating, finding by channel identity, editing and merging customers.
 
+use crate::error::collect;
 use crate::tokens::Scope;
 use crate::{App, AppError, AppResult, Principal};
 use kefu_domain::inbox::{parse_fields, parse_locale, parse_tags, parse_text};
@@ -20,16 +21,6 @@ pub struct ContactInput {
     pub tags: Option<Vec<String>>,
     pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
     pub notes: Option<String>,
-}
-
-pub(crate) fn collect<T>(errors: &mut Vec<FieldError>, r: Result<T, DomainError>) -> Option<T> {
-    match r {
-        Ok(v) => Some(v),
-        Err(DomainError::Validation(f)) => {
-            errors.extend(f);
-            None
-        }
-    }
 }
 
 /// A phone number: `+` and 6 to 20 digits once spaces, dashes and brackets are dropped.

@@ -182,3 +182,20 @@ impl From<kefu_store::StoreError> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// The value when valid; otherwise its field errors join `errors`, so that a request's mistakes
+/// are all reported at once.
+pub(crate) fn collect<T>(errors: &mut Vec<FieldError>, r: Result<T, DomainError>) -> Option<T> {
+    match r {
+        Ok(v) => Some(v),
+        Err(DomainError::Validation(f)) => {
+            errors.extend(f);
+            None
+        }
+    }
+}
+
+/// A validation error on one field.
+pub(crate) fn invalid(field: &str, msg: impl Into<String>) -> AppError {
+    AppError::Validation(vec![FieldError::new(field, msg)])
+}

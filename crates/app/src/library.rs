@@ -1,8 +1,8 @@
 //! Teams, canned responses, macros, saved views and mention notifications: the tools agents
 //! share (or keep for themselves) to answer faster.
 
-use crate::contacts::collect;
 use crate::conversations::{ConversationUpdate, NewMessageInput, Posted};
+use crate::error::{collect, invalid as validation};
 use crate::tokens::Scope;
 use crate::{App, AppError, AppResult, Principal};
 use kefu_domain::inbox::{parse_locale, parse_text, render_template};
@@ -11,10 +11,6 @@ use kefu_domain::{
 };
 use kefu_store::{CannedRow, MacroRow, StoreError, ViewRow, from_micros, micros};
 use std::collections::BTreeMap;
-
-fn validation(field: &str, msg: impl Into<String>) -> AppError {
-    AppError::Validation(vec![FieldError::new(field, msg)])
-}
 
 fn to_canned(r: CannedRow) -> CannedResponse {
     CannedResponse {
@@ -517,10 +513,7 @@ impl App {
         };
         let n = self.store().mark_notifications_read(p.agent.id.as_str(), id.as_ref().map(|i| i.as_str()), micros(self.now())).await?;
         if id.is_some() && n == 0 {
-            let known = self.store().list_notifications(p.agent.id.as_str(), false, 1000).await?;
-            if !known.iter().any(|k| Some(k.id.as_str()) == id.as_ref().map(|i| i.as_str())) {
-                return Err(AppError::NotFound("notification"));
-            }
+            return Err(AppError::NotFound("notification"));
         }
         Ok(())
     }

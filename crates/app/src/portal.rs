@@ -3,8 +3,9 @@
 //! only). A link from the form opens that one ticket; a verified identity opens all of them.
 
 use crate::attachments::Viewer;
-use crate::contacts::{ContactInput, collect, parse_contact};
+use crate::contacts::{ContactInput, parse_contact};
 use crate::conversations::{NewMessageInput, Posted, activity, to_message};
+use crate::error::collect;
 use crate::secrets::{random_token, sha256_hex};
 use crate::{App, AppError, AppResult, Principal, add};
 use chrono::{DateTime, Utc};
@@ -106,6 +107,15 @@ pub struct PortalSettings {
     pub identity_secret: Option<String>,
     #[serde(default)]
     pub has_identity_secret: bool,
+}
+
+/// Where customers fetch attachments (agents use `/api/v1/attachments`).
+const PORTAL_ATTACHMENTS: &str = "/api/v1/portal/attachments";
+
+/// A message as the customer sees it: notes never reach here, and files come from the portal's URLs.
+fn portal_message(m: kefu_domain::Message) -> PortalMessage {
+    let attachments = m.attachments.into_iter().map(|a| AttachmentInfo { url: format!("{PORTAL_ATTACHMENTS}/{}", a.id), ..a }).collect();
+    PortalMessage { id: m.id, author_kind: m.author.kind, author_name: m.author.name, body: m.body, attachments, created_at: m.created_at }
 }
 
 fn to_ticket(r: &ConversationRow) -> PortalTicket {
@@ -376,20 +386,7 @@ impl App {
         let msgs = self.store().messages_of(std::slice::from_ref(&row.id), false, 5_000).await?;
         let ids: Vec<String> = msgs.iter().map(|m| m.id.clone()).collect();
         let atts = self.store().attachments_of_messages(&ids).await?;
-        let messages = msgs
-            .into_iter()
-            .map(|m| {
-                let m = to_message(m, &atts, "/api/v1/portal/attachments");
-                PortalMessage {
-                    id: m.id,
-                    author_kind: m.author.kind,
-                    author_name: m.author.name,
-                    body: m.body,
-                    attachments: m.attachments,
-                    created_at: m.created_at,
-                }
-            })
-            .collect();
+        let messages = msgs.into_iter().map(|m| portal_message(to_message(m, &atts, PORTAL_ATTACHMENTS))).collect();
         Ok(PortalTicketDetail { ticket: to_ticket(&row), messages })
     }
 
@@ -407,22 +404,6 @@ impl App {
             .add_message(&row, AuthorKind::Customer, Some(row.contact_id.clone()), row.contact_name.clone(), &pp.contact_id, &input)
             .await?;
         let created = matches!(posted, Posted::Created(_));
-        let m = posted.message().clone();
-        let atts = m
-            .attachments
-            .iter()
-            .map(|a| AttachmentInfo { url: a.url.replace("/api/v1/attachments", "/api/v1/portal/attachments"), ..a.clone() })
-            .collect();
-        Ok((
-            created,
-            PortalMessage {
-                id: m.id,
-                author_kind: m.author.kind,
-                author_name: m.author.name,
-                body: m.body,
-                attachments: atts,
-                created_at: m.created_at,
-            },
-        ))
+        Ok((created, portal_message(posted.message().clone())))
     }
 }

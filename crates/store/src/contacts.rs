@@ -60,6 +60,37 @@ pub(crate) const INSERT_CONTACT: &str = "INSERT INTO contacts (id, name, languag
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)";
 pub(crate) const INSERT_IDENTITY: &str = "INSERT INTO contact_identities (kind, value, contact_id, created_at) VALUES ($1, $2, $3, $4)";
 
+/// Inserts a new contact and its identities inside the open transaction `$tx`; a taken
+/// identity is a `Conflict`.
+macro_rules! insert_contact_tx {
+    ($tx:expr, $c:expr, $now:expr) => {{
+        let c: &$crate::contacts::NewContact = $c;
+        sqlx::query($crate::contacts::INSERT_CONTACT)
+            .bind(&c.id)
+            .bind(&c.name)
+            .bind(&c.language)
+            .bind(c.vip_tier)
+            .bind(c.kyc_level)
+            .bind(&c.tags)
+            .bind(&c.attributes)
+            .bind(&c.notes)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?;
+        for (kind, value) in &c.identities {
+            sqlx::query($crate::contacts::INSERT_IDENTITY)
+                .bind(kind)
+                .bind(value)
+                .bind(&c.id)
+                .bind($now)
+                .execute(&mut *$tx)
+                .await
+                .map_err($crate::StoreError::from_write)?;
+        }
+    }};
+}
+pub(crate) use insert_contact_tx;
+
 /// `$1, $2, …` from `from`, for an `IN (…)` list.
 pub(crate) fn placeholders(from: usize, n: usize) -> String {
     (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
@@ -69,28 +100,7 @@ impl Store {
     pub async fn insert_contact(&self, c: &NewContact, now: i64) -> Result<()> {
         write_pool!(self, |p| {
             let mut tx = p.begin().await?;
-            sqlx::query(INSERT_CONTACT)
-                .bind(&c.id)
-                .bind(&c.name)
-                .bind(&c.language)
-                .bind(c.vip_tier)
-                .bind(c.kyc_level)
-                .bind(&c.tags)
-                .bind(&c.attributes)
-                .bind(&c.notes)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            for (kind, value) in &c.identities {
-                sqlx::query(INSERT_IDENTITY)
-                    .bind(kind)
-                    .bind(value)
-                    .bind(&c.id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::from_write)?;
-            }
+            insert_contact_tx!(tx, c, now);
             tx.commit().await?;
         });
         Ok(())
@@ -144,7 +154,7 @@ impl Store {
     /// Contacts whose name or an identity contains `q` (case-insensitive), newest first;
     /// merged-away contacts are left out.
     pub async fn list_contacts(&self, q: Option<&str>, before: Option<&str>, limit: i64) -> Result<Vec<ContactRow>> {
-        let pattern = q.map(|q| format!("%{}%", q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+        let pattern = q.map(crate::contains_pattern);
         let sql = format!(
             "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE merged_into IS NULL AND ($1 IS NULL OR c.id < $1) \
              AND ($2 IS NULL OR LOWER(c.name) LIKE $2 ESCAPE '\\' OR EXISTS (SELECT 1 FROM contact_identities i \

@@ -1,7 +1,7 @@
 //! Conversations (tickets), their tags, messages and activity timeline. A write that changes a
 //! conversation and records why happens in one transaction, so the timeline never lies.
 
-use crate::contacts::{INSERT_CONTACT, INSERT_IDENTITY, NewContact, placeholders};
+use crate::contacts::{NewContact, insert_contact_tx, placeholders};
 use crate::{Result, Store, StoreError, read_pool, write_pool};
 
 /// Links uploads to a message; only the uploader's own, not yet attached ones.
@@ -19,6 +19,48 @@ macro_rules! attach {
             .await?;
         }
     };
+}
+
+/// Records `$a` on conversation `$conv`'s timeline at `$at`, inside the open transaction `$tx`.
+macro_rules! insert_activity_tx {
+    ($tx:expr, $conv:expr, $a:expr, $at:expr) => {{
+        let a: &NewActivity = $a;
+        sqlx::query(INSERT_ACTIVITY)
+            .bind(&a.id)
+            .bind($conv)
+            .bind(&a.actor_kind)
+            .bind(&a.actor_id)
+            .bind(&a.actor_name)
+            .bind(&a.kind)
+            .bind(&a.data)
+            .bind($at)
+            .execute(&mut *$tx)
+            .await?;
+    }};
+}
+
+/// Stores message `$row` inside the open transaction `$tx`.
+macro_rules! insert_message_tx {
+    ($tx:expr, $row:expr) => {{
+        let r: &MessageRow = $row;
+        sqlx::query(INSERT_MESSAGE)
+            .bind(&r.id)
+            .bind(&r.conversation_id)
+            .bind(r.seq)
+            .bind(&r.author_kind)
+            .bind(&r.author_id)
+            .bind(&r.author_name)
+            .bind(r.private)
+            .bind(&r.body)
+            .bind(&r.html)
+            .bind(&r.channel)
+            .bind(&r.client_key)
+            .bind(&r.mentions)
+            .bind(&r.delivery)
+            .bind(r.created_at)
+            .execute(&mut *$tx)
+            .await
+    }};
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -106,6 +148,28 @@ pub struct NewMessage {
     /// Uploads by the same author, not yet on a message, to attach.
     pub attachment_ids: Vec<String>,
     pub attachment_uploader: String,
+}
+
+impl NewMessage {
+    /// The row this message becomes as number `seq` of its conversation.
+    fn row(&self, conversation_id: &str, seq: i64, author_id: Option<String>, now: i64) -> MessageRow {
+        MessageRow {
+            id: self.id.clone(),
+            conversation_id: conversation_id.to_string(),
+            seq,
+            author_kind: self.author_kind.clone(),
+            author_id,
+            author_name: self.author_name.clone(),
+            private: self.private,
+            body: self.body.clone(),
+            html: self.html.clone(),
+            channel: self.channel.clone(),
+            client_key: self.client_key.clone(),
+            mentions: self.mentions.clone(),
+            delivery: self.delivery.clone(),
+            created_at: now,
+        }
+    }
 }
 
 pub enum ContactRef {
@@ -345,28 +409,7 @@ impl Store {
             let contact_id = match &c.contact {
                 ContactRef::Existing(id) => id.clone(),
                 ContactRef::New(n) => {
-                    sqlx::query(INSERT_CONTACT)
-                        .bind(&n.id)
-                        .bind(&n.name)
-                        .bind(&n.language)
-                        .bind(n.vip_tier)
-                        .bind(n.kyc_level)
-                        .bind(&n.tags)
-                        .bind(&n.attributes)
-                        .bind(&n.notes)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                    for (kind, value) in &n.identities {
-                        sqlx::query(INSERT_IDENTITY)
-                            .bind(kind)
-                            .bind(value)
-                            .bind(&n.id)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(StoreError::from_write)?;
-                    }
+                    insert_contact_tx!(tx, n, now);
                     n.id.clone()
                 }
             };
@@ -409,55 +452,14 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            let a = &c.activity;
-            sqlx::query(INSERT_ACTIVITY)
-                .bind(&a.id)
-                .bind(&c.id)
-                .bind(&a.actor_kind)
-                .bind(&a.actor_id)
-                .bind(&a.actor_name)
-                .bind(&a.kind)
-                .bind(&a.data)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            insert_activity_tx!(tx, &c.id, &c.activity, now);
             let mut message = None;
             if let Some(m) = &c.message {
                 let author_id = if m.author_kind == "customer" { Some(contact_id.clone()) } else { m.author_id.clone() };
-                sqlx::query(INSERT_MESSAGE)
-                    .bind(&m.id)
-                    .bind(&c.id)
-                    .bind(1_i64)
-                    .bind(&m.author_kind)
-                    .bind(&author_id)
-                    .bind(&m.author_name)
-                    .bind(m.private)
-                    .bind(&m.body)
-                    .bind(&m.html)
-                    .bind(&m.channel)
-                    .bind(&m.client_key)
-                    .bind(&m.mentions)
-                    .bind(&m.delivery)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                let row = m.row(&c.id, 1, author_id, now);
+                insert_message_tx!(tx, &row)?;
                 attach!(tx, &m.attachment_ids, &m.attachment_uploader, &c.id, &m.id);
-                message = Some(MessageRow {
-                    id: m.id.clone(),
-                    conversation_id: c.id.clone(),
-                    seq: 1,
-                    author_kind: m.author_kind.clone(),
-                    author_id,
-                    author_name: m.author_name.clone(),
-                    private: m.private,
-                    body: m.body.clone(),
-                    html: m.html.clone(),
-                    channel: m.channel.clone(),
-                    client_key: m.client_key.clone(),
-                    mentions: m.mentions.clone(),
-                    delivery: m.delivery.clone(),
-                    created_at: now,
-                });
+                message = Some(row);
             }
             tx.commit().await?;
             (number, message)
@@ -621,17 +623,7 @@ impl Store {
                 }
                 // One microsecond apart, so the timeline keeps the order the changes were listed in.
                 for (i, a) in (0_i64..).zip(activities) {
-                    sqlx::query(INSERT_ACTIVITY)
-                        .bind(&a.id)
-                        .bind(id)
-                        .bind(&a.actor_kind)
-                        .bind(&a.actor_id)
-                        .bind(&a.actor_name)
-                        .bind(&a.kind)
-                        .bind(&a.data)
-                        .bind(now + i)
-                        .execute(&mut *tx)
-                        .await?;
+                    insert_activity_tx!(tx, id, a, now + i);
                 }
             }
             tx.commit().await?;
@@ -664,23 +656,8 @@ impl Store {
                 .bind(effects.public_agent_reply)
                 .fetch_one(&mut *tx)
                 .await?;
-            let inserted = sqlx::query(INSERT_MESSAGE)
-                .bind(&m.id)
-                .bind(conversation_id)
-                .bind(seq)
-                .bind(&m.author_kind)
-                .bind(&m.author_id)
-                .bind(&m.author_name)
-                .bind(m.private)
-                .bind(&m.body)
-                .bind(&m.html)
-                .bind(&m.channel)
-                .bind(&m.client_key)
-                .bind(&m.mentions)
-                .bind(&m.delivery)
-                .bind(now)
-                .execute(&mut *tx)
-                .await;
+            let message = m.row(conversation_id, seq, m.author_id.clone(), now);
+            let inserted = insert_message_tx!(tx, &message);
             match inserted.map_err(StoreError::from_write) {
                 Ok(_) => {}
                 // The same client key raced in: the other insert won, hand back its message.
@@ -696,37 +673,18 @@ impl Store {
             }
             attach!(tx, &m.attachment_ids, &m.attachment_uploader, conversation_id, &m.id);
             if new_status != old_status {
-                let data = serde_json::json!({"from": old_status, "to": new_status, "reason": "customer_reply"}).to_string();
-                sqlx::query(INSERT_ACTIVITY)
-                    .bind(ulid::Ulid::new().to_string())
-                    .bind(conversation_id)
-                    .bind("system")
-                    .bind(None::<String>)
-                    .bind("Kefu")
-                    .bind("status_changed")
-                    .bind(data)
-                    // Just after the message that caused it, so the timeline reads in cause order.
-                    .bind(now + 1)
-                    .execute(&mut *tx)
-                    .await?;
+                let reopened = NewActivity {
+                    id: ulid::Ulid::new().to_string(),
+                    actor_kind: "system".into(),
+                    actor_id: None,
+                    actor_name: "Kefu".into(),
+                    kind: "status_changed".into(),
+                    data: serde_json::json!({"from": old_status, "to": new_status, "reason": "customer_reply"}).to_string(),
+                };
+                // Just after the message that caused it, so the timeline reads in cause order.
+                insert_activity_tx!(tx, conversation_id, &reopened, now + 1);
             }
             tx.commit().await?;
-            let message = MessageRow {
-                id: m.id.clone(),
-                conversation_id: conversation_id.to_string(),
-                seq,
-                author_kind: m.author_kind.clone(),
-                author_id: m.author_id.clone(),
-                author_name: m.author_name.clone(),
-                private: m.private,
-                body: m.body.clone(),
-                html: m.html.clone(),
-                channel: m.channel.clone(),
-                client_key: m.client_key.clone(),
-                mentions: m.mentions.clone(),
-                delivery: m.delivery.clone(),
-                created_at: now,
-            };
             MessageOutcome::Stored { message, old_status, new_status, version, team_id }
         });
         Ok(outcome)
@@ -853,17 +811,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 for (conv, a) in [(target, target_activity), (source, source_activity)] {
-                    sqlx::query(INSERT_ACTIVITY)
-                        .bind(&a.id)
-                        .bind(conv)
-                        .bind(&a.actor_kind)
-                        .bind(&a.actor_id)
-                        .bind(&a.actor_name)
-                        .bind(&a.kind)
-                        .bind(&a.data)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
+                    insert_activity_tx!(tx, conv, a, now);
                 }
             }
             tx.commit().await?;

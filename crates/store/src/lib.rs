@@ -115,6 +115,11 @@ pub(crate) use {read_pool, write_pool};
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// A lower-case `LIKE … ESCAPE '\\'` pattern matching text that contains `q` literally.
+pub(crate) fn contains_pattern(q: &str) -> String {
+    format!("%{}%", q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+}
+
 pub fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }

@@ -207,7 +207,7 @@ impl Store {
 
     /// Shared responses and `agent_id`'s own, matching `q` in shortcut, title or body.
     pub async fn list_canned(&self, agent_id: &str, q: Option<&str>, locale: Option<&str>, limit: i64) -> Result<Vec<CannedRow>> {
-        let pattern = q.map(|q| format!("%{}%", q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+        let pattern = q.map(crate::contains_pattern);
         Ok(read_pool!(self, |p| {
             sqlx::query_as(
             "SELECT id, owner_id, shortcut, title, locale, body, updated_at FROM canned_responses \
@@ -349,10 +349,12 @@ impl Store {
         }))
     }
 
-    /// Marks one (or, with `None`, every) notification of the agent read.
+    /// Marks one (or, with `None`, every unread) notification of the agent read; the count
+    /// includes a named one that was read already, so 0 means it is not theirs.
     pub async fn mark_notifications_read(&self, agent_id: &str, id: Option<&str>, now: i64) -> Result<u64> {
         Ok(write_pool!(self, |p| sqlx::query(
-            "UPDATE notifications SET read_at = $3 WHERE agent_id = $1 AND ($2 IS NULL OR id = $2) AND read_at IS NULL"
+            "UPDATE notifications SET read_at = COALESCE(read_at, $3) WHERE agent_id = $1 AND ($2 IS NULL OR id = $2) \
+             AND ($2 IS NOT NULL OR read_at IS NULL)"
         )
         .bind(agent_id)
         .bind(id)

@@ -42,19 +42,16 @@ pub struct WebState {
     pub app: App,
     pub config: Arc<WebConfig>,
     pub metrics: Arc<Metrics>,
-    /// Turns true when the server begins to shut down: endless responses (the event stream)
-    /// end then, so that graceful shutdown does not wait for them forever.
-    pub closing: tokio::sync::watch::Receiver<bool>,
+    /// Sends true when the server begins to shut down: endless responses (the event stream)
+    /// subscribe and end then, so that graceful shutdown does not wait for them forever.
+    pub closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 pub fn router(app: App, config: WebConfig) -> Router {
-    let (tx, rx) = tokio::sync::watch::channel(false);
-    // Without `serve` nobody closes: keep the sender alive so the receiver never ends early.
-    std::mem::forget(tx);
-    build_router(app, config, rx)
+    build_router(app, config, Arc::new(tokio::sync::watch::Sender::new(false)))
 }
 
-fn build_router(app: App, config: WebConfig, closing: tokio::sync::watch::Receiver<bool>) -> Router {
+fn build_router(app: App, config: WebConfig, closing: Arc<tokio::sync::watch::Sender<bool>>) -> Router {
     use routes::*;
     let state = WebState { app, config: Arc::new(config), metrics: Arc::new(Metrics::new()), closing };
     // Multipart framing on top of the largest file allowed.
@@ -159,11 +156,11 @@ pub async fn serve(
     config: WebConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
-    let router = build_router(app, config, closing_rx);
+    let closing = Arc::new(tokio::sync::watch::Sender::new(false));
+    let router = build_router(app, config, closing.clone());
     let shutdown = async move {
         shutdown.await;
-        let _ = closing_tx.send(true);
+        closing.send_replace(true);
     };
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
 }

@@ -18,6 +18,15 @@ use std::time::Instant;
 pub const SESSION_COOKIE: &str = "kefu_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
+/// A `Set-Cookie` value for an HttpOnly cookie, `Secure` behind an https public URL or proxy;
+/// an empty value with `max_age` 0 clears it.
+pub fn cookie_header(state: &WebState, headers: &HeaderMap, name: &str, value: &str, max_age: u64, same_site: &str) -> HeaderValue {
+    let secure = state.config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+        || headers.get("x-forwarded-proto").is_some_and(|v| v.as_bytes() == b"https");
+    let c = format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age}{}", if secure { "; Secure" } else { "" });
+    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("kefu_invalid=; Path=/; Max-Age=0"))
+}
+
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)

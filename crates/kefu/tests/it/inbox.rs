@@ -2,7 +2,7 @@
 //! close, optimistic concurrency, retries that never duplicate, merges, views, bulk actions,
 //! and private teams that hide their conversations.
 
-use kefu_testkit::{Backend, Client, StatusCode, TestApp, spawn_app};
+use kefu_testkit::{Backend, Client, StatusCode, spawn_app};
 use serde_json::{Value, json};
 
 both_backends!(
@@ -285,8 +285,7 @@ async fn views_counts_sorting_and_bulk_actions(backend: Backend) {
     t.shutdown().await;
 }
 
-async fn make_private_team(t: &TestApp, admin: &Client, member: &Value) -> String {
-    let _ = t;
+async fn make_private_team(admin: &Client, member: &Value) -> String {
     let team = admin.post("/api/v1/teams", json!({"name": "VIP desk", "private": true, "member_ids": [id(member)]})).await;
     assert_eq!(team.status, StatusCode::CREATED, "{}", team.text);
     id(&team.body)
@@ -299,7 +298,7 @@ async fn private_teams_hide_their_conversations(backend: Backend) {
     let (inside, inside_agent) = t.signed_in("agent").await;
     let (outside, _) = t.signed_in("agent").await;
     let (supervisor, _) = t.signed_in("supervisor").await;
-    let team = make_private_team(&t, &admin, &inside_agent).await;
+    let team = make_private_team(&admin, &inside_agent).await;
     admin.post("/api/v1/teams", json!({"name": "VIP desk"})).await.assert_problem(409, "name_taken");
     inside.post("/api/v1/teams", json!({"name": "Mine"})).await.assert_problem(403, "forbidden");
 

@@ -40,11 +40,7 @@ pub enum LoginResponse {
 }
 
 fn session_cookie(state: &WebState, headers: &HeaderMap, value: &str, max_age: u64) -> HeaderValue {
-    let secure = state.config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
-        || headers.get("x-forwarded-proto").is_some_and(|v| v.as_bytes() == b"https");
-    let cookie =
-        format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}", if secure { "; Secure" } else { "" });
-    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static("kefu_session=; Path=/; Max-Age=0"))
+    crate::middleware::cookie_header(state, headers, SESSION_COOKIE, value, max_age, "Strict")
 }
 
 fn signed_in(state: &WebState, headers: &HeaderMap, grant: NewSessionGrant) -> Response {

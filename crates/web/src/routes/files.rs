@@ -54,7 +54,6 @@ pub(crate) fn download_response(d: Download) -> Response {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     // Even if a browser rendered it, a downloaded file gets no script and no same-origin powers.
     h.insert(
         header::CONTENT_SECURITY_POLICY,

@@ -429,7 +429,7 @@ pub async fn events(State(s): State<WebState>, Auth(p): Auth) -> ApiResult<Respo
         refreshed: std::time::Instant,
         closing: tokio::sync::watch::Receiver<bool>,
     }
-    let feed = Feed { app, bus, me, restricted, hidden, refreshed: std::time::Instant::now(), closing: s.closing.clone() };
+    let feed = Feed { app, bus, me, restricted, hidden, refreshed: std::time::Instant::now(), closing: s.closing.subscribe() };
     let stream = futures_util::stream::unfold(feed, |mut f| async move {
         loop {
             let e = tokio::select! {

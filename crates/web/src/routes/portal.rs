@@ -63,11 +63,9 @@ impl FromRequestParts<WebState> for MaybePortal {
     }
 }
 
+/// Lax, not Strict: a customer arrives at the portal from the exchange's site or an e-mail link.
 fn portal_cookie(s: &WebState, headers: &HeaderMap, value: &str, max_age: u64) -> HeaderValue {
-    let secure = s.config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
-        || headers.get("x-forwarded-proto").is_some_and(|v| v.as_bytes() == b"https");
-    let c = format!("{PORTAL_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}", if secure { "; Secure" } else { "" });
-    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("kefu_portal=; Path=/; Max-Age=0"))
+    crate::middleware::cookie_header(s, headers, PORTAL_COOKIE, value, max_age, "Lax")
 }
 
 #[derive(Serialize, ToSchema)]
