@@ -14,7 +14,7 @@
 #     in the same run, with Kefu stopped, and the Kefu/peer ratio.
 # Usage: bench/inbox.sh [sqlite|postgres|both]      (default sqlite)
 # Knobs: PORT=18778 N_CREATE=4000 SMALL=2000 SEED_TOTAL=100000 N_READ=5000 SEARCH_SECONDS=15
-#        PEER=1 (0 skips the peer)  PEER_DIR=../shared/peer  PG_URL=postgres://postgres@127.0.0.1:5432/postgres
+#        PEER=1 (0 skips the peer)  QUICK=1 (only the reads at SMALL and the create workload; no peer)  PEER_DIR=../shared/peer  PG_URL=postgres://postgres@127.0.0.1:5432/postgres
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which_db=${1:-sqlite}
@@ -25,7 +25,9 @@ SEED_TOTAL=${SEED_TOTAL:-100000}
 N_READ=${N_READ:-5000}
 SEARCH_SECONDS=${SEARCH_SECONDS:-15}
 BODIES=${BODIES:-25000}
+QUICK=${QUICK:-0}
 PEER=${PEER:-1}
+[ "$QUICK" = 1 ] && PEER=0
 PEER_DIR=${PEER_DIR:-$(cd .. && pwd)/shared/peer}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 OHA=${OHA:-$(command -v oha || echo /tmp/peer-tools/bin/oha)}
@@ -270,6 +272,8 @@ PY
   create create-c16 16 "$N_CREATE"
   create create-c64 64 "$N_CREATE"
 
+  if [ "$QUICK" = 1 ]; then stop_server; return; fi
+
   # Seed up to SEED_TOTAL at 64 connections; wait for the index; reads and search at that size.
   local have=$(( top - 10000 + 2 * N_CREATE + 2 * (N_CREATE / 4) ))
   create seed-large 64 $(( SEED_TOTAL - have - 1 ))
@@ -288,6 +292,10 @@ PY
   # Creates again on the full database: do writes stay flat too?
   create create-c16-100k 16 "$N_CREATE"
 
+  stop_server
+}
+
+stop_server() {
   curl -fsS "$base/metrics" > "$out/$db-metrics.txt"
   kill -TERM "$pid"; wait "$pid" || true
   pid=""

@@ -266,15 +266,17 @@ impl App {
     /// The principal behind a session cookie, if the session is live and its agent active.
     pub async fn principal_from_session(&self, token: &str, ip: Option<String>) -> AppResult<Option<Principal>> {
         let now = self.now();
-        let Some(s) = self.store().live_session(&sha256_hex(token), micros(now)).await? else { return Ok(None) };
-        let Some(row) = self.store().agent_by_id(&s.agent_id).await?.filter(|a| a.active) else { return Ok(None) };
-        // Reads stay reads: the session's activity is written at most once a minute.
-        if micros(now) - s.last_seen_at >= TOUCH_EVERY_MICROS {
-            self.store().touch_session(&s.id, micros(now), micros(add(now, self.config().session_idle))).await?;
+        let Some(s) = self.store().live_session_with_agent(&sha256_hex(token), micros(now)).await? else { return Ok(None) };
+        if !s.agent.active {
+            return Ok(None);
         }
-        let agent = crate::agents::to_agent(row);
+        // Reads stay reads: the session's activity is written at most once a minute.
+        if micros(now) - s.session_last_seen_at >= TOUCH_EVERY_MICROS {
+            self.store().touch_session(&s.session_id, micros(now), micros(add(now, self.config().session_idle))).await?;
+        }
+        let agent = crate::agents::to_agent(s.agent);
         let needs_2fa_enrolment = self.needs_enrolment(&agent).await?;
-        Ok(Some(Principal { agent, via: Via::Session { id: s.id, csrf_token: s.csrf_token }, ip, needs_2fa_enrolment }))
+        Ok(Some(Principal { agent, via: Via::Session { id: s.session_id, csrf_token: s.session_csrf_token }, ip, needs_2fa_enrolment }))
     }
 
     /// The principal behind an `Authorization: Bearer kefu_…` token.
@@ -283,15 +285,17 @@ impl App {
             return Ok(None);
         }
         let now = self.now();
-        let Some(t) = self.store().live_token(&sha256_hex(secret), micros(now)).await? else { return Ok(None) };
-        let Some(row) = self.store().agent_by_id(&t.agent_id).await?.filter(|a| a.active) else { return Ok(None) };
-        if t.last_used_at.is_none_or(|used| micros(now) - used >= TOUCH_EVERY_MICROS) {
-            self.store().touch_token(&t.id, micros(now)).await?;
+        let Some(t) = self.store().live_token_with_agent(&sha256_hex(secret), micros(now)).await? else { return Ok(None) };
+        if !t.agent.active {
+            return Ok(None);
         }
-        let agent = crate::agents::to_agent(row);
+        if t.token_last_used_at.is_none_or(|used| micros(now) - used >= TOUCH_EVERY_MICROS) {
+            self.store().touch_token(&t.token_id, micros(now)).await?;
+        }
+        let agent = crate::agents::to_agent(t.agent);
         let needs_2fa_enrolment = self.needs_enrolment(&agent).await?;
-        let scopes = t.scopes.split_whitespace().filter_map(Scope::parse).collect();
-        Ok(Some(Principal { agent, via: Via::Token { id: t.id, scopes }, ip, needs_2fa_enrolment }))
+        let scopes = t.token_scopes.split_whitespace().filter_map(Scope::parse).collect();
+        Ok(Some(Principal { agent, via: Via::Token { id: t.token_id, scopes }, ip, needs_2fa_enrolment }))
     }
 
     pub async fn session_info(&self, p: &Principal) -> AppResult<SessionInfo> {

@@ -182,25 +182,35 @@ impl App {
 
     /// The contact id a known identity leads to, following merges.
     pub(crate) async fn find_contact(&self, identities: &[(String, String)]) -> AppResult<Option<String>> {
-        // The exchange's user id is the strongest identity, then e-mail, phone, Telegram.
-        for kind in ["exchange_user", "email", "phone", "telegram"] {
-            for (k, v) in identities.iter().filter(|(k, v)| k == kind && !v.is_empty()) {
-                if let Some(id) = self.store().contact_id_by_identity(k, v).await? {
-                    return Ok(Some(self.follow_contact_merges(id).await?));
-                }
-            }
-        }
-        Ok(None)
+        Ok(self.find_contact_row(identities).await?.map(|c| c.id))
     }
 
-    pub(crate) async fn follow_contact_merges(&self, mut id: String) -> AppResult<String> {
+    /// The contact one of these identities leads to (the exchange's user id first, then
+    /// e-mail, phone, Telegram), after any merges.
+    pub(crate) async fn find_contact_row(&self, identities: &[(String, String)]) -> AppResult<Option<ContactRow>> {
+        match self.store().contact_by_identities(identities).await? {
+            Some(c) if c.merged_into.is_some() => self.follow_contact_row(c).await.map(Some),
+            other => Ok(other),
+        }
+    }
+
+    pub(crate) async fn follow_contact_merges(&self, id: String) -> AppResult<String> {
+        match self.store().contact_by_id(&id).await? {
+            Some(c) => Ok(self.follow_contact_row(c).await?.id),
+            None => Ok(id),
+        }
+    }
+
+    /// The contact that `c` was merged into, and so on, up to the one that stays.
+    pub(crate) async fn follow_contact_row(&self, mut c: ContactRow) -> AppResult<ContactRow> {
         for _ in 0..8 {
-            match self.store().contact_by_id(&id).await? {
-                Some(ContactRow { merged_into: Some(next), .. }) => id = next,
-                _ => break,
+            let Some(next) = c.merged_into.as_deref() else { break };
+            match self.store().contact_by_id(next).await? {
+                Some(n) => c = n,
+                None => break,
             }
         }
-        Ok(id)
+        Ok(c)
     }
 
     pub async fn create_contact(&self, p: &Principal, input: ContactInput) -> AppResult<Contact> {

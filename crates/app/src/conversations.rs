@@ -14,8 +14,8 @@ use kefu_domain::{
     Priority, Role, Status, TimelineItem,
 };
 use kefu_store::{
-    ActivityRow, AttachmentRow, ContactRef, ConversationChanges, ConversationRow, Keyset, ListFilter, MessageEffects, MessageOutcome,
-    MessageRow, NewActivity, NewConversation, NewMessage, NewNotification, Sort, StoreError, from_micros, micros,
+    ActivityRow, AgentRow, AttachmentRow, ContactRef, ConversationChanges, ConversationRow, Keyset, ListFilter, MessageEffects,
+    MessageOutcome, MessageRow, NewActivity, NewConversation, NewMessage, NewNotification, Sort, StoreError, from_micros, micros,
 };
 use std::collections::BTreeMap;
 
@@ -184,6 +184,41 @@ pub(crate) fn to_conversation(r: ConversationRow, tags: Vec<String>) -> Conversa
         merged_into: r.merged_into,
         message_count: r.message_count,
         version: r.version,
+    }
+}
+
+/// The row of a conversation just created, as the database now holds it.
+fn created_row(c: &NewConversation, number: i64, now: i64, contact_name: String, assignee_name: Option<String>) -> ConversationRow {
+    let (last_seq, message_count, waiting_since) = match &c.message {
+        Some(m) => (1, 1, (m.author_kind == "customer" && !m.private).then_some(now)),
+        None => (0, 0, None),
+    };
+    ConversationRow {
+        id: c.id.clone(),
+        number,
+        channel: c.channel.clone(),
+        subject: c.subject.clone(),
+        status: c.status.clone(),
+        priority: c.priority,
+        contact_id: c.contact.id().to_string(),
+        contact_name,
+        assignee_id: c.assignee_id.clone(),
+        assignee_name,
+        team_id: c.team_id.clone(),
+        language: c.language.clone(),
+        intent: c.intent.clone(),
+        custom_fields: c.custom_fields.clone(),
+        merged_into: None,
+        last_seq,
+        message_count,
+        waiting_since,
+        first_response_at: None,
+        resolved_at: None,
+        closed_at: None,
+        last_activity_at: now,
+        version: 1,
+        created_at: now,
+        updated_at: now,
     }
 }
 
@@ -370,10 +405,14 @@ impl App {
     }
 
     async fn check_agent(&self, field: &str, id: &str) -> AppResult<String> {
+        Ok(self.check_agent_row(field, id).await?.id)
+    }
+
+    async fn check_agent_row(&self, field: &str, id: &str) -> AppResult<AgentRow> {
         let bad = || validation(field, "is not an active agent");
         let id = Id::parse(id).ok_or_else(bad)?;
         match self.store().agent_by_id(id.as_str()).await? {
-            Some(a) if a.active => Ok(a.id),
+            Some(a) if a.active => Ok(a),
             _ => Err(bad()),
         }
     }
@@ -468,9 +507,12 @@ impl App {
         let (Some(contact), Some(subject), Some(tags)) = (contact, subject, tags) else {
             return Err(AppError::Validation(errors));
         };
-        let assignee_id = match &input.assignee_id {
-            Some(a) => Some(self.check_agent("assignee_id", a).await?),
-            None => None,
+        let (assignee_id, assignee_name) = match &input.assignee_id {
+            Some(a) => {
+                let agent = self.check_agent_row("assignee_id", a).await?;
+                (Some(agent.id), Some(agent.name))
+            }
+            None => (None, None),
         };
         let team_id = match &input.team_id {
             Some(t) => Some(self.check_team("team_id", t).await?),
@@ -486,21 +528,21 @@ impl App {
             None => Vec::new(),
         };
         let channel = input.channel.unwrap_or(Channel::Api);
-        let contact_ref = match &input.contact_id {
+        let (contact_ref, contact_name) = match &input.contact_id {
             Some(cid) => {
                 let cid = Id::parse(cid).ok_or_else(|| validation("contact_id", "is not a contact"))?;
-                let cid = self.follow_contact_merges(cid.to_string()).await?;
-                self.store().contact_by_id(&cid).await?.ok_or_else(|| validation("contact_id", "is not a contact"))?;
-                ContactRef::Existing(cid)
+                let c = self.store().contact_by_id(cid.as_str()).await?.ok_or_else(|| validation("contact_id", "is not a contact"))?;
+                let c = self.follow_contact_row(c).await?;
+                (ContactRef::Existing(c.id), c.name)
             }
-            None => match self.find_contact(contact.identities.as_deref().unwrap_or(&[])).await? {
-                Some(id) => ContactRef::Existing(id),
-                None => ContactRef::New(contact.into_new()),
+            None => match self.find_contact_row(contact.identities.as_deref().unwrap_or(&[])).await? {
+                Some(c) => (ContactRef::Existing(c.id), c.name),
+                None => {
+                    let n = contact.into_new();
+                    let name = n.name.clone();
+                    (ContactRef::New(n), name)
+                }
             },
-        };
-        let contact_name = match &contact_ref {
-            ContactRef::Existing(id) => self.store().contact_by_id(id).await?.map(|c| c.name).unwrap_or_default(),
-            ContactRef::New(n) => n.name.clone(),
         };
         let id = Id::new().to_string();
         let actor = agent_actor(p);
@@ -520,7 +562,7 @@ impl App {
             attachment_ids,
             attachment_uploader: p.agent.id.to_string(),
         });
-        let new = NewConversation {
+        let mut new = NewConversation {
             id: id.clone(),
             channel: channel.as_str().into(),
             subject,
@@ -536,30 +578,40 @@ impl App {
             message,
             activity: activity(&actor, "created", serde_json::json!({"channel": channel.as_str()})),
         };
-        let (_, message) = self.insert_conversation(new).await?;
-        let row = self.store().conversation_by_id(&id).await?.ok_or(AppError::NotFound("conversation"))?;
-        let conversation = self.conversation_view(row).await?;
+        let contact_before = new.contact.id().to_string();
+        let (number, now, message) = self.insert_conversation(&mut new).await?;
+        // The answer is built from what was written rather than read back.
+        let contact_name = if new.contact.id() == contact_before { contact_name } else { self.contact_name(new.contact.id()).await? };
+        let conversation = to_conversation(created_row(&new, number, now, contact_name, assignee_name), new.tags.clone());
+        let has_attachments = new.message.as_ref().is_some_and(|m| !m.attachment_ids.is_empty());
         let message = match message {
-            Some(m) => {
+            Some(m) if has_attachments => {
                 let atts = self.store().attachments_of_messages(std::slice::from_ref(&m.id)).await?;
                 Some(to_message(m, &atts, "/api/v1/attachments"))
             }
+            Some(m) => Some(to_message(m, &[], "/api/v1/attachments")),
             None => None,
         };
         Ok((conversation, message))
     }
 
+    async fn contact_name(&self, id: &str) -> AppResult<String> {
+        Ok(self.store().contact_by_id(id).await?.map(|c| c.name).unwrap_or_default())
+    }
+
     /// Stores a new conversation, announces it and queues it for search; every channel's
     /// conversations are born here.
-    pub(crate) async fn insert_conversation(&self, mut new: NewConversation) -> AppResult<(i64, Option<MessageRow>)> {
+    /// Returns the number, the creation time and the first message; `new.contact` ends up naming
+    /// the contact actually used.
+    pub(crate) async fn insert_conversation(&self, new: &mut NewConversation) -> AppResult<(i64, i64, Option<MessageRow>)> {
         let now = micros(self.now());
-        let (number, message) = match self.store().create_conversation(&new, now).await {
+        let (number, message) = match self.store().create_conversation(new, now).await {
             // Another request created the same new contact a moment ago: use that one.
             Err(StoreError::Conflict(c)) if matches!(new.contact, ContactRef::New(_)) => {
                 let ContactRef::New(n) = &new.contact else { return Err(StoreError::Conflict(c).into()) };
                 let found = self.find_contact(&n.identities).await?.ok_or(AppError::IdentityTaken)?;
                 new.contact = ContactRef::Existing(found);
-                self.store().create_conversation(&new, now).await?
+                self.store().create_conversation(new, now).await?
             }
             other => other?,
         };
@@ -567,7 +619,7 @@ impl App {
             .publish(DomainEvent::ConversationCreated { conversation_id: new.id.clone(), number, team_id: new.team_id.clone() })
             .await;
         self.index_later(&new.id);
-        Ok((number, message))
+        Ok((number, now, message))
     }
 
     pub async fn get_conversation(&self, p: &Principal, id: &str) -> AppResult<Conversation> {

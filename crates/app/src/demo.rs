@@ -128,7 +128,7 @@ impl App {
             };
             let id = Id::new().to_string();
             let actor = ("customer".to_string(), None, d.name.to_string());
-            let new = NewConversation {
+            let mut new = NewConversation {
                 id: id.clone(),
                 channel: d.channel.as_str().into(),
                 subject: d.subject.into(),
@@ -144,7 +144,7 @@ impl App {
                 message: None,
                 activity: activity(&actor, "created", serde_json::json!({"channel": d.channel.as_str()})),
             };
-            self.insert_conversation(new).await?;
+            self.insert_conversation(&mut new).await?;
             for (who, text) in d.messages {
                 let row = self.store().conversation_by_id(&id).await?.ok_or(AppError::NotFound("conversation"))?;
                 let (kind, author_id, name, private) = match who {

@@ -318,7 +318,7 @@ impl App {
         }
         let id = Id::new().to_string();
         let actor = ("customer".to_string(), Some(contact_id.clone()), contact_name.clone());
-        let new = NewConversation {
+        let mut new = NewConversation {
             id: id.clone(),
             channel: Channel::Portal.as_str().into(),
             subject,
@@ -348,7 +348,7 @@ impl App {
             }),
             activity: activity(&actor, "created", serde_json::json!({"channel": "portal"})),
         };
-        self.insert_conversation(new).await?;
+        self.insert_conversation(&mut new).await?;
         let row = self.store().conversation_by_id(&id).await?.ok_or(AppError::NotFound("conversation"))?;
         let scope = if who.is_some_and(|pp| pp.conversation_id.is_none()) { None } else { Some(id.as_str()) };
         let link = self.new_portal_access("link", &contact_id, Some(&id), LINK_TTL).await?;

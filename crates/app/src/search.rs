@@ -7,7 +7,7 @@ use crate::{App, AppError, AppResult, Principal};
 use kefu_domain::{Contact, Conversation, FieldError, Id, Priority, Role, Status};
 use kefu_search::{ConversationDoc, ConversationQuery, SearchError};
 use kefu_store::{ListFilter, Sort};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,6 +42,21 @@ pub struct SearchResults {
 /// Message text indexed per conversation; beyond this a long thread is cut.
 const MAX_INDEXED_CHARS: usize = 200_000;
 
+/// How long the indexer waits for more changes after the first, so a burst costs one commit.
+const BATCH_WINDOW: Duration = Duration::from_millis(100);
+
+/// Under steady writes the index commits at most this often.
+const MIN_COMMIT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Conversations whose rows, tags and identities are read in one query each while indexing.
+const DOC_BATCH: usize = 200;
+
+/// About how many messages one query reads while indexing.
+const MESSAGES_PER_QUERY: i64 = 2_000;
+
+/// Messages of one conversation read for its document; the rest of a longer thread is cut.
+const MAX_THREAD_MESSAGES: i64 = 5_000;
+
 impl App {
     /// Queues a conversation for (re)indexing; the indexer picks it up within a moment.
     pub(crate) fn index_later(&self, conversation_id: &str) {
@@ -56,52 +71,83 @@ impl App {
         Ok(())
     }
 
-    /// The document for one conversation, assembled from the database.
-    async fn search_doc(&self, id: &str) -> AppResult<Option<ConversationDoc>> {
-        let Some(row) = self.store().conversation_by_id(id).await? else { return Ok(None) };
-        let messages = self.store().messages_of(std::slice::from_ref(&row.id), true, 5_000).await?;
-        let mut text = String::new();
-        for m in messages {
-            if text.len() > MAX_INDEXED_CHARS {
-                break;
+    /// The documents for these conversations, assembled from the database with a few queries
+    /// per batch rather than per conversation; ids no longer in the database are left out.
+    async fn search_docs(&self, ids: &[String]) -> AppResult<Vec<ConversationDoc>> {
+        let mut docs = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(DOC_BATCH) {
+            let f = ListFilter { ids: Some(chunk.to_vec()), include_merged: true, ..Default::default() };
+            let rows = self.store().list_conversations(&f, Sort::Created, None, chunk.len() as i64).await?;
+            let mut tags: HashMap<String, Vec<String>> = HashMap::new();
+            for (cid, t) in self.store().tags_of(chunk).await? {
+                tags.entry(cid).or_default().push(t);
             }
-            text.push_str(&m.body);
-            text.push('\n');
+            let mut contacts: Vec<String> = rows.iter().map(|r| r.contact_id.clone()).collect();
+            contacts.sort();
+            contacts.dedup();
+            let mut identities: HashMap<String, Vec<String>> = HashMap::new();
+            for i in self.store().identities_of(&contacts).await? {
+                identities.entry(i.contact_id).or_default().push(i.value);
+            }
+            // Messages in groups small enough that one long thread cannot crowd out the rest:
+            // each group's limit covers all of its messages (a thread counts at most
+            // MAX_THREAD_MESSAGES), with room for a few that arrive meanwhile.
+            let mut texts: HashMap<String, String> = HashMap::new();
+            let mut groups: Vec<(Vec<String>, i64)> = vec![(Vec::new(), 0)];
+            for r in &rows {
+                let n = r.message_count.clamp(0, MAX_THREAD_MESSAGES);
+                if groups.last().is_some_and(|(g, total)| !g.is_empty() && total + n > MESSAGES_PER_QUERY) {
+                    groups.push((Vec::new(), 0));
+                }
+                if let Some((g, total)) = groups.last_mut() {
+                    g.push(r.id.clone());
+                    *total += n;
+                }
+            }
+            for (group, total) in groups.iter().filter(|(g, _)| !g.is_empty()) {
+                for m in self.store().messages_of(group, true, total + 100).await? {
+                    let text = texts.entry(m.conversation_id).or_default();
+                    if text.len() <= MAX_INDEXED_CHARS {
+                        text.push_str(&m.body);
+                        text.push('\n');
+                    }
+                }
+            }
+            for row in rows {
+                let mut contact = row.contact_name.clone();
+                for v in identities.get(&row.contact_id).into_iter().flatten() {
+                    contact.push(' ');
+                    contact.push_str(v);
+                }
+                docs.push(ConversationDoc {
+                    messages: texts.remove(&row.id).unwrap_or_default(),
+                    tags: tags.remove(&row.id).unwrap_or_default(),
+                    contact,
+                    number: row.number,
+                    subject: row.subject,
+                    status: row.status,
+                    channel: row.channel,
+                    priority: Priority::from_rank(row.priority).as_str().into(),
+                    team_id: row.team_id,
+                    assignee_id: row.assignee_id,
+                    last_activity_at: row.last_activity_at,
+                    id: row.id,
+                });
+            }
         }
-        let identities = self.store().identities_of(std::slice::from_ref(&row.contact_id)).await?;
-        let mut contact = row.contact_name.clone();
-        for i in identities {
-            contact.push(' ');
-            contact.push_str(&i.value);
-        }
-        let tags = self.store().tags_of(std::slice::from_ref(&row.id)).await?.into_iter().map(|(_, t)| t).collect();
-        Ok(Some(ConversationDoc {
-            id: row.id,
-            number: row.number,
-            subject: row.subject,
-            messages: text,
-            contact,
-            status: row.status,
-            channel: row.channel,
-            priority: Priority::from_rank(row.priority).as_str().into(),
-            team_id: row.team_id,
-            assignee_id: row.assignee_id,
-            tags,
-            last_activity_at: row.last_activity_at,
-        }))
+        Ok(docs)
     }
 
     /// Indexes these conversations and commits, so a search right after sees them.
     pub async fn index_now(&self, ids: &[String]) -> AppResult<()> {
-        let mut docs = Vec::new();
-        for id in ids {
-            match self.search_doc(id).await? {
-                Some(d) => docs.push(d),
-                None => self.search_index()?.delete(id).map_err(AppError::internal)?,
-            }
-        }
+        let docs = self.search_docs(ids).await?;
+        let present: HashSet<&str> = docs.iter().map(|d| d.id.as_str()).collect();
+        let gone: Vec<String> = ids.iter().filter(|id| !present.contains(id.as_str())).cloned().collect();
         let index = self.search_index()?;
         tokio::task::spawn_blocking(move || {
+            for id in &gone {
+                index.delete(id)?;
+            }
             index.upsert(&docs)?;
             index.commit()
         })
@@ -149,13 +195,14 @@ impl App {
         } else {
             None
         };
-        let assignee_id = match req.assignee_id.as_deref() {
-            Some("me") => Some(p.agent.id.to_string()),
-            Some(a) => Some(
+        let assignee = match req.assignee_id.as_deref() {
+            Some("me") => Some(Some(p.agent.id.to_string())),
+            Some("none") => Some(None),
+            Some(a) => Some(Some(
                 Id::parse(a)
-                    .ok_or_else(|| AppError::Validation(vec![FieldError::new("assignee", "must be me or an agent id")]))?
+                    .ok_or_else(|| AppError::Validation(vec![FieldError::new("assignee", "must be me, none or an agent id")]))?
                     .to_string(),
-            ),
+            )),
             None => None,
         };
         let limit = req.limit.clamp(1, 100);
@@ -164,7 +211,7 @@ impl App {
             status: req.status.map(|s| s.as_str().into()),
             channel: req.channel.clone(),
             priority: req.priority.map(|p| p.as_str().into()),
-            assignee_id,
+            assignee,
             tag: req.tag.clone(),
             visible_teams,
             limit,
@@ -226,15 +273,18 @@ impl Service for SearchIndexer {
             Err(e) => tracing::error!(error = %e, "cannot check the search index"),
         }
         let mut rx = self.queue.lock().await;
+        let mut last_commit = tokio::time::Instant::now() - MIN_COMMIT_INTERVAL;
         loop {
             let first = tokio::select! {
                 _ = shutdown.wait() => break,
                 id = rx.recv() => match id { Some(id) => id, None => break },
             };
             let mut batch = HashSet::from([first]);
-            // Gather what arrives in the next moment so a burst costs one commit.
-            let deadline = tokio::time::Instant::now() + Duration::from_millis(100);
-            while batch.len() < 1000 {
+            // Gather what arrives in the next moment so a burst costs one commit; under steady
+            // writes, commit at most once per MIN_COMMIT_INTERVAL (each commit makes a segment
+            // that merging costs CPU for later).
+            let deadline = (tokio::time::Instant::now() + BATCH_WINDOW).max(last_commit + MIN_COMMIT_INTERVAL);
+            while batch.len() < 5_000 {
                 match tokio::time::timeout_at(deadline, rx.recv()).await {
                     Ok(Some(id)) => {
                         batch.insert(id);
@@ -243,6 +293,7 @@ impl Service for SearchIndexer {
                 }
             }
             let ids: Vec<String> = batch.into_iter().collect();
+            last_commit = tokio::time::Instant::now();
             if let Err(e) = self.app.index_now(&ids).await {
                 tracing::error!(error = %e, "indexing failed; the next start rebuilds the index");
             }

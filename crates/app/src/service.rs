@@ -62,3 +62,47 @@ impl Services {
         }
     }
 }
+
+impl Services {
+    /// The services every node runs beside the web server: presence, the search indexer and
+    /// the database's checkpoints. (The job worker is started by the binary.)
+    pub fn start_core(&mut self, app: &crate::App) {
+        self.start(crate::presence::PresenceTracker::new(app));
+        if let Some(indexer) = crate::search::SearchIndexer::new(app) {
+            self.start(indexer);
+        }
+        self.start(Arc::new(Checkpointer { app: app.clone() }));
+    }
+}
+
+/// How often SQLite's write-ahead log is copied into the database.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Keeps SQLite's checkpoints (and their fsyncs) out of the requests that write: the write
+/// connection never checkpoints by itself, this service does it once a second from a reader.
+pub struct Checkpointer {
+    app: crate::App,
+}
+
+#[async_trait::async_trait]
+impl Service for Checkpointer {
+    fn name(&self) -> &'static str {
+        "checkpointer"
+    }
+
+    async fn run(self: Arc<Self>, mut shutdown: Shutdown) {
+        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = shutdown.wait() => break,
+                _ = tick.tick() => {}
+            }
+            match self.app.store().checkpoint().await {
+                Ok(None) => break,
+                Ok(Some(_)) => {}
+                Err(e) => tracing::warn!(error = %e, "checkpoint failed; trying again"),
+            }
+        }
+    }
+}

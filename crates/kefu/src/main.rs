@@ -8,8 +8,6 @@ use config::{Config, ConfigArgs, LogFormat};
 use kefu_app::agents::NewAgentRequest;
 use kefu_app::demo::{DEMO_AGENTS, DEMO_PASSWORD, DemoOutcome};
 use kefu_app::jobs::{JobRegistry, JobWorker};
-use kefu_app::presence::PresenceTracker;
-use kefu_app::search::SearchIndexer;
 use kefu_app::service::Services;
 use kefu_app::{App, AppError};
 use kefu_domain::SystemClock;
@@ -254,10 +252,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
 
     let mut services = Services::new();
     services.start(Arc::new(JobWorker::new(app.clone())));
-    services.start(PresenceTracker::new(&app));
-    if let Some(indexer) = SearchIndexer::new(&app) {
-        services.start(indexer);
-    }
+    services.start_core(&app);
 
     println!("kefu listening on http://{addr} (console: {base}/console, API reference: {base}/api/docs)");
     let _ = std::io::stdout().flush();

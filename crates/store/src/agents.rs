@@ -29,7 +29,7 @@ pub struct NewAgent<'a> {
     pub now: i64,
 }
 
-const AGENT_COLUMNS: &str = "id, email, name, role, active, password_hash, totp_secret, totp_pending, totp_last_step, \
+pub(crate) const AGENT_COLUMNS: &str = "id, email, name, role, active, password_hash, totp_secret, totp_pending, totp_last_step, \
      failed_logins, locked_until, last_login_at, created_at, updated_at";
 
 impl Store {

@@ -56,8 +56,8 @@ pub struct ContactChanges {
 pub(crate) const CONTACT_COLUMNS: &str =
     "id, name, language, vip_tier, kyc_level, tags, attributes, notes, merged_into, created_at, updated_at";
 
-pub(crate) const INSERT_CONTACT: &str = "INSERT INTO contacts (id, name, language, vip_tier, kyc_level, tags, attributes, notes, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)";
+pub(crate) const INSERT_CONTACT: &str = "INSERT INTO contacts (id, name, language, vip_tier, kyc_level, tags, attributes, notes, created_at, updated_at, \
+       name_key, name_rest_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)";
 pub(crate) const INSERT_IDENTITY: &str = "INSERT INTO contact_identities (kind, value, contact_id, created_at) VALUES ($1, $2, $3, $4)";
 
 /// Inserts a new contact and its identities inside the open transaction `$tx`; a taken
@@ -75,6 +75,8 @@ macro_rules! insert_contact_tx {
             .bind(&c.attributes)
             .bind(&c.notes)
             .bind($now)
+            .bind($crate::contacts::name_key(&c.name))
+            .bind($crate::contacts::name_rest_key(&c.name))
             .execute(&mut *$tx)
             .await?;
         for (kind, value) in &c.identities {
@@ -90,6 +92,31 @@ macro_rules! insert_contact_tx {
     }};
 }
 pub(crate) use insert_contact_tx;
+
+/// The lower-cased name that name lookups match by prefix.
+pub(crate) fn name_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
+/// The name without its first word, so that a family name after a given name is found too
+/// ("Sofia Rossi" by "ros"); a Chinese name without spaces loses its surname instead ("王小明"
+/// by "小明"). Empty for a one-word Latin name.
+pub(crate) fn name_rest_key(name: &str) -> String {
+    let name = name.trim();
+    if let Some(i) = name.find(char::is_whitespace) {
+        return name[i..].trim_start().to_lowercase();
+    }
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(c) if u32::from(c) >= 0x2E80 => chars.as_str().to_lowercase(),
+        _ => String::new(),
+    }
+}
+
+/// The bounds of a byte-wise range holding every text that starts with `prefix`.
+fn prefix_range(prefix: &str) -> (String, String) {
+    (prefix.to_string(), format!("{prefix}\u{10FFFF}"))
+}
 
 /// `$1, $2, …` from `from`, for an `IN (…)` list.
 pub(crate) fn placeholders(from: usize, n: usize) -> String {
@@ -151,22 +178,69 @@ impl Store {
         }))
     }
 
-    /// Contacts whose name or an identity contains `q` (case-insensitive), newest first;
-    /// merged-away contacts are left out.
+    /// Contacts whose name, family or given name (see `name_rest_key`) or one of whose
+    /// identities (e-mail, phone, user id, Telegram id) starts with `q` (case-insensitive), newest first; merged-away contacts are left out.
+    /// Both are prefix ranges over an index, so the lookup costs the same at any size.
     pub async fn list_contacts(&self, q: Option<&str>, before: Option<&str>, limit: i64) -> Result<Vec<ContactRow>> {
-        let pattern = q.map(crate::contains_pattern);
+        let Some(q) = q else {
+            let sql = format!(
+                "SELECT {CONTACT_COLUMNS} FROM contacts WHERE merged_into IS NULL AND ($1 IS NULL OR id < $1) ORDER BY id DESC LIMIT $2"
+            );
+            return Ok(read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(before)
+                .bind(limit)
+                .fetch_all(p)
+                .await?));
+        };
+        let (lo, hi) = prefix_range(&q.to_lowercase());
+        // Identities such as exchange user ids keep their case: look them up as typed too.
+        let (exact_lo, exact_hi) = prefix_range(q);
+        // PostgreSQL compares bytes only under the C collation, which its indexes are built with.
+        let c = match self {
+            Store::Sqlite(_) => "",
+            Store::Postgres(_) => " COLLATE \"C\"",
+        };
         let sql = format!(
-            "SELECT {CONTACT_COLUMNS} FROM contacts c WHERE merged_into IS NULL AND ($1 IS NULL OR c.id < $1) \
-             AND ($2 IS NULL OR LOWER(c.name) LIKE $2 ESCAPE '\\' OR EXISTS (SELECT 1 FROM contact_identities i \
-                  WHERE i.contact_id = c.id AND LOWER(i.value) LIKE $2 ESCAPE '\\')) \
-             ORDER BY c.id DESC LIMIT $3"
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE merged_into IS NULL AND ($1 IS NULL OR id < $1) AND id IN ( \
+               SELECT id FROM contacts WHERE name_key{c} >= $2 AND name_key{c} < $3 \
+               UNION SELECT id FROM contacts WHERE name_rest_key{c} >= $2 AND name_rest_key{c} < $3 \
+               UNION SELECT contact_id FROM contact_identities WHERE value{c} >= $2 AND value{c} < $3 \
+               UNION SELECT contact_id FROM contact_identities WHERE value{c} >= $5 AND value{c} < $6) \
+             ORDER BY id DESC LIMIT $4"
         );
         Ok(read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(before)
-            .bind(&pattern)
+            .bind(&lo)
+            .bind(&hi)
             .bind(limit)
+            .bind(&exact_lo)
+            .bind(&exact_hi)
             .fetch_all(p)
             .await?))
+    }
+
+    /// The contact that owns the strongest of these identities (exchange user id, then e-mail,
+    /// phone, Telegram), in one query.
+    pub async fn contact_by_identities(&self, identities: &[(String, String)]) -> Result<Option<ContactRow>> {
+        let wanted: Vec<&(String, String)> = identities.iter().filter(|(_, v)| !v.is_empty()).collect();
+        if wanted.is_empty() {
+            return Ok(None);
+        }
+        let pairs: Vec<String> = (0..wanted.len()).map(|i| format!("(i.kind = ${} AND i.value = ${})", 2 * i + 1, 2 * i + 2)).collect();
+        let cols: Vec<String> = CONTACT_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect();
+        let sql = format!(
+            "SELECT {} FROM contact_identities i JOIN contacts c ON c.id = i.contact_id WHERE {} \
+             ORDER BY CASE i.kind WHEN 'exchange_user' THEN 0 WHEN 'email' THEN 1 WHEN 'phone' THEN 2 ELSE 3 END, i.created_at LIMIT 1",
+            cols.join(", "),
+            pairs.join(" OR ")
+        );
+        Ok(read_pool!(self, |p| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+            for (k, v) in &wanted {
+                q = q.bind(k).bind(v);
+            }
+            q.fetch_optional(p).await?
+        }))
     }
 
     /// Applies `ch`; identities of the kinds named are replaced. A taken identity is a conflict.
@@ -177,7 +251,8 @@ impl Store {
                 "UPDATE contacts SET name = COALESCE($2, name), \
                    language = CASE WHEN $3 THEN $4 ELSE language END, \
                    vip_tier = COALESCE($5, vip_tier), kyc_level = COALESCE($6, kyc_level), tags = COALESCE($7, tags), \
-                   attributes = COALESCE($8, attributes), notes = COALESCE($9, notes), updated_at = $10 \
+                   attributes = COALESCE($8, attributes), notes = COALESCE($9, notes), updated_at = $10, \
+                   name_key = COALESCE($11, name_key), name_rest_key = COALESCE($12, name_rest_key) \
                  WHERE id = $1 AND merged_into IS NULL",
             )
             .bind(id)
@@ -190,6 +265,8 @@ impl Store {
             .bind(&ch.attributes)
             .bind(&ch.notes)
             .bind(now)
+            .bind(ch.name.as_deref().map(name_key))
+            .bind(ch.name.as_deref().map(name_rest_key))
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -270,5 +347,31 @@ impl Store {
             marked == 1
         });
         Ok(done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_keys_find_given_and_family_names() {
+        assert_eq!(name_key("Sofia Rossi"), "sofia rossi");
+        assert_eq!(name_rest_key("Sofia  Rossi"), "rossi");
+        assert_eq!(name_rest_key("María de la Cruz"), "de la cruz");
+        assert_eq!(name_rest_key("王小明"), "小明");
+        assert_eq!(name_rest_key("Alice"), "");
+        assert_eq!(name_rest_key(""), "");
+    }
+
+    #[test]
+    fn prefix_ranges_hold_exactly_the_prefixed() {
+        let (lo, hi) = prefix_range("ros");
+        for yes in ["ros", "rossi", "ros\u{10FFFE}"] {
+            assert!(yes >= lo.as_str() && yes < hi.as_str(), "{yes}");
+        }
+        for no in ["roq", "rot", "ro"] {
+            assert!(!(no >= lo.as_str() && no < hi.as_str()), "{no}");
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! conversation and records why happens in one transaction, so the timeline never lies.
 
 use crate::contacts::{NewContact, insert_contact_tx, placeholders};
+use crate::script::{Script, ScriptQueue};
 use crate::{Result, Store, StoreError, read_pool, write_pool};
 
 /// Links uploads to a message; only the uploader's own, not yet attached ones.
@@ -175,6 +176,15 @@ impl NewMessage {
 pub enum ContactRef {
     Existing(String),
     New(NewContact),
+}
+
+impl ContactRef {
+    pub fn id(&self) -> &str {
+        match self {
+            ContactRef::Existing(id) => id,
+            ContactRef::New(n) => &n.id,
+        }
+    }
 }
 
 pub struct NewConversation {
@@ -400,10 +410,119 @@ macro_rules! bind_all {
     }};
 }
 
+/// [`Store::create_conversation`] on SQLite without attachments, as one script.
+async fn create_in_one_trip(scripts: &ScriptQueue, c: &NewConversation, now: i64) -> Result<(i64, Option<MessageRow>)> {
+    let mut script = Script::default();
+    let contact_id = match &c.contact {
+        ContactRef::Existing(id) => id.clone(),
+        ContactRef::New(n) => {
+            script.push(
+                crate::contacts::INSERT_CONTACT,
+                vec![
+                    (&n.id).into(),
+                    (&n.name).into(),
+                    (&n.language).into(),
+                    n.vip_tier.into(),
+                    n.kyc_level.into(),
+                    (&n.tags).into(),
+                    (&n.attributes).into(),
+                    (&n.notes).into(),
+                    now.into(),
+                    crate::contacts::name_key(&n.name).as_str().into(),
+                    crate::contacts::name_rest_key(&n.name).as_str().into(),
+                ],
+            );
+            for (kind, value) in &n.identities {
+                script.push(crate::contacts::INSERT_IDENTITY, vec![kind.into(), value.into(), (&n.id).into(), now.into()]);
+            }
+            n.id.clone()
+        }
+    };
+    script.push("UPDATE counters SET value = value + 1 WHERE name = 'conversation_number'", vec![]);
+    let (seq, count, waiting) = match &c.message {
+        Some(m) => (1_i64, 1_i64, (m.author_kind == "customer" && !m.private).then_some(now)),
+        None => (0, 0, None),
+    };
+    script.push(
+        "INSERT INTO conversations (id, number, channel, subject, status, priority, contact_id, assignee_id, team_id, language, intent, \
+           custom_fields, last_seq, message_count, waiting_since, last_activity_at, version, created_at, updated_at) \
+         VALUES ($1, (SELECT value FROM counters WHERE name = 'conversation_number'), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+           $13, $14, $15, 1, $15, $15)",
+        vec![
+            (&c.id).into(),
+            (&c.channel).into(),
+            (&c.subject).into(),
+            (&c.status).into(),
+            c.priority.into(),
+            (&contact_id).into(),
+            (&c.assignee_id).into(),
+            (&c.team_id).into(),
+            (&c.language).into(),
+            (&c.intent).into(),
+            (&c.custom_fields).into(),
+            seq.into(),
+            count.into(),
+            waiting.into(),
+            now.into(),
+        ],
+    );
+    for t in &c.tags {
+        script.push("INSERT INTO conversation_tags (conversation_id, tag) VALUES ($1, $2)", vec![(&c.id).into(), t.into()]);
+    }
+    let a = &c.activity;
+    script.push(
+        INSERT_ACTIVITY,
+        vec![
+            (&a.id).into(),
+            (&c.id).into(),
+            (&a.actor_kind).into(),
+            (&a.actor_id).into(),
+            (&a.actor_name).into(),
+            (&a.kind).into(),
+            (&a.data).into(),
+            now.into(),
+        ],
+    );
+    let message = c.message.as_ref().map(|m| {
+        let author_id = if m.author_kind == "customer" { Some(contact_id.clone()) } else { m.author_id.clone() };
+        m.row(&c.id, 1, author_id, now)
+    });
+    if let Some(r) = &message {
+        script.push(
+            INSERT_MESSAGE,
+            vec![
+                (&r.id).into(),
+                (&r.conversation_id).into(),
+                r.seq.into(),
+                (&r.author_kind).into(),
+                (&r.author_id).into(),
+                (&r.author_name).into(),
+                r.private.into(),
+                (&r.body).into(),
+                (&r.html).into(),
+                (&r.channel).into(),
+                (&r.client_key).into(),
+                (&r.mentions).into(),
+                (&r.delivery).into(),
+                r.created_at.into(),
+            ],
+        );
+    }
+    script.push("SELECT number FROM conversations WHERE id = $1", vec![(&c.id).into()]);
+    let rows = scripts.run(script, 1).await?;
+    let number: i64 = sqlx::Row::try_get(rows.first().ok_or(sqlx::Error::RowNotFound)?, 0)?;
+    Ok((number, message))
+}
+
 impl Store {
     /// Creates the conversation (and its contact when new) with its first message, tags and
     /// `created` activity; the next ticket number is taken in the same transaction.
     pub async fn create_conversation(&self, c: &NewConversation, now: i64) -> Result<(i64, Option<MessageRow>)> {
+        if let Store::Sqlite(s) = self
+            && c.message.as_ref().is_none_or(|m| m.attachment_ids.is_empty())
+        {
+            return create_in_one_trip(&s.scripts, c, now).await;
+        }
         let (number, message) = write_pool!(self, |p| {
             let mut tx = p.begin().await?;
             let contact_id = match &c.contact {

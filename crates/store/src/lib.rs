@@ -11,6 +11,7 @@ mod jobs;
 mod library;
 mod lockouts;
 mod portal;
+mod script;
 mod sessions;
 mod settings;
 mod tokens;
@@ -28,8 +29,8 @@ pub use jobs::{JobRow, NewJob};
 pub use library::{CannedRow, MacroRow, NewNotification, NotificationRow, TeamRow, ViewRow};
 pub use lockouts::IpLockoutRow;
 pub use portal::{NewPortalAccess, PortalAccessRow};
-pub use sessions::{ChallengeRow, NewSession, SessionRow};
-pub use tokens::{NewToken, TokenRow};
+pub use sessions::{ChallengeRow, NewSession, SessionAgentRow, SessionRow};
+pub use tokens::{NewToken, TokenAgentRow, TokenRow};
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -71,6 +72,8 @@ pub struct SqliteStore {
     /// One connection: SQLite has one writer anyway, and queueing here instead of in
     /// `busy_timeout` keeps transactions that read before they write from failing.
     write: SqlitePool,
+    /// The hot writes (new conversations), group-committed on `write`.
+    scripts: script::ScriptQueue,
 }
 
 #[derive(Clone, Debug)]
@@ -112,6 +115,9 @@ macro_rules! write_pool {
 }
 pub(crate) use {read_pool, write_pool};
 
+/// About 400 MB of write-ahead log: past this a checkpoint makes room even if writers wait.
+const WAL_RESTART_PAGES: i64 = 100_000;
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -151,10 +157,15 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // Checkpoints run in the background (`checkpoint`), not inside a request's commit;
+            // after one, a WAL grown under load is cut back to this size.
+            .pragma("wal_autocheckpoint", "0")
+            .pragma("journal_size_limit", "67108864");
         let write = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
-        let read = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
-        Ok(Store::Sqlite(SqliteStore { read, write }))
+        let read = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
+        let scripts = script::ScriptQueue::start(write.clone());
+        Ok(Store::Sqlite(SqliteStore { read, write, scripts }))
     }
 
     pub fn backend(&self) -> &'static str {
@@ -184,6 +195,19 @@ impl Store {
     pub fn migration_names() -> (Vec<String>, Vec<String>) {
         let names = |m: &sqlx::migrate::Migrator| m.iter().map(|x| format!("{}_{}", x.version, x.description)).collect();
         (names(&SQLITE_MIGRATIONS), names(&POSTGRES_MIGRATIONS))
+    }
+
+    /// SQLite: copies the write-ahead log into the database file (the fsyncs happen here, on a
+    /// reader connection, not in the writer's commits); when the log has grown past
+    /// `WAL_RESTART_PAGES` because readers kept it pinned, waits for them on the writer instead.
+    /// Returns the log's size in pages before. PostgreSQL checkpoints by itself: `None`.
+    pub async fn checkpoint(&self) -> Result<Option<i64>> {
+        let Store::Sqlite(s) = self else { return Ok(None) };
+        let (_busy, log, _done): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&s.read).await?;
+        if log > WAL_RESTART_PAGES {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&s.write).await?;
+        }
+        Ok(Some(log))
     }
 
     pub async fn ping(&self) -> Result<()> {

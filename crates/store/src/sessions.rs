@@ -16,6 +16,15 @@ pub struct SessionRow {
     pub revoked_at: Option<i64>,
 }
 
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionAgentRow {
+    #[sqlx(flatten)]
+    pub agent: crate::AgentRow,
+    pub session_id: String,
+    pub session_csrf_token: String,
+    pub session_last_seen_at: i64,
+}
+
 pub struct NewSession<'a> {
     pub id: &'a str,
     pub token_hash: &'a str,
@@ -59,8 +68,16 @@ impl Store {
     }
 
     /// The live (unrevoked, unexpired) session whose token hashes to `token_hash`.
-    pub async fn live_session(&self, token_hash: &str, now: i64) -> Result<Option<SessionRow>> {
-        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2");
+    /// The live session with this token hash and its agent, in one query (every console
+    /// request asks).
+    pub async fn live_session_with_agent(&self, token_hash: &str, now: i64) -> Result<Option<SessionAgentRow>> {
+        let agent: Vec<String> = crate::agents::AGENT_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect();
+        let sql = format!(
+            "SELECT {}, s.id AS session_id, s.csrf_token AS session_csrf_token, s.last_seen_at AS session_last_seen_at \
+             FROM sessions s JOIN agents a ON a.id = s.agent_id \
+             WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2",
+            agent.join(", ")
+        );
         Ok(read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(token_hash).bind(now).fetch_optional(p).await?))
     }
 

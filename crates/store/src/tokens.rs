@@ -27,6 +27,16 @@ pub struct NewToken<'a> {
     pub expires_at: Option<i64>,
 }
 
+/// A usable token with its agent, read together on every API request.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TokenAgentRow {
+    #[sqlx(flatten)]
+    pub agent: crate::AgentRow,
+    pub token_id: String,
+    pub token_scopes: String,
+    pub token_last_used_at: Option<i64>,
+}
+
 const TOKEN_COLUMNS: &str = "id, agent_id, name, prefix, scopes, created_at, last_used_at, expires_at, revoked_at";
 
 impl Store {
@@ -49,10 +59,14 @@ impl Store {
         Ok(())
     }
 
-    /// The usable token with this secret hash: not revoked, not expired.
-    pub async fn live_token(&self, secret_hash: &str, now: i64) -> Result<Option<TokenRow>> {
+    /// The usable token with this secret hash and its agent, in one query.
+    pub async fn live_token_with_agent(&self, secret_hash: &str, now: i64) -> Result<Option<TokenAgentRow>> {
+        let agent: Vec<String> = crate::agents::AGENT_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect();
         let sql = format!(
-            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE secret_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)"
+            "SELECT {}, t.id AS token_id, t.scopes AS token_scopes, t.last_used_at AS token_last_used_at \
+             FROM api_tokens t JOIN agents a ON a.id = t.agent_id \
+             WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
+            agent.join(", ")
         );
         Ok(read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(secret_hash).bind(now).fetch_optional(p).await?))
     }

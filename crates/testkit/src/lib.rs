@@ -179,10 +179,7 @@ pub async fn spawn_app_with(backend: Backend, opts: Options) -> Option<TestApp> 
     config.data_dir = db.data_dir.clone();
     let app = build_app(store, config, Arc::new(SystemClock), JobRegistry::standard());
     let mut services = kefu_app::service::Services::new();
-    services.start(kefu_app::presence::PresenceTracker::new(&app));
-    if let Some(indexer) = kefu_app::search::SearchIndexer::new(&app) {
-        services.start(indexer);
-    }
+    services.start_core(&app);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
     let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -14,6 +14,7 @@ both_backends!(
     private_teams_hide_their_conversations,
     contacts_are_found_by_identity_and_merge,
     bad_input_gets_clear_errors,
+    concurrent_creates_share_one_new_contact,
 );
 
 pub async fn open(c: &Client, subject: &str, email: &str, body: &str) -> Value {
@@ -381,6 +382,58 @@ async fn contacts_are_found_by_identity_and_merge(backend: Backend) {
         .assert_problem(409, "identity_taken");
     c.post("/api/v1/contacts", json!({"name": "Dup", "emails": ["other@example.com"]})).await.assert_problem(409, "identity_taken");
     let found = c.get("/api/v1/contacts?q=zhang").await.body;
+    assert_eq!(found["items"].as_array().unwrap().len(), 1);
+    // Lookup is by prefix of the name (any case) or of an identity, through indexes.
+    let names = |b: &serde_json::Value| -> Vec<String> {
+        b["items"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap_or_default().to_string()).collect()
+    };
+    assert_eq!(names(&c.get("/api/v1/contacts?q=OTH").await.body), vec!["Other"]);
+    assert_eq!(names(&c.get("/api/v1/contacts?q=%2B6581").await.body).len(), 1, "phone prefix");
+    assert!(names(&c.get("/api/v1/contacts?q=example.com").await.body).is_empty(), "not infix");
+    t.shutdown().await;
+}
+
+/// Creates that arrive together (and on SQLite commit together) for the same new customer end
+/// up on one contact, each with its own number, and the response matches what was stored.
+async fn concurrent_creates_share_one_new_contact(backend: Backend) {
+    let Some(t) = spawn_app(backend).await else { return };
+    let (c, _) = t.signed_in("agent").await;
+    let sends = (0..24).map(|i| {
+        let c = c.clone();
+        // Half for one new customer, half each for a customer of their own.
+        let email = if i % 2 == 0 { "same@example.com".to_string() } else { format!("own{i}@example.com") };
+        async move {
+            c.post(
+                "/api/v1/conversations",
+                json!({"subject": format!("Ticket {i}"), "contact": {"name": "Lin Wei", "email": email},
+                       "tags": ["vip"], "message": {"body": format!("body {i}")}}),
+            )
+            .await
+        }
+    });
+    let results = futures_util::future::join_all(sends).await;
+    let mut numbers = Vec::new();
+    let mut same_contacts = std::collections::HashSet::new();
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let conv = &r.body["conversation"];
+        numbers.push(conv["number"].as_i64().unwrap());
+        if i % 2 == 0 {
+            same_contacts.insert(conv["contact_id"].as_str().unwrap().to_string());
+        }
+        // What the create answered is what a read returns.
+        let stored = c.get(&format!("/api/v1/conversations/{}", conv["id"].as_str().unwrap())).await.body;
+        for k in ["number", "subject", "contact_id", "contact_name", "status", "priority", "tags", "version", "message_count", "created_at"]
+        {
+            assert_eq!(stored[k], conv[k], "{k}");
+        }
+        assert_eq!(r.body["message"]["body"], format!("body {i}"));
+    }
+    assert_eq!(same_contacts.len(), 1, "one contact for one customer");
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 24, "every conversation its own number");
+    let found = c.get("/api/v1/contacts?q=same%40example.com").await.body;
     assert_eq!(found["items"].as_array().unwrap().len(), 1);
     t.shutdown().await;
 }

@@ -78,7 +78,7 @@ async fn the_event_stream_and_presence_show_colleagues(backend: Backend) {
 
 async fn search_finds_chinese_in_both_scripts(backend: Backend) {
     let Some(t) = spawn_app(backend).await else { return };
-    let (c, _) = t.signed_in("agent").await;
+    let (c, agent) = t.signed_in("agent").await;
     let trad = crate::inbox::open(&c, "提幣問題", "tw@example.com", "我的提幣三小時還沒到帳，忘記密碼也登不進去").await;
     let simp = crate::inbox::open(&c, "Withdrawal delay", "en@example.com", "my withdrawals to TRC20 are stuck").await;
     let search = |q: String| {
@@ -111,6 +111,35 @@ async fn search_finds_chinese_in_both_scripts(backend: Backend) {
     // A reply is searchable moments later.
     c.post(&format!("/api/v1/conversations/{}/messages", simp["id"].as_str().unwrap()), json!({"body": "请提供交易哈希 txid"})).await;
     assert_eq!(search("交易哈希".into()).await.0, vec![simp["id"].as_str().unwrap().to_string()]);
+    // Filters: unassigned until someone takes it, then mine.
+    let hits = |path: String| {
+        let c = c.clone();
+        async move {
+            let r = c.get(&path).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+            r.body["conversations"].as_array().unwrap().len()
+        }
+    };
+    assert_eq!(hits("/api/v1/search?q=withdrawal&assignee=none".into()).await, 1);
+    assert_eq!(hits("/api/v1/search?q=withdrawal&assignee=me".into()).await, 0);
+    let me = agent["id"].as_str().unwrap().to_string();
+    let sid = simp["id"].as_str().unwrap();
+    let r = c.patch(&format!("/api/v1/conversations/{sid}"), json!({"assignee_id": me, "version": simp["version"]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let mut mine = 0;
+    for _ in 0..50 {
+        mine = hits("/api/v1/search?q=withdrawal&assignee=me".into()).await;
+        if mine == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(mine, 1, "assigned conversations are found as mine");
+    assert_eq!(hits("/api/v1/search?q=withdrawal&assignee=none".into()).await, 0);
+    c.get("/api/v1/search?q=withdrawal&assignee=someone").await.assert_problem(422, "validation_failed");
+    // Contacts are found by the start of a name or identity.
+    let r = c.get("/api/v1/search?q=tw%40example").await;
+    assert_eq!(r.body["contacts"].as_array().unwrap().len(), 1, "{}", r.text);
     t.shutdown().await;
 }
 

@@ -36,6 +36,9 @@ const NUMBER_MATCH_SCORE: Score = 1000.0;
 /// Team value of a conversation that belongs to no team; no real id contains a NUL.
 const NO_TEAM: &str = "\u{0}none";
 
+/// Assignee value of an unassigned conversation.
+const NO_ASSIGNEE: &str = "\u{0}none";
+
 /// Snippet length in bytes: about 65 Chinese characters or a line and a half of English.
 const SNIPPET_BYTES: usize = 200;
 
@@ -80,7 +83,8 @@ pub struct ConversationQuery {
     pub status: Option<String>,
     pub channel: Option<String>,
     pub priority: Option<String>,
-    pub assignee_id: Option<String>,
+    /// `Some(None)`: only unassigned conversations.
+    pub assignee: Option<Option<String>>,
     pub tag: Option<String>,
     /// `None`: every conversation. `Some(teams)`: only those of these teams or of no team.
     pub visible_teams: Option<Vec<String>>,
@@ -129,7 +133,9 @@ impl Fields {
             channel: builder.add_text_field("channel", STRING),
             priority: builder.add_text_field("priority", STRING),
             team: builder.add_text_field("team", STRING),
-            assignee: builder.add_text_field("assignee", STRING),
+            // Named for what it holds since unassigned conversations carry NO_ASSIGNEE: an
+            // index from before that has another schema and is rebuilt.
+            assignee: builder.add_text_field("assignee_or_none", STRING),
             tags: builder.add_text_field("tags", STRING),
             last_activity_at: builder.add_i64_field(LAST_ACTIVITY_AT, FAST),
         };
@@ -183,7 +189,9 @@ impl ConversationIndex {
     fn with_index(index: Index, fields: Fields) -> Result<Self> {
         analysis::register(&index);
         analysis::warm_up();
-        let writer = index.writer(WRITER_MEMORY_BYTES)?;
+        // One indexing thread: the server indexes small batches, and on a small machine a second
+        // thread would take a core from the requests each time a batch is committed.
+        let writer = index.writer_with_num_threads(1, WRITER_MEMORY_BYTES)?;
         // `commit` reloads at once so the next search sees it; the policy also picks up the
         // segments that background merges publish later.
         let reader = index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into()?;
@@ -278,11 +286,12 @@ impl ConversationIndex {
     /// Restrictions that decide which conversations qualify without changing how they rank.
     fn filters(&self, query: &ConversationQuery) -> Vec<(Occur, Box<dyn Query>)> {
         let fields = &self.fields;
+        let assignee = query.assignee.as_ref().map(|a| a.clone().unwrap_or_else(|| NO_ASSIGNEE.to_string()));
         let exact = [
             (fields.status, &query.status),
             (fields.channel, &query.channel),
             (fields.priority, &query.priority),
-            (fields.assignee, &query.assignee_id),
+            (fields.assignee, &assignee),
             (fields.tags, &query.tag),
         ];
         let mut filters: Vec<Box<dyn Query>> = exact
@@ -311,9 +320,7 @@ impl ConversationIndex {
         doc.add_text(fields.channel, &conversation.channel);
         doc.add_text(fields.priority, &conversation.priority);
         doc.add_text(fields.team, conversation.team_id.as_deref().unwrap_or(NO_TEAM));
-        if let Some(assignee) = &conversation.assignee_id {
-            doc.add_text(fields.assignee, assignee);
-        }
+        doc.add_text(fields.assignee, conversation.assignee_id.as_deref().unwrap_or(NO_ASSIGNEE));
         for tag in &conversation.tags {
             doc.add_text(fields.tags, tag);
         }

@@ -130,7 +130,10 @@ fn filters_narrow_the_hits() {
     assert!(!ids(&index, &no_teams).iter().any(|id| id == "ours" || id == "private"));
 
     assert_eq!(ids(&index, &ConversationQuery { tag: Some("urgent".to_string()), ..query("提币") }), ["ours"]);
-    assert_eq!(ids(&index, &ConversationQuery { assignee_id: Some("agent-7".to_string()), ..query("提币") }), ["ours"]);
+    assert_eq!(ids(&index, &ConversationQuery { assignee: Some(Some("agent-7".to_string())), ..query("提币") }), ["ours"]);
+    let mut unassigned = ids(&index, &ConversationQuery { assignee: Some(None), ..query("提币") });
+    unassigned.sort();
+    assert_eq!(unassigned, ["closed", "open", "private"]);
     assert!(ids(&index, &ConversationQuery { channel: Some("email".to_string()), ..query("提币") }).is_empty());
 }
 

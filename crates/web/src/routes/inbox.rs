@@ -185,7 +185,7 @@ pub struct SearchParams {
     pub status: Option<Status>,
     pub channel: Option<Channel>,
     pub priority: Option<Priority>,
-    /// `me` or an agent id.
+    /// `me`, `none` (unassigned) or an agent id.
     pub assignee: Option<String>,
     pub tag: Option<String>,
     /// 1 to 100, default 20.
