@@ -159,11 +159,14 @@ impl Store {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
             // Checkpoints run in the background (`checkpoint`), not inside a request's commit;
-            // after one, a WAL grown under load is cut back to this size.
+            // after one, a WAL grown under load is cut back to this size (large enough that a
+            // busy second's log is not cut and grown again each time: that showed in p99).
             .pragma("wal_autocheckpoint", "0")
-            .pragma("journal_size_limit", "67108864");
+            .pragma("journal_size_limit", "268435456");
         let write = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
-        let read = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
+        // Each reader is a thread of its own: two per core, at least four.
+        let readers = std::thread::available_parallelism().map_or(4, |n| (2 * n.get()).clamp(4, 16)) as u32;
+        let read = SqlitePoolOptions::new().max_connections(readers).connect_with(opts).await?;
         let scripts = script::ScriptQueue::start(write.clone());
         Ok(Store::Sqlite(SqliteStore { read, write, scripts }))
     }
