@@ -247,6 +247,97 @@ test('search finds a conversation by a Chinese word and highlights it', () => st
   await page.waitForURL(`**/console/conversations/${seeded.withdrawal.number}`);
 }));
 
+// --- (e) Search filters --------------------------------------------------------------------------------------
+
+/** The conversation numbers of the search hits on the page. */
+async function hitNumbers(page) {
+  return page.locator('[data-testid="search-result"]').evaluateAll((els) => els.map((e) => Number(e.dataset.number)).sort((a, b) => a - b));
+}
+
+test('search filters narrow the results and are kept in the URL', () => step('search filters', async () => {
+  const api = seeded.admin;
+  const word = `ledger${suffix}`;
+  const open = await createConversation(api, {
+    subject: `Open ${word}`, body: `Please check ${word} for my account.`,
+    name: `Carol ${suffix}`, email: `carol-${suffix}@example.com`, tags: [`fltag${suffix}`],
+  });
+  const done = await createConversation(api, {
+    subject: `Resolved ${word}`, body: `Thanks, ${word} is fine now.`,
+    name: `Dave ${suffix}`, email: `dave-${suffix}@example.com`,
+  });
+  await api.ok('PATCH', `/conversations/${done.id}`, { status: 'resolved' });
+  // The index is written in the background: wait until it knows both and the new status.
+  const both = [open.number, done.number].sort((a, b) => a - b);
+  await waitUntil(async () => {
+    const all = await api.ok('GET', `/search?q=${word}`);
+    const resolved = await api.ok('GET', `/search?q=${word}&status=resolved`);
+    return all.conversations.length === 2
+      && resolved.conversations.length === 1 && resolved.conversations[0].conversation.id === done.id;
+  }, 'the search index to hold both conversations with their status');
+
+  const page = pages.get('agent');
+  await page.goto('/console/inbox?view=all');
+  await page.getByTestId('conversation-table').waitFor();
+  await page.getByTestId('search-input').fill(word);
+  await waitUntil(async () => JSON.stringify(await hitNumbers(page)) === JSON.stringify(both), 'both conversations as hits');
+
+  // Status: resolved leaves the open conversation out.
+  await page.getByTestId('search-filter-status').selectOption('resolved');
+  await waitUntil(async () => JSON.stringify(await hitNumbers(page)) === JSON.stringify([done.number]), 'only the resolved hit');
+  await waitForText(page.getByTestId('search-summary'), `1 conversations match “${word}” with these filters`);
+  let url = new URL(page.url());
+  assert.equal(url.searchParams.get('q'), word);
+  assert.equal(url.searchParams.get('q_status'), 'resolved', 'the filter is in the URL');
+  assert.equal(url.searchParams.get('view'), 'all', 'the list view is kept');
+
+  // A reload restores the search and its filter.
+  await page.reload();
+  await waitUntil(async () => JSON.stringify(await hitNumbers(page)) === JSON.stringify([done.number]), 'the filtered hit after a reload');
+  assert.equal(await page.getByTestId('search-filter-status').inputValue(), 'resolved');
+
+  // Status open and priority urgent: nothing matches.
+  await page.getByTestId('search-filter-status').selectOption('open');
+  await waitUntil(async () => JSON.stringify(await hitNumbers(page)) === JSON.stringify([open.number]), 'only the open hit');
+  await page.getByTestId('search-filter-priority').selectOption('urgent');
+  await page.getByTestId('search-empty').waitFor();
+  assert.equal(new URL(page.url()).searchParams.get('q_priority'), 'urgent');
+
+  // Clearing the filters brings both back; a tag narrows to the tagged one.
+  await page.getByTestId('search-filters-clear').click();
+  await waitUntil(async () => JSON.stringify(await hitNumbers(page)) === JSON.stringify(both), 'both hits after clearing');
+  url = new URL(page.url());
+  assert.equal(url.searchParams.get('q_status'), null);
+  assert.equal(url.searchParams.get('q_priority'), null);
+  await page.getByTestId('search-filter-tag').fill(`fltag${suffix}`);
+  await waitUntil(async () => JSON.stringify(await hitNumbers(page)) === JSON.stringify([open.number]), 'only the tagged hit');
+  assert.equal(new URL(page.url()).searchParams.get('q_tag'), `fltag${suffix}`);
+
+  // Assignee: neither is assigned to the agent, until one is.
+  await page.getByTestId('search-filter-tag').fill('');
+  await page.getByTestId('search-filter-assignee').selectOption('me');
+  await page.getByTestId('search-empty').waitFor();
+  const me = seeded.agentsByEmail[server.credentials.agent.email];
+  await api.ok('PATCH', `/conversations/${done.id}`, { assignee_id: me.id });
+  await waitUntil(async () => {
+    const r = await api.ok('GET', `/search?q=${word}&assignee=${me.id}`);
+    return r.conversations.length === 1;
+  }, 'the index to know the new assignee');
+  await page.getByTestId('search-input').press('Enter');
+  await waitUntil(async () => JSON.stringify(await hitNumbers(page)) === JSON.stringify([done.number]), 'only the hit assigned to me');
+  assert.equal(new URL(page.url()).searchParams.get('q_assignee'), 'me');
+  // Unassigned: the other one.
+  await page.getByTestId('search-filter-assignee').selectOption('none');
+  await waitUntil(async () => JSON.stringify(await hitNumbers(page)) === JSON.stringify([open.number]), 'only the unassigned hit');
+  assert.equal(new URL(page.url()).searchParams.get('q_assignee'), 'none');
+
+  // Clearing the search text hides the results and drops the filters from the URL.
+  await page.getByTestId('search-clear').click();
+  await page.getByTestId('conversation-table').waitFor();
+  url = new URL(page.url());
+  assert.equal(url.searchParams.get('q'), null);
+  assert.equal(url.searchParams.get('q_assignee'), null);
+}));
+
 test('no inbox page hit a content-security-policy violation or a script error', () => {
   assert.deepEqual(problems, []);
 });

@@ -21,6 +21,8 @@ import { conversationView } from './views/conversation.js';
 import { teamsView } from './views/teams.js';
 import { cannedView } from './views/canned.js';
 import { macrosView } from './views/macros.js';
+import { contactsView, contactView } from './views/contacts.js';
+import { channelsView } from './views/channels.js';
 import { startLive, stopLive } from './live.js';
 import { forget } from './inbox-common.js';
 
@@ -32,12 +34,15 @@ const ROUTES = [
   { path: SETUP_2FA, view: setupTwoFactorView, bare: true, title: 'setup2fa.title' },
   { path: '/console/inbox', view: inboxView, title: 'nav.inbox', wide: true },
   { pattern: /^\/console\/conversations\/([^/]+)$/, params: ['id'], view: conversationView, title: 'conversation.pageTitle', wide: true, activePath: '/console/inbox' },
+  { path: '/console/contacts', view: contactsView, title: 'nav.contacts' },
+  { pattern: /^\/console\/contacts\/([^/]+)$/, params: ['id'], view: contactView, title: 'contacts.pageTitle', activePath: '/console/contacts' },
   { path: '/console/canned-responses', view: cannedView, title: 'nav.canned' },
   { path: '/console/macros', view: macrosView, title: 'nav.macros' },
   { path: '/console/admin/teams', view: teamsView, admin: true, title: 'nav.teams' },
   { path: '/console/account', view: accountView, title: 'nav.account' },
   { path: '/console/admin/agents', view: agentsView, admin: true, title: 'nav.agents' },
   { path: '/console/admin/security', view: securityView, admin: true, title: 'nav.security' },
+  { path: '/console/admin/channels', view: channelsView, admin: true, title: 'nav.channels' },
   { path: '/console/admin/audit', view: auditView, admin: true, title: 'nav.audit' },
 ];
 

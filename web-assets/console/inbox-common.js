@@ -11,6 +11,7 @@ import { app } from './context.js';
 export const STATUSES = ['open', 'pending', 'on_hold', 'resolved', 'closed'];
 export const PRIORITIES = ['low', 'normal', 'high', 'urgent'];
 export const LOCALES = ['zh-CN', 'zh-TW', 'en'];
+export const CHANNELS = ['chat', 'email', 'telegram', 'api', 'portal', 'phone'];
 
 const STATUS_VARIANT = { open: 'info', pending: 'warning', on_hold: 'neutral', resolved: 'success', closed: 'neutral' };
 const PRIORITY_VARIANT = { low: 'neutral', normal: 'neutral', high: 'warning', urgent: 'danger' };

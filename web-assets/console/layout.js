@@ -65,6 +65,7 @@ function topbar() {
 const NAV = [
   { section: 'nav.sectionSupport' },
   { href: '/console/inbox', key: 'nav.inbox', testid: 'nav-inbox', icon: 'inbox' },
+  { href: '/console/contacts', key: 'nav.contacts', testid: 'nav-contacts', icon: 'user' },
   { href: '/console/canned-responses', key: 'nav.canned', testid: 'nav-canned', icon: 'message' },
   { href: '/console/macros', key: 'nav.macros', testid: 'nav-macros', icon: 'zap' },
   { section: 'nav.sectionPersonal' },
@@ -73,6 +74,7 @@ const NAV = [
   { href: '/console/admin/teams', key: 'nav.teams', testid: 'nav-teams', icon: 'folder', admin: true },
   { href: '/console/admin/agents', key: 'nav.agents', testid: 'nav-agents', icon: 'users', admin: true },
   { href: '/console/admin/security', key: 'nav.security', testid: 'nav-security', icon: 'shield', admin: true },
+  { href: '/console/admin/channels', key: 'nav.channels', testid: 'nav-channels', icon: 'globe', admin: true },
   { href: '/console/admin/audit', key: 'nav.audit', testid: 'nav-audit', icon: 'list', admin: true },
 ];
 

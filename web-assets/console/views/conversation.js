@@ -6,7 +6,7 @@
 // the collision indicator (who else is viewing or typing).
 
 import {
-  h, field, button, bindForm, toast, toastProblem, openModal, replace, spinner, problemAlert,
+  h, button, toast, toastProblem, replace, spinner, problemAlert,
   menu, timeCell, withBusy, icon, emptyState, alertBox, badge, describeProblem, dl,
 } from '../../shared/ui.js';
 import { api, seg, uuid, ApiError } from '../../shared/api.js';
@@ -14,10 +14,11 @@ import { t } from '../../shared/i18n.js';
 import { app } from '../context.js';
 import { onLive } from '../live.js';
 import {
-  STATUSES, PRIORITIES, LOCALES, statusLabel, priorityLabel, channelLabel, localeLabel, statusBadge,
+  STATUSES, PRIORITIES, statusLabel, priorityLabel, channelLabel, localeLabel, statusBadge,
   priorityBadge, conversationPath, loadAgents, loadTeams, getListOrder, setListOrder, myId, renderBody,
   formatBytes,
 } from '../inbox-common.js';
+import { contactEditModal, contactPath } from '../contact-common.js';
 
 const HEARTBEAT_MS = 10_000;
 const TYPING_IDLE_MS = 6_000;
@@ -378,64 +379,32 @@ export function conversationView(page, ctx) {
           [t('contact.emails'), c.emails && c.emails.length ? c.emails.join(', ') : null, 'contact-emails'],
           [t('contact.phones'), c.phones && c.phones.length ? c.phones.join(', ') : null, 'contact-phones'],
           [t('contact.exchangeUserId'), c.exchange_user_id ? h('code', { class: 'mono' }, c.exchange_user_id) : null, 'contact-uid'],
+          c.telegram_id ? [t('contact.telegramId'), h('code', { class: 'mono' }, c.telegram_id), 'contact-telegram'] : null,
           [t('contact.vipTier'), c.vip_tier ? badge(t('contact.vipValue', { n: c.vip_tier }), 'brand') : t('contact.vipNone'), 'contact-vip'],
           [t('contact.kycLevel'), t('contact.kycValue', { n: c.kyc_level }), 'contact-kyc'],
           [t('contact.language'), c.language ? localeLabel(c.language) : null, 'contact-language'],
           [t('contact.tags'), c.tags && c.tags.length ? h('span', { class: 'badge-list' }, c.tags.map((x) => h('span', { class: 'tag-pill' }, `#${x}`))) : null, 'contact-tags'],
           [t('contact.notes'), c.notes ? h('span', { class: 'prewrap' }, c.notes) : null, 'contact-notes'],
-        ], 'dl-compact'),
+        ].filter(Boolean), 'dl-compact'),
         h('div', { class: 'contact-others' },
           h('h3', { class: 'rail-title' }, t('contact.otherConversations')),
           list.length
             ? h('ul', { class: 'other-list', testid: 'contact-conversations' }, list.map((o) => h('li', null,
               h('a', { href: conversationPath(o), 'data-route': '', class: 'link', testid: 'contact-conversation' }, `#${o.number} ${o.subject}`),
               ' ', statusBadge(o.status))))
-            : h('p', { class: 'muted small', testid: 'contact-conversations-empty' }, t('contact.noOtherConversations'))))));
+            : h('p', { class: 'muted small', testid: 'contact-conversations-empty' }, t('contact.noOtherConversations'))),
+        h('p', { class: 'small' }, h('a', { href: contactPath(c), 'data-route': '', class: 'link', testid: 'contact-open-page' }, t('contact.openPage'), icon('chevronRight'))))));
   }
 
   function editContact(others) {
-    const c = contact;
-    const name = field({ name: 'name', label: t('contact.name'), testid: 'contact-form-name', value: c.name || '', required: true });
-    const emails = field({ name: 'emails', label: t('contact.emails'), testid: 'contact-form-emails', value: (c.emails || []).join(', '), hint: t('contact.listHint') });
-    const phones = field({ name: 'phones', label: t('contact.phones'), testid: 'contact-form-phones', value: (c.phones || []).join(', '), hint: t('contact.listHint') });
-    const uid = field({ name: 'exchange_user_id', label: t('contact.exchangeUserId'), testid: 'contact-form-uid', value: c.exchange_user_id || '' });
-    const vip = field({ name: 'vip_tier', type: 'number', label: t('contact.vipTier'), testid: 'contact-form-vip', value: String(c.vip_tier || 0), attrs: { min: 0, max: 10 } });
-    const kyc = field({ name: 'kyc_level', type: 'number', label: t('contact.kycLevel'), testid: 'contact-form-kyc', value: String(c.kyc_level || 0), attrs: { min: 0, max: 10 } });
-    const lang = field({
-      name: 'language', type: 'select', label: t('contact.language'), testid: 'contact-form-language', value: c.language || '',
-      options: [{ value: '', label: t('common.none') }, ...LOCALES.map((l) => ({ value: l, label: localeLabel(l) }))],
-    });
-    const tags = field({ name: 'tags', label: t('contact.tags'), testid: 'contact-form-tags', value: (c.tags || []).join(', '), hint: t('contact.listHint') });
-    const notes = field({ name: 'notes', type: 'textarea', label: t('contact.notes'), testid: 'contact-form-notes', value: c.notes || '', rows: 4 });
-    const submit = button(t('common.save'), { variant: 'primary', type: 'submit', testid: 'contact-form-submit' });
-    const alertSlot = h('div', { class: 'form-alert' });
-    const split = (v) => v.split(/[,，;\n]+/).map((x) => x.trim()).filter(Boolean);
-    const form = h('form', { class: 'form', method: 'post', action: '#', testid: 'contact-form' },
-      alertSlot, name.el, h('div', { class: 'grid-2' }, emails.el, phones.el), uid.el,
-      h('div', { class: 'grid-2' }, vip.el, kyc.el), lang.el, tags.el, notes.el,
-      h('div', { class: 'button-row button-row-end' }, button(t('common.cancel'), { onClick: () => m.close() }), submit));
-    bindForm(form, {
-      fields: [name, emails, phones, uid, vip, kyc, lang, tags, notes], submitButton: submit, alertSlot,
-      onSubmit: async () => {
-        const updated = await api.patch(`/contacts/${seg(c.id)}`, {
-          name: name.value.trim(),
-          emails: split(emails.value),
-          phones: split(phones.value),
-          exchange_user_id: uid.value.trim() || null,
-          vip_tier: Number(vip.value) || 0,
-          kyc_level: Number(kyc.value) || 0,
-          language: lang.value || null,
-          tags: split(tags.value),
-          notes: notes.value,
-        });
-        m.close();
-        toast(t('contact.saved', { name: updated.name }));
+    contactEditModal({
+      contact,
+      onSaved: (updated) => {
         if (!ctx.alive) return;
         contact = updated;
         renderContact(others);
       },
     });
-    const m = openModal({ title: t('contact.editTitle'), body: form, testid: 'contact-dialog', size: 'lg' });
   }
 
   // --- Composer ------------------------------------------------------------------------------------

@@ -1,8 +1,11 @@
 // The unified inbox: views with live counts on the left (Mine, Unassigned,
 // All open, All, by status, by team, by tag, saved views), the conversation
 // list with sorting, selection and bulk actions, cursor pagination, and
-// full-text search (Chinese and English). The filter lives in the URL
-// (?view=&status=&team=&tag=&sort=) so a view can be bookmarked.
+// full-text search (Chinese and English) with filters on status, channel,
+// priority, assignee and tag. The filter lives in the URL
+// (?view=&status=&team=&tag=&sort=) so a view can be bookmarked, and so does
+// the search (?q= and its filters ?q_status=&q_channel=&q_priority=
+// &q_assignee=&q_tag=, named apart from the list's own status and tag).
 
 import {
   h, field, button, bindForm, table, toast, toastProblem, confirmDialog, openModal, replace,
@@ -13,15 +16,39 @@ import { t, formatNumber } from '../../shared/i18n.js';
 import { app } from '../context.js';
 import { pageHeader } from '../layout.js';
 import { onLive } from '../live.js';
+import { contactPath } from '../contact-common.js';
 import {
-  STATUSES, statusLabel, statusBadge, priorityBadge, conversationPath, waitingCell, loadAgents,
-  loadTeams, setListOrder, highlightedSnippet, isSupervisor, myId,
+  STATUSES, PRIORITIES, CHANNELS, statusLabel, priorityLabel, channelLabel, statusBadge, priorityBadge,
+  conversationPath, waitingCell, loadAgents, loadTeams, setListOrder, highlightedSnippet, isSupervisor, myId,
 } from '../inbox-common.js';
 
 const PAGE_SIZE = 50;
 const SORTS = ['last_activity', 'priority', 'waiting', 'created'];
 const BUILTIN = ['mine', 'unassigned', 'open', 'all'];
 const TOP_TAGS = 8;
+
+// Search filters: the API's parameter and the URL's key for each.
+const SEARCH_FILTERS = [
+  { param: 'status', key: 'q_status' },
+  { param: 'channel', key: 'q_channel' },
+  { param: 'priority', key: 'q_priority' },
+  { param: 'assignee', key: 'q_assignee' },
+  { param: 'tag', key: 'q_tag' },
+];
+
+function readSearchFilters(query) {
+  const pick = (key, allowed) => {
+    const v = (query.get(key) || '').trim();
+    return !allowed || allowed.includes(v) ? v : '';
+  };
+  return {
+    status: pick('q_status', STATUSES),
+    channel: pick('q_channel', CHANNELS),
+    priority: pick('q_priority', PRIORITIES),
+    assignee: pick('q_assignee'),
+    tag: pick('q_tag').replace(/^#/, ''),
+  };
+}
 
 function readFilters(query) {
   return {
@@ -132,6 +159,7 @@ export function inboxView(page, ctx) {
     if (tRes.status === 'fulfilled') tags = (tRes.value && tRes.value.items) || [];
     if (teamRes.status === 'fulfilled') teams = teamRes.value;
     renderRail();
+    renderTagList();
     updateTitle();
   }
 
@@ -520,13 +548,16 @@ export function inboxView(page, ctx) {
   // --- Search --------------------------------------------------------------------------------------
 
   let searchActive = false;
+  const searchFilters = readSearchFilters(ctx.query);
   const searchInput = h('input', {
     type: 'search', class: 'input search-input', testid: 'search-input', placeholder: t('inbox.searchPlaceholder'),
     'aria-label': t('inbox.search'), autocomplete: 'off', value: ctx.query.get('q') || '',
   });
   const searchForm = h('form', { class: 'search-form', role: 'search', method: 'get', action: '#' },
     icon('search', 'search-icon'), searchInput);
-  const searchSlot = h('div', { class: 'search-results', testid: 'search-results', hidden: true });
+  const searchFiltersBar = h('div', { class: 'filter-bar search-filters', testid: 'search-filters', role: 'group', 'aria-label': t('inbox.searchFilters') });
+  const searchResults = h('div', { class: 'search-results-body' });
+  const searchSlot = h('div', { class: 'search-results', testid: 'search-results', hidden: true }, searchFiltersBar, searchResults);
   let searchTimer = null;
   let searchGen = 0;
 
@@ -547,12 +578,98 @@ export function inboxView(page, ctx) {
     }
   });
 
+  function setSearchFilter(name, value) {
+    if (searchFilters[name] === value) return;
+    searchFilters[name] = value;
+    clearTimeout(searchTimer);
+    clearFiltersBtn.hidden = !anySearchFilter();
+    runSearch();
+  }
+
+  function filterSelect(name, label, options) {
+    const select = h('select', {
+      class: 'input select select-sm', testid: `search-filter-${name}`,
+      onChange: () => setSearchFilter(name, select.value),
+    }, options.map((o) => h('option', { value: o.value, selected: o.value === searchFilters[name] }, o.label)));
+    return h('label', { class: 'search-filter' }, h('span', { class: 'muted small' }, label), select);
+  }
+
+  // The tag box, its suggestions and "Clear filters" stay put while the selects are redrawn.
+  let tagTimer = null;
+  const tagList = h('datalist', { id: 'search-filter-tags' });
+  const tagInput = h('input', {
+    type: 'text', class: 'input input-sm', testid: 'search-filter-tag', value: searchFilters.tag, autocomplete: 'off',
+    list: 'search-filter-tags', placeholder: t('inbox.searchFilter.anyTag'),
+  });
+  function applyTag() {
+    clearTimeout(tagTimer);
+    searchFilters.tag = tagInput.value.trim().replace(/^#/, '');
+    clearFiltersBtn.hidden = !anySearchFilter();
+    runSearch();
+  }
+  tagInput.addEventListener('input', () => {
+    clearTimeout(tagTimer);
+    tagTimer = setTimeout(applyTag, 300);
+  });
+  tagInput.addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter') return;
+    e.preventDefault();
+    applyTag();
+  });
+  const tagField = h('label', { class: 'search-filter' }, h('span', { class: 'muted small' }, t('inbox.searchFilter.tag')), tagInput);
+  const clearFiltersBtn = h('button', {
+    type: 'button', class: 'btn btn-link btn-inline search-filters-clear', testid: 'search-filters-clear',
+    onClick: () => {
+      for (const f of SEARCH_FILTERS) searchFilters[f.param] = '';
+      clearTimeout(tagTimer);
+      tagInput.value = '';
+      renderSearchFilters();
+      runSearch();
+    },
+  }, t('inbox.searchFilter.clear'));
+
+  function renderTagList() {
+    replace(tagList, tags.map((tg) => h('option', { value: tg.tag })));
+  }
+
+  function renderSearchFilters() {
+    const me = myId();
+    const assigneeOptions = [
+      { value: '', label: t('inbox.searchFilter.anyone') },
+      { value: 'me', label: t('inbox.searchFilter.me') },
+      { value: 'none', label: t('inbox.unassigned') },
+      ...agents.filter((a) => (a.active && a.id !== me) || a.id === searchFilters.assignee).map((a) => ({ value: a.id, label: a.name })),
+    ];
+    if (searchFilters.assignee && !assigneeOptions.some((o) => o.value === searchFilters.assignee)) {
+      assigneeOptions.push({ value: searchFilters.assignee, label: searchFilters.assignee });
+    }
+    clearFiltersBtn.hidden = !anySearchFilter();
+    replace(searchFiltersBar,
+      filterSelect('status', t('inbox.searchFilter.status'),
+        [{ value: '', label: t('inbox.searchFilter.any') }, ...STATUSES.map((x) => ({ value: x, label: statusLabel(x) }))]),
+      filterSelect('channel', t('inbox.searchFilter.channel'),
+        [{ value: '', label: t('inbox.searchFilter.any') }, ...CHANNELS.map((x) => ({ value: x, label: channelLabel(x) }))]),
+      filterSelect('priority', t('inbox.searchFilter.priority'),
+        [{ value: '', label: t('inbox.searchFilter.any') }, ...PRIORITIES.map((x) => ({ value: x, label: priorityLabel(x) }))]),
+      filterSelect('assignee', t('inbox.searchFilter.assignee'), assigneeOptions),
+      tagField, tagList, clearFiltersBtn);
+  }
+
+  function anySearchFilter() {
+    return SEARCH_FILTERS.some((f) => searchFilters[f.param]);
+  }
+
   async function runSearch() {
     const q = searchInput.value.trim();
     const mine = ++searchGen;
     const url = new URL(window.location.href);
     if (q) url.searchParams.set('q', q);
     else url.searchParams.delete('q');
+    for (const f of SEARCH_FILTERS) {
+      // The filters belong to a search: the URL keeps them only while there is one.
+      if (q && searchFilters[f.param]) url.searchParams.set(f.key, searchFilters[f.param]);
+      else url.searchParams.delete(f.key);
+    }
     window.history.replaceState(null, '', url.pathname + url.search);
     if (!q) {
       searchActive = false;
@@ -563,35 +680,42 @@ export function inboxView(page, ctx) {
     searchActive = true;
     searchSlot.hidden = false;
     listCard.hidden = true;
-    replace(searchSlot, spinner(t('inbox.searching')));
+    replace(searchResults, spinner(t('inbox.searching')));
+    const query = { q, limit: 30 };
+    for (const f of SEARCH_FILTERS) if (searchFilters[f.param]) query[f.param] = searchFilters[f.param];
     let res;
     try {
-      res = await api.get('/search', { query: { q, limit: 30 } });
+      res = await api.get('/search', { query });
     } catch (err) {
-      if (ctx.alive && mine === searchGen) replace(searchSlot, problemAlert(err));
+      if (ctx.alive && mine === searchGen) replace(searchResults, problemAlert(err, 'search-error'));
       return;
     }
     if (!ctx.alive || mine !== searchGen) return;
     const convs = res.conversations || [];
     const contacts = res.contacts || [];
-    replace(searchSlot,
+    replace(searchResults,
       h('div', { class: 'search-head' },
-        h('span', { class: 'strong', testid: 'search-summary' }, t('inbox.searchSummary', { count: convs.length, q })),
+        h('span', { class: 'strong', testid: 'search-summary' }, t(anySearchFilter() ? 'inbox.searchSummaryFiltered' : 'inbox.searchSummary', { count: convs.length, q })),
         h('span', { class: 'muted small' }, t('inbox.searchTook', { ms: Math.round(res.took_ms || 0) })),
         h('button', { type: 'button', class: 'btn btn-link btn-inline', testid: 'search-clear', onClick: () => { searchInput.value = ''; runSearch(); } }, t('inbox.clearSearch'))),
       convs.length
-        ? h('ul', { class: 'search-list' }, convs.map((m) => h('li', { class: 'search-hit', testid: 'search-result', dataset: { id: m.conversation.id, number: m.conversation.number } },
+        ? h('ul', { class: 'search-list' }, convs.map((m) => h('li', { class: 'search-hit', testid: 'search-result', dataset: { id: m.conversation.id, number: m.conversation.number, status: m.conversation.status } },
           h('div', { class: 'conv-line' },
             h('span', { class: 'conv-number' }, `#${m.conversation.number}`),
             h('a', { href: conversationPath(m.conversation), 'data-route': '', class: 'conv-subject', testid: 'search-result-link' }, m.conversation.subject || t('inbox.noSubject')),
-            statusBadge(m.conversation.status)),
-          h('div', { class: 'conv-meta' }, h('span', null, m.conversation.contact_name)),
+            statusBadge(m.conversation.status),
+            m.conversation.priority !== 'normal' ? priorityBadge(m.conversation.priority) : null),
+          h('div', { class: 'conv-meta' },
+            h('span', null, m.conversation.contact_name),
+            h('span', null, channelLabel(m.conversation.channel)),
+            m.conversation.assignee_name ? h('span', null, m.conversation.assignee_name) : null,
+            (m.conversation.tags || []).slice(0, 4).map((tg) => h('span', { class: 'tag-pill' }, `#${tg}`))),
           m.snippet ? highlightedSnippet(m.snippet, m.highlights) : null)))
-        : emptyState(t('inbox.searchEmpty'), 'search-empty'),
+        : emptyState(anySearchFilter() ? t('inbox.searchEmptyFiltered') : t('inbox.searchEmpty'), 'search-empty'),
       contacts.length ? h('div', { class: 'search-contacts' },
         h('h3', { class: 'rail-title' }, t('inbox.searchContacts')),
         h('ul', { class: 'search-list' }, contacts.map((c) => h('li', { class: 'search-hit', testid: 'search-contact' },
-          h('span', { class: 'strong' }, c.name),
+          h('a', { href: contactPath(c), 'data-route': '', class: 'strong link', testid: 'search-contact-link' }, c.name),
           h('span', { class: 'muted small' }, [...(c.emails || []), ...(c.phones || []), c.exchange_user_id].filter(Boolean).join(' · ')))))) : null);
   }
 
@@ -693,11 +817,12 @@ export function inboxView(page, ctx) {
       default:
     }
   }));
-  ctx.onCleanup(() => { clearTimeout(refreshTimer); clearTimeout(countsTimer); clearTimeout(searchTimer); });
+  ctx.onCleanup(() => { clearTimeout(refreshTimer); clearTimeout(countsTimer); clearTimeout(searchTimer); clearTimeout(tagTimer); });
 
   updateTitle();
   loadRail();
   load(false);
-  loadAgents().then((list) => { agents = list; if (ctx.alive) renderBulk(); }).catch(() => {});
+  renderSearchFilters();
+  loadAgents().then((list) => { agents = list; if (ctx.alive) { renderBulk(); renderSearchFilters(); } }).catch(() => {});
   if (searchInput.value) runSearch();
 }
