@@ -202,3 +202,40 @@ export async function signIn(page, { email, password }) {
 export function agentRow(page, email) {
   return page.locator(`[data-testid="agent-row"][data-email="${email}"]`);
 }
+
+// --- A small REST client with a cookie session ---------------------------------------------
+
+/** Signs in over the API; `call` answers {status, body}, `ok` asserts a 2xx and returns the body. */
+export async function apiSession(base, creds) {
+  const res = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ email: creds.email, password: creds.password }),
+  });
+  assert.equal(res.status, 200, `API sign-in of ${creds.email} failed: ${res.status} ${await res.clone().text()}`);
+  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const body = await res.json();
+  const session = body.session || body;
+  const csrf = session.csrf_token;
+  async function call(method, path, payload, headers = {}) {
+    const r = await fetch(`${base}/api/v1${path}`, {
+      method,
+      headers: {
+        cookie, accept: 'application/json', 'x-csrf-token': csrf,
+        ...(payload !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      body: payload !== undefined ? JSON.stringify(payload) : undefined,
+    });
+    const textBody = await r.text();
+    let json = null;
+    try { json = textBody ? JSON.parse(textBody) : null; } catch { json = textBody; }
+    return { status: r.status, body: json };
+  }
+  const ok = async (method, path, payload) => {
+    const r = await call(method, path, payload);
+    assert.ok(r.status >= 200 && r.status < 300, `${method} ${path} -> ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body;
+  };
+  return { call, ok, agent: session.agent };
+}

@@ -2,7 +2,7 @@
 // profile summary (identities, VIP tier, KYC level, tags, attributes), the
 // edit dialog (PATCH /contacts/{id}) and the path of a contact's page.
 
-import { h, field, button, bindForm, toast, openModal, badge, icon } from '../shared/ui.js';
+import { h, field, button, bindForm, toast, openModal, badge, icon, fieldErrorState } from '../shared/ui.js';
 import { api, seg } from '../shared/api.js';
 import { t } from '../shared/i18n.js';
 import { LOCALES, localeLabel } from './inbox-common.js';
@@ -101,16 +101,7 @@ function attributesEditor(attributes) {
     h('p', { class: 'field-hint' }, t('contact.attributesHint')),
     list, errorEl, h('div', null, add));
 
-  function setError(message) {
-    errorEl.textContent = message;
-    errorEl.hidden = false;
-    el.classList.add('has-error');
-  }
-  function clearError() {
-    errorEl.textContent = '';
-    errorEl.hidden = true;
-    el.classList.remove('has-error');
-  }
+  const { setError, clearError } = fieldErrorState(el, errorEl);
   function validate() {
     const seen = new Set();
     for (const r of rows) {

@@ -6,7 +6,7 @@
 // console's `t(...)` keys.
 
 import { t as tr, has, formatDateTime, formatDateTimeFull } from '../shared/i18n.js';
-import { h, icon, badge } from '../shared/ui.js';
+import { h, icon, badge, fieldErrorState } from '../shared/ui.js';
 import { ApiError } from './api.js';
 
 export { tr };
@@ -170,16 +170,7 @@ export function filePicker({ files, testid, label, onChange }) {
     list.hidden = files.length === 0;
   }
 
-  function setError(message) {
-    errorEl.textContent = message;
-    errorEl.hidden = false;
-    el.classList.add('has-error');
-  }
-  function clearError() {
-    errorEl.textContent = '';
-    errorEl.hidden = true;
-    el.classList.remove('has-error');
-  }
+  const { setError, clearError } = fieldErrorState(el, errorEl);
 
   // Drag and drop onto the zone (the whole zone is the target).
   let depth = 0;

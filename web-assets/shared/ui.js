@@ -396,6 +396,25 @@ export function table({ columns, rows, rowProps, empty, testid, caption }) {
 let fieldSeq = 0;
 
 /**
+ * The error state of a field-like control that is not a single input (a list of rows, a file
+ * picker): `errorEl` shows the message and `el` is marked `has-error`.
+ */
+export function fieldErrorState(el, errorEl) {
+  return {
+    setError(message) {
+      errorEl.textContent = message;
+      errorEl.hidden = false;
+      el.classList.add('has-error');
+    },
+    clearError() {
+      errorEl.textContent = '';
+      errorEl.hidden = true;
+      el.classList.remove('has-error');
+    },
+  };
+}
+
+/**
  * A labelled control with hint and error slot.
  * opts: name, label, type (text|email|password|select|textarea|number), testid,
  *       hint, required, minLength, autocomplete, value, placeholder,
