@@ -129,8 +129,12 @@ struct ScriptConnection(Option<sqlx::pool::PoolConnection<Sqlite>>);
 
 impl Drop for ScriptConnection {
     fn drop(&mut self) {
-        if let Some(mut conn) = self.0.take() {
-            tokio::spawn(async move {
+        // Outside a runtime (the process is ending) the connection simply closes, which rolls
+        // back too.
+        if let Some(mut conn) = self.0.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(async move {
                 let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
             });
         }
