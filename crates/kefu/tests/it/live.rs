@@ -205,9 +205,17 @@ async fn api_channel_replies_reach_the_signed_webhook(backend: Backend) {
     assert_eq!(payload["message"]["id"], mid.as_str());
     assert_eq!(payload["conversation"]["id"], cid.as_str());
     assert_eq!(received.lock().await.len(), 1, "the private note is never delivered");
-    let tl = admin.get(&format!("/api/v1/conversations/{cid}/timeline")).await.body;
-    let stored = tl["items"].as_array().unwrap().iter().find(|i| i["id"] == mid.as_str()).unwrap().clone();
-    assert_eq!(stored["delivery"]["webhook"], "delivered");
+    // The receiver records the delivery before it answers; the state is written after the answer.
+    let mut state = Value::Null;
+    for _ in 0..50 {
+        let tl = admin.get(&format!("/api/v1/conversations/{cid}/timeline")).await.body;
+        state = tl["items"].as_array().unwrap().iter().find(|i| i["id"] == mid.as_str()).unwrap()["delivery"]["webhook"].clone();
+        if state == "delivered" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, "delivered");
     jobs.stop().await;
     t.shutdown().await;
 }
