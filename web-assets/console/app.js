@@ -25,6 +25,7 @@ import { contactsView, contactView } from './views/contacts.js';
 import { channelsView } from './views/channels.js';
 import { startLive, stopLive } from './live.js';
 import { forget } from './inbox-common.js';
+import { normalisePath, viewScopes } from '../shared/views.js';
 
 const LOGIN = '/console/login';
 const SETUP_2FA = '/console/setup-2fa';
@@ -47,12 +48,6 @@ const ROUTES = [
 ];
 
 const root = document.getElementById('app');
-let current = null; // { controller: AbortController, cleanups: [] }
-
-function normalisePath(p) {
-  const trimmed = p.replace(/\/+$/, '');
-  return trimmed || '/';
-}
 
 /** A safe post-login target: only /console/... paths of this origin. */
 function safeNext(next) {
@@ -161,25 +156,7 @@ setApiHooks({
   refreshCsrf: async () => !!(await refreshSession()),
 });
 
-function startView() {
-  if (current) {
-    current.controller.abort();
-    for (const fn of current.cleanups) {
-      try { fn(); } catch { /* keep tearing down */ }
-    }
-  }
-  const controller = new AbortController();
-  current = { controller, cleanups: [] };
-  const mine = current;
-  return {
-    signal: controller.signal,
-    /** False once the user has navigated away: async work should stop touching the DOM. */
-    get alive() { return !controller.signal.aborted; },
-    onCleanup: (fn) => mine.cleanups.push(fn),
-    query: new URLSearchParams(window.location.search),
-    path: normalisePath(window.location.pathname),
-  };
-}
+const startView = viewScopes();
 
 function setTitle(key) {
   document.title = key ? `${t(key)} · ${t('app.name')}` : t('app.name');

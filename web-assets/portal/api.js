@@ -5,31 +5,11 @@
 // guard). Non-2xx answers become the shared ApiError (RFC 9457 problem), so
 // shared/ui.js can show them like everywhere else.
 
-import { ApiError, uuid } from '../shared/api.js';
+import { ApiError, readProblem, uuid } from '../shared/api.js';
 
 const BASE = '/api/v1/portal';
 
 export { ApiError, uuid };
-
-async function problemOf(res) {
-  let body = null;
-  if ((res.headers.get('content-type') || '').includes('json')) {
-    try {
-      body = await res.json();
-    } catch {
-      body = null;
-    }
-  }
-  const b = body && typeof body === 'object' ? body : {};
-  return {
-    type: b.type || 'about:blank',
-    title: b.title || res.statusText || '',
-    status: b.status || res.status,
-    detail: b.detail || '',
-    code: b.code || `http_${res.status}`,
-    errors: Array.isArray(b.errors) ? b.errors : [],
-  };
-}
 
 /**
  * One request. `json` sends a JSON body, `form` a FormData (multipart).
@@ -66,7 +46,7 @@ export async function portalRequest(method, path, { json, form, signal } = {}) {
       return text;
     }
   }
-  throw new ApiError(await problemOf(res));
+  throw new ApiError(await readProblem(res));
 }
 
 export const portal = {

@@ -18,6 +18,7 @@ import { homeView } from './views/home.js';
 import { newTicketView } from './views/new-ticket.js';
 import { linkView, ssoView } from './views/sign-in.js';
 import { ticketView } from './views/ticket.js';
+import { normalisePath, viewScopes } from '../shared/views.js';
 
 const root = document.getElementById('app');
 
@@ -28,11 +29,6 @@ export const state = {
   justOpened: null,
 };
 
-let current = null;
-
-function normalisePath(p) {
-  return p.replace(/\/+$/, '') || '/';
-}
 
 export function navigate(path, { replace = false } = {}) {
   const target = new URL(path, window.location.origin);
@@ -123,24 +119,7 @@ function shell() {
   return main;
 }
 
-function startView() {
-  if (current) {
-    current.controller.abort();
-    for (const fn of current.cleanups) {
-      try { fn(); } catch { /* keep tearing down */ }
-    }
-  }
-  const controller = new AbortController();
-  current = { controller, cleanups: [] };
-  const mine = current;
-  return {
-    signal: controller.signal,
-    get alive() { return !controller.signal.aborted; },
-    onCleanup: (fn) => mine.cleanups.push(fn),
-    query: new URLSearchParams(window.location.search),
-    path: normalisePath(window.location.pathname),
-  };
-}
+const startView = viewScopes();
 
 /** Set the tab title from a catalogue key (or plain text). */
 export function setTitle(text) {

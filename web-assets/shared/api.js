@@ -84,7 +84,8 @@ function buildUrl(path, query) {
   return url.pathname + url.search;
 }
 
-async function readProblem(res) {
+/** The RFC 9457 problem in a non-2xx response (a plain one when the body is not JSON). */
+export async function readProblem(res) {
   const type = res.headers.get('content-type') || '';
   let body = null;
   if (type.includes('json')) {

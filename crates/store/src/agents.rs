@@ -29,8 +29,13 @@ pub struct NewAgent<'a> {
     pub now: i64,
 }
 
-pub(crate) const AGENT_COLUMNS: &str = "id, email, name, role, active, password_hash, totp_secret, totp_pending, totp_last_step, \
+const AGENT_COLUMNS: &str = "id, email, name, role, active, password_hash, totp_secret, totp_pending, totp_last_step, \
      failed_logins, locked_until, last_login_at, created_at, updated_at";
+
+/// The agent columns qualified by `alias`, for queries that join agents to another table.
+pub(crate) fn agent_columns_of(alias: &str) -> String {
+    AGENT_COLUMNS.split(", ").map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", ")
+}
 
 impl Store {
     pub async fn insert_agent(&self, a: NewAgent<'_>) -> Result<()> {

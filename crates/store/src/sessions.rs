@@ -71,12 +71,11 @@ impl Store {
     /// The live session with this token hash and its agent, in one query (every console
     /// request asks).
     pub async fn live_session_with_agent(&self, token_hash: &str, now: i64) -> Result<Option<SessionAgentRow>> {
-        let agent: Vec<String> = crate::agents::AGENT_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect();
         let sql = format!(
             "SELECT {}, s.id AS session_id, s.csrf_token AS session_csrf_token, s.last_seen_at AS session_last_seen_at \
              FROM sessions s JOIN agents a ON a.id = s.agent_id \
              WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2",
-            agent.join(", ")
+            crate::agents::agent_columns_of("a")
         );
         Ok(read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(token_hash).bind(now).fetch_optional(p).await?))
     }

@@ -61,12 +61,11 @@ impl Store {
 
     /// The usable token with this secret hash and its agent, in one query.
     pub async fn live_token_with_agent(&self, secret_hash: &str, now: i64) -> Result<Option<TokenAgentRow>> {
-        let agent: Vec<String> = crate::agents::AGENT_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect();
         let sql = format!(
             "SELECT {}, t.id AS token_id, t.scopes AS token_scopes, t.last_used_at AS token_last_used_at \
              FROM api_tokens t JOIN agents a ON a.id = t.agent_id \
              WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
-            agent.join(", ")
+            crate::agents::agent_columns_of("a")
         );
         Ok(read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(secret_hash).bind(now).fetch_optional(p).await?))
     }
