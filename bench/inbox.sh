@@ -14,7 +14,7 @@
 #     in the same run, with Kefu stopped, and the Kefu/peer ratio.
 # Usage: bench/inbox.sh [sqlite|postgres|both]      (default sqlite)
 # Knobs: PORT=18778 N_CREATE=4000 SMALL=2000 SEED_TOTAL=100000 N_READ=5000 SEARCH_SECONDS=15
-#        PEER=1 (0 skips the peer)  QUICK=1 (only the reads at SMALL and the create workload; no peer)  PEER_DIR=../shared/peer  PG_URL=postgres://postgres@127.0.0.1:5432/postgres
+#        PEER=1 (0 skips the peer)  PROFILE=create-c16 (perf record of the server in that phase)  QUICK=1 (only the reads at SMALL and the create workload; no peer)  PEER_DIR=../shared/peer  PG_URL=postgres://postgres@127.0.0.1:5432/postgres
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which_db=${1:-sqlite}
@@ -26,6 +26,7 @@ N_READ=${N_READ:-5000}
 SEARCH_SECONDS=${SEARCH_SECONDS:-15}
 BODIES=${BODIES:-25000}
 QUICK=${QUICK:-0}
+PROFILE=${PROFILE:-}
 PEER=${PEER:-1}
 [ "$QUICK" = 1 ] && PEER=0
 PEER_DIR=${PEER_DIR:-$(cd .. && pwd)/shared/peer}
@@ -127,9 +128,15 @@ PY
 
 run_phase() { # name, oha args...   raw JSON to $out/$db-name.json; one line to stdout
   local name=$1; shift
+  local perf_pid=""
+  if [ "$PROFILE" = "$name" ]; then
+    perf record -F 999 -g -o "$out/$db-$name.perf.data" -p "$pid" 2>/dev/null & perf_pid=$!
+    sleep 0.5
+  fi
   local th0; th0=$(thread_ticks)
   "$OHA" --no-tui --output-format json "$@" > "$out/$db-$name.json"
   local th1; th1=$(thread_ticks)
+  if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
   python3 - "$out/$db-$name.json" "$db" "$name" "$(getconf CLK_TCK)" "$(nproc)" "$th0" "$th1" <<'PY'
 import json, sys
 path, db, name, hz, ncpu = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])

@@ -184,6 +184,8 @@ pub(crate) fn to_conversation(r: ConversationRow, tags: Vec<String>) -> Conversa
         merged_into: r.merged_into,
         message_count: r.message_count,
         version: r.version,
+        verified_identity: r.verified_identity,
+        customer_read_seq: r.customer_read_seq,
     }
 }
 
@@ -219,6 +221,9 @@ fn created_row(c: &NewConversation, number: i64, now: i64, contact_name: String,
         version: 1,
         created_at: now,
         updated_at: now,
+        verified_identity: c.verified_identity,
+        customer_read_seq: 0,
+        agent_read_seq: 0,
     }
 }
 
@@ -318,7 +323,7 @@ fn decode_cursor(sort: Sort, c: &str) -> AppResult<Keyset> {
 }
 
 /// A client key: 1 to 100 visible ASCII characters, chosen by the client per message.
-fn parse_client_key(raw: &str) -> AppResult<String> {
+pub(crate) fn parse_client_key(raw: &str) -> AppResult<String> {
     if raw.is_empty() || raw.len() > 100 || !raw.chars().all(|c| c.is_ascii_graphic()) {
         return Err(validation("client_key", "must be 1 to 100 visible ASCII characters"));
     }
@@ -330,7 +335,7 @@ pub(crate) fn sanitize_html(html: &str) -> String {
 }
 
 /// The subject from the first line of the first message when none was given.
-fn subject_from(body: &str) -> String {
+pub(crate) fn subject_from(body: &str) -> String {
     let line = body.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
     let s: String = line.chars().take(80).collect();
     if s.is_empty() { "(no subject)".into() } else { s }
@@ -577,6 +582,7 @@ impl App {
             tags,
             message,
             activity: activity(&actor, "created", serde_json::json!({"channel": channel.as_str()})),
+            verified_identity: None,
         };
         let contact_before = new.contact.id().to_string();
         let (number, now, message) = self.insert_conversation(&mut new).await?;

@@ -143,6 +143,8 @@ impl App {
                 tags: d.tags.iter().map(|t| t.to_string()).collect(),
                 message: None,
                 activity: activity(&actor, "created", serde_json::json!({"channel": d.channel.as_str()})),
+                // Demo chats come from signed-in customers of the demo exchange.
+                verified_identity: (d.channel == Channel::Chat).then_some(true),
             };
             self.insert_conversation(&mut new).await?;
             for (who, text) in d.messages {

@@ -62,6 +62,8 @@ pub enum AppError {
     PortalLinkInvalid,
     #[error("the identity signature is not valid")]
     InvalidSignature,
+    #[error("the identity token has expired: sign a new one")]
+    IdentityExpired,
     #[error("internal error")]
     Internal(String),
 }
@@ -98,6 +100,7 @@ impl AppError {
             AppError::AttachmentTooLarge(_) => "attachment_too_large",
             AppError::PortalLinkInvalid => "portal_link_invalid",
             AppError::InvalidSignature => "invalid_signature",
+            AppError::IdentityExpired => "identity_expired",
             AppError::Internal(_) => "internal",
         }
     }
@@ -124,7 +127,7 @@ impl AppError {
             | AppError::IdentityTaken
             | AppError::NameTaken => 409,
             AppError::AttachmentTooLarge(_) => 413,
-            AppError::PortalLinkInvalid | AppError::InvalidSignature => 401,
+            AppError::PortalLinkInvalid | AppError::InvalidSignature | AppError::IdentityExpired => 401,
             AppError::Internal(_) => 500,
         }
     }
@@ -159,6 +162,7 @@ impl AppError {
         "attachment_too_large",
         "portal_link_invalid",
         "invalid_signature",
+        "identity_expired",
         "internal",
     ];
 

@@ -5,6 +5,7 @@ pub mod agents;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod chat;
 pub mod contacts;
 pub mod conversations;
 pub mod demo;

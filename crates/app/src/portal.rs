@@ -109,6 +109,15 @@ pub struct PortalSettings {
     pub has_identity_secret: bool,
 }
 
+/// Whether `user_hash` is the hex HMAC-SHA256 of `user_id` under `secret` (compared in
+/// constant time).
+pub(crate) fn hmac_matches(secret: &str, user_id: &str, user_hash: &str) -> bool {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else { return false };
+    mac.update(user_id.as_bytes());
+    let expected = hex::encode(mac.finalize().into_bytes());
+    crate::constant_time_eq(expected.as_bytes(), user_hash.trim().to_lowercase().as_bytes())
+}
+
 /// Where customers fetch attachments (agents use `/api/v1/attachments`).
 const PORTAL_ATTACHMENTS: &str = "/api/v1/portal/attachments";
 
@@ -202,6 +211,11 @@ impl App {
         self.new_portal_access("session", &a.contact_id, a.conversation_id.as_deref(), SESSION_TTL).await
     }
 
+    /// The secret under which the exchange signs its users' identities (portal and chat).
+    pub(crate) async fn portal_identity_secret(&self) -> AppResult<Option<String>> {
+        Ok(self.portal_settings().await?.identity_secret)
+    }
+
     /// Signs in a customer the exchange vouches for: `user_hash` must be the HMAC-SHA256 of
     /// `user_id` under the portal's identity secret.
     pub async fn portal_sign_in_with_identity(
@@ -211,13 +225,17 @@ impl App {
         email: Option<&str>,
         name: Option<&str>,
     ) -> AppResult<String> {
-        let Some(secret) = self.portal_settings().await?.identity_secret else { return Err(AppError::InvalidSignature) };
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else { return Err(AppError::InvalidSignature) };
-        mac.update(user_id.as_bytes());
-        let expected = hex::encode(mac.finalize().into_bytes());
-        if !crate::constant_time_eq(expected.as_bytes(), user_hash.trim().to_lowercase().as_bytes()) {
+        let Some(secret) = self.portal_identity_secret().await? else { return Err(AppError::InvalidSignature) };
+        if !hmac_matches(&secret, user_id, user_hash) {
             return Err(AppError::InvalidSignature);
         }
+        let contact_id = self.contact_for_exchange_user(user_id, email, name).await?;
+        self.new_portal_access("session", &contact_id, None, SESSION_TTL).await
+    }
+
+    /// The contact of the exchange's user `user_id`, made when new. Only the user id is trusted:
+    /// the e-mail is kept on a new contact, never used to find one.
+    pub(crate) async fn contact_for_exchange_user(&self, user_id: &str, email: Option<&str>, name: Option<&str>) -> AppResult<String> {
         let input = ContactInput {
             name: name.map(str::to_string),
             emails: email.map(|e| vec![e.to_string()]),
@@ -225,28 +243,24 @@ impl App {
             ..Default::default()
         };
         let parsed = parse_contact(&input)?;
-        // Only the exchange user id is trusted: the e-mail is kept on a new contact, never used to find one.
         let by_user = vec![("exchange_user".to_string(), user_id.trim().to_string())];
-        let contact_id = match self.find_contact(&by_user).await? {
-            Some(id) => id,
-            None => {
-                let mut new = parsed.into_new();
-                let taken = match email {
-                    Some(e) => self.store().contact_id_by_identity("email", &e.trim().to_lowercase()).await?.is_some(),
-                    None => false,
-                };
-                if taken {
-                    new.identities.retain(|(k, _)| k != "email");
-                }
-                let id = new.id.clone();
-                match self.store().insert_contact(&new, micros(self.now())).await {
-                    Ok(()) => id,
-                    Err(kefu_store::StoreError::Conflict(_)) => self.find_contact(&by_user).await?.ok_or(AppError::IdentityTaken)?,
-                    Err(e) => return Err(e.into()),
-                }
-            }
+        if let Some(id) = self.find_contact(&by_user).await? {
+            return Ok(id);
+        }
+        let mut new = parsed.into_new();
+        let taken = match email {
+            Some(e) => self.store().contact_id_by_identity("email", &e.trim().to_lowercase()).await?.is_some(),
+            None => false,
         };
-        self.new_portal_access("session", &contact_id, None, SESSION_TTL).await
+        if taken {
+            new.identities.retain(|(k, _)| k != "email");
+        }
+        let id = new.id.clone();
+        match self.store().insert_contact(&new, micros(self.now())).await {
+            Ok(()) => Ok(id),
+            Err(kefu_store::StoreError::Conflict(_)) => self.find_contact(&by_user).await?.ok_or(AppError::IdentityTaken),
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub async fn portal_sign_out(&self, pp: &PortalPrincipal) -> AppResult<()> {
@@ -347,6 +361,7 @@ impl App {
                 attachment_uploader: contact_id.clone(),
             }),
             activity: activity(&actor, "created", serde_json::json!({"channel": "portal"})),
+            verified_identity: None,
         };
         self.insert_conversation(&mut new).await?;
         let row = self.store().conversation_by_id(&id).await?.ok_or(AppError::NotFound("conversation"))?;

@@ -49,6 +49,20 @@ pub enum DomainEvent {
         /// `viewing`, `typing` or `left`.
         state: String,
     },
+    /// A live-chat customer started or stopped typing.
+    CustomerTyping {
+        conversation_id: String,
+        team_id: Option<String>,
+        typing: bool,
+    },
+    /// The customer or an agent has seen the conversation up to `seq`.
+    MessagesRead {
+        conversation_id: String,
+        team_id: Option<String>,
+        /// `customer` or `agent`.
+        reader: String,
+        seq: i64,
+    },
     NotificationCreated {
         agent_id: String,
         notification_id: String,

@@ -141,6 +141,11 @@ pub struct Conversation {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Live chat: `true` when the exchange signed the customer's identity, `false` for an
+    /// unverified visitor (whatever name or e-mail they typed); `null` on other channels.
+    pub verified_identity: Option<bool>,
+    /// The last message (`seq`) the customer has seen.
+    pub customer_read_seq: i64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

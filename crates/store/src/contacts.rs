@@ -336,6 +336,9 @@ impl Store {
                     .bind(source)
                     .execute(&mut *tx)
                     .await?;
+                // A chat visitor's key opened an unproven contact's chats; after a merge it would
+                // open the other contact's history, so it opens nothing any more.
+                sqlx::query("DELETE FROM chat_visitors WHERE contact_id = $1").bind(source).execute(&mut *tx).await?;
                 sqlx::query("UPDATE contacts SET merged_into = $1 WHERE merged_into = $2")
                     .bind(target)
                     .bind(source)

@@ -1,8 +1,8 @@
 //! Conversations (tickets), their tags, messages and activity timeline. A write that changes a
 //! conversation and records why happens in one transaction, so the timeline never lies.
 
-use crate::contacts::{NewContact, insert_contact_tx, placeholders};
-use crate::script::{Script, ScriptQueue};
+use crate::contacts::{NewContact, placeholders};
+use crate::script::Script;
 use crate::{Result, Store, StoreError, read_pool, write_pool};
 
 /// Links uploads to a message; only the uploader's own, not yet attached ones.
@@ -91,6 +91,11 @@ pub struct ConversationRow {
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Live chat: whether the exchange vouched for the customer (None on other channels).
+    pub verified_identity: Option<bool>,
+    /// The highest message `seq` the customer, and any agent, has seen.
+    pub customer_read_seq: i64,
+    pub agent_read_seq: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -202,6 +207,8 @@ pub struct NewConversation {
     pub tags: Vec<String>,
     pub message: Option<NewMessage>,
     pub activity: NewActivity,
+    /// Live chat: whether the exchange vouched for the customer.
+    pub verified_identity: Option<bool>,
 }
 
 /// How a new message moves its conversation along.
@@ -284,10 +291,10 @@ pub struct Keyset {
 const SELECT_CONVERSATION: &str = "SELECT c.id, c.number, c.channel, c.subject, c.status, c.priority, c.contact_id, ct.name AS contact_name, \
        c.assignee_id, a.name AS assignee_name, c.team_id, c.language, c.intent, c.custom_fields, c.merged_into, c.last_seq, \
        c.message_count, c.waiting_since, c.first_response_at, c.resolved_at, c.closed_at, c.last_activity_at, c.version, \
-       c.created_at, c.updated_at \
+       c.created_at, c.updated_at, c.verified_identity, c.customer_read_seq, c.agent_read_seq \
      FROM conversations c JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN agents a ON a.id = c.assignee_id";
 
-const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, author_kind, author_id, author_name, private, body, html, channel, client_key, mentions, delivery, created_at";
+pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, author_kind, author_id, author_name, private, body, html, channel, client_key, mentions, delivery, created_at";
 
 const INSERT_MESSAGE: &str = "INSERT INTO messages (id, conversation_id, seq, author_kind, author_id, author_name, private, body, html, channel, \
        client_key, mentions, delivery, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
@@ -410,8 +417,9 @@ macro_rules! bind_all {
     }};
 }
 
-/// [`Store::create_conversation`] on SQLite without attachments, as one script.
-async fn create_in_one_trip(scripts: &ScriptQueue, c: &NewConversation, now: i64) -> Result<(i64, Option<MessageRow>)> {
+/// The statements that create a conversation (see [`Store::create_conversation`]); the last
+/// one answers its number. One list for both backends: SQLite runs it as one script.
+fn create_script(c: &NewConversation, now: i64) -> (Script, Option<MessageRow>) {
     let mut script = Script::default();
     let contact_id = match &c.contact {
         ContactRef::Existing(id) => id.clone(),
@@ -445,9 +453,9 @@ async fn create_in_one_trip(scripts: &ScriptQueue, c: &NewConversation, now: i64
     };
     script.push(
         "INSERT INTO conversations (id, number, channel, subject, status, priority, contact_id, assignee_id, team_id, language, intent, \
-           custom_fields, last_seq, message_count, waiting_since, last_activity_at, version, created_at, updated_at) \
+           custom_fields, last_seq, message_count, waiting_since, last_activity_at, version, created_at, updated_at, verified_identity) \
          VALUES ($1, (SELECT value FROM counters WHERE name = 'conversation_number'), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-           $13, $14, $15, 1, $15, $15)",
+           $13, $14, $15, 1, $15, $15, $16)",
         vec![
             (&c.id).into(),
             (&c.channel).into(),
@@ -464,6 +472,7 @@ async fn create_in_one_trip(scripts: &ScriptQueue, c: &NewConversation, now: i64
             count.into(),
             waiting.into(),
             now.into(),
+            c.verified_identity.into(),
         ],
     );
     for t in &c.tags {
@@ -487,7 +496,7 @@ async fn create_in_one_trip(scripts: &ScriptQueue, c: &NewConversation, now: i64
         let author_id = if m.author_kind == "customer" { Some(contact_id.clone()) } else { m.author_id.clone() };
         m.row(&c.id, 1, author_id, now)
     });
-    if let Some(r) = &message {
+    if let (Some(r), Some(m)) = (&message, &c.message) {
         script.push(
             INSERT_MESSAGE,
             vec![
@@ -507,83 +516,28 @@ async fn create_in_one_trip(scripts: &ScriptQueue, c: &NewConversation, now: i64
                 r.created_at.into(),
             ],
         );
+        for id in &m.attachment_ids {
+            script.push(
+                "UPDATE attachments SET message_id = $1, conversation_id = $2 WHERE id = $3 AND uploader_id = $4 AND message_id IS NULL",
+                vec![(&r.id).into(), (&c.id).into(), id.into(), (&m.attachment_uploader).into()],
+            );
+        }
     }
     script.push("SELECT number FROM conversations WHERE id = $1", vec![(&c.id).into()]);
-    let rows = scripts.run(script, 1).await?;
-    let number: i64 = sqlx::Row::try_get(rows.first().ok_or(sqlx::Error::RowNotFound)?, 0)?;
-    Ok((number, message))
+    (script, message)
 }
 
 impl Store {
     /// Creates the conversation (and its contact when new) with its first message, tags and
     /// `created` activity; the next ticket number is taken in the same transaction.
     pub async fn create_conversation(&self, c: &NewConversation, now: i64) -> Result<(i64, Option<MessageRow>)> {
-        if let Store::Sqlite(s) = self
-            && c.message.as_ref().is_none_or(|m| m.attachment_ids.is_empty())
-        {
-            return create_in_one_trip(&s.scripts, c, now).await;
-        }
-        let (number, message) = write_pool!(self, |p| {
-            let mut tx = p.begin().await?;
-            let contact_id = match &c.contact {
-                ContactRef::Existing(id) => id.clone(),
-                ContactRef::New(n) => {
-                    insert_contact_tx!(tx, n, now);
-                    n.id.clone()
-                }
-            };
-            let number: i64 =
-                sqlx::query_scalar("UPDATE counters SET value = value + 1 WHERE name = 'conversation_number' RETURNING value")
-                    .fetch_one(&mut *tx)
-                    .await?;
-            let (seq, count, waiting) = match &c.message {
-                Some(m) => (1_i64, 1_i64, (m.author_kind == "customer" && !m.private).then_some(now)),
-                None => (0, 0, None),
-            };
-            sqlx::query(
-                "INSERT INTO conversations (id, number, channel, subject, status, priority, contact_id, assignee_id, team_id, language, intent, \
-                   custom_fields, last_seq, message_count, waiting_since, last_activity_at, version, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1, $16, $16)",
-            )
-            .bind(&c.id)
-            .bind(number)
-            .bind(&c.channel)
-            .bind(&c.subject)
-            .bind(&c.status)
-            .bind(c.priority)
-            .bind(&contact_id)
-            .bind(&c.assignee_id)
-            .bind(&c.team_id)
-            .bind(&c.language)
-            .bind(&c.intent)
-            .bind(&c.custom_fields)
-            .bind(seq)
-            .bind(count)
-            .bind(waiting)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from_write)?;
-            for t in &c.tags {
-                sqlx::query("INSERT INTO conversation_tags (conversation_id, tag) VALUES ($1, $2)")
-                    .bind(&c.id)
-                    .bind(t)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            insert_activity_tx!(tx, &c.id, &c.activity, now);
-            let mut message = None;
-            if let Some(m) = &c.message {
-                let author_id = if m.author_kind == "customer" { Some(contact_id.clone()) } else { m.author_id.clone() };
-                let row = m.row(&c.id, 1, author_id, now);
-                insert_message_tx!(tx, &row)?;
-                attach!(tx, &m.attachment_ids, &m.attachment_uploader, &c.id, &m.id);
-                message = Some(row);
-            }
-            tx.commit().await?;
-            (number, message)
-        });
-        Ok((number, message))
+        let (script, message) = create_script(c, now);
+        // The last statement answers the number.
+        let number: Option<i64> = match self {
+            Store::Sqlite(s) => s.scripts.run(script).await?.last().map(|r| sqlx::Row::try_get(r, 0)).transpose()?,
+            Store::Postgres(pg) => script.run_on_postgres(pg).await?.last().map(|r| sqlx::Row::try_get(r, 0)).transpose()?,
+        };
+        Ok((number.ok_or(sqlx::Error::RowNotFound)?, message))
     }
 
     pub async fn conversation_by_id(&self, id: &str) -> Result<Option<ConversationRow>> {

@@ -4,6 +4,7 @@
 mod agents;
 mod attachments;
 mod audit;
+mod chat;
 mod contacts;
 mod conversations;
 mod idempotency;
@@ -19,6 +20,7 @@ mod tokens;
 pub use agents::{AgentRow, NewAgent};
 pub use attachments::AttachmentRow;
 pub use audit::AuditFilter;
+pub use chat::ReadSide;
 pub use contacts::{ContactChanges, ContactRow, IdentityRow, NewContact};
 pub use conversations::{
     ActivityRow, ContactRef, ConversationChanges, ConversationRow, Keyset, ListFilter, MessageEffects, MessageOutcome, MessageRow,
@@ -163,7 +165,8 @@ impl Store {
             // busy second's log is not cut and grown again each time: that showed in p99).
             .pragma("wal_autocheckpoint", "0")
             .pragma("journal_size_limit", "268435456");
-        let write = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await?;
+        // The writer keeps the prepared statements of every script shape (scripts.rs).
+        let write = SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone().statement_cache_capacity(1000)).await?;
         // Each reader is a thread of its own: two per core, at least four.
         let readers = std::thread::available_parallelism().map_or(4, |n| (2 * n.get()).clamp(4, 16)) as u32;
         let read = SqlitePoolOptions::new().max_connections(readers).connect_with(opts).await?;

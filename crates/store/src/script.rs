@@ -1,11 +1,14 @@
 //! SQLite's hot write path: a transaction's statements sent as one script in one round trip to
-//! the database thread, and scripts that queue up meanwhile committed together (group commit).
-//! The one write connection is then held for SQLite's own work, not for the scheduling of
-//! every request's task between statements.
+//! the database thread, and scripts that queue up meanwhile committed together (group commit),
+//! each in its own savepoint. The one write connection is then held for SQLite's own work, not
+//! for the scheduling of every request's task between statements, and a script's statements
+//! are prepared once and kept (its text depends only on its shape).
 
 use crate::{Result, StoreError};
+use sqlx::postgres::PgRow;
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{Sqlite, SqlitePool};
+use sqlx::{PgPool, Sqlite, SqlitePool};
+use std::ops::Range;
 use tokio::sync::{mpsc, oneshot};
 
 /// Scripts committed in one transaction at most; bounds how long one batch holds the writer.
@@ -16,7 +19,7 @@ const MAX_BATCH: usize = 32;
 pub(crate) enum Arg {
     Text(Option<String>),
     Int(Option<i64>),
-    Bool(bool),
+    Bool(Option<bool>),
 }
 
 impl From<&str> for Arg {
@@ -46,6 +49,11 @@ impl From<Option<i64>> for Arg {
 }
 impl From<bool> for Arg {
     fn from(v: bool) -> Self {
+        Arg::Bool(Some(v))
+    }
+}
+impl From<Option<bool>> for Arg {
+    fn from(v: Option<bool>) -> Self {
         Arg::Bool(v)
     }
 }
@@ -53,23 +61,50 @@ impl From<bool> for Arg {
 /// SQLite statements joined into one string. Each statement is written with its own `$1, $2,
 /// …`; they are renumbered after the statements before it, and sqlx binds every statement's
 /// parameters from the one argument list.
+/// PostgreSQL runs the same statements one by one in a transaction ([`Script::run_on_postgres`]).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Script {
     sql: String,
     args: Vec<Arg>,
+    /// Each statement as written, with the range of `args` that are its own.
+    statements: Vec<(&'static str, Range<usize>)>,
+}
+
+/// Binds `args` to the query `q`, in order.
+macro_rules! bind_args {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::Text(v) => q.bind(v.clone()),
+                Arg::Int(v) => q.bind(*v),
+                Arg::Bool(v) => q.bind(*v),
+            };
+        }
+        q
+    }};
 }
 
 impl Script {
-    pub(crate) fn push(&mut self, statement: &str, args: Vec<Arg>) {
+    pub(crate) fn push(&mut self, statement: &'static str, args: Vec<Arg>) {
+        let start = self.args.len();
         self.append_renumbered(statement);
         self.sql.push_str(";\n");
         self.args.extend(args);
+        self.statements.push((statement, start..self.args.len()));
     }
 
-    /// Appends another script's statements after this one's.
-    fn append(&mut self, other: &Script) {
-        self.append_renumbered(&other.sql);
-        self.args.extend(other.args.iter().cloned());
+    /// Runs the statements one by one in a PostgreSQL transaction (PostgreSQL takes one
+    /// statement with parameters at a time) and returns the rows they produced.
+    pub(crate) async fn run_on_postgres(&self, pool: &PgPool) -> Result<Vec<PgRow>> {
+        let mut tx = pool.begin().await?;
+        let mut rows = Vec::new();
+        for (statement, range) in &self.statements {
+            let q = bind_args!(sqlx::query(*statement), &self.args[range.clone()]);
+            rows.extend(q.fetch_all(&mut *tx).await.map_err(StoreError::from_write)?);
+        }
+        tx.commit().await?;
+        Ok(rows)
     }
 
     fn append_renumbered(&mut self, sql: &str) {
@@ -85,46 +120,14 @@ impl Script {
         self.sql.push_str(rest);
     }
 
-    fn query(&self, persistent: bool) -> sqlx::query::Query<'_, Sqlite, SqliteArguments> {
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(self.sql.as_str())).persistent(persistent);
-        for a in &self.args {
-            q = match a {
-                Arg::Text(v) => q.bind(v.clone()),
-                Arg::Int(v) => q.bind(*v),
-                Arg::Bool(v) => q.bind(*v),
-            };
-        }
-        q
-    }
-
-    /// Runs the script between `BEGIN IMMEDIATE` and `COMMIT` in one round trip; returns the
-    /// rows its statements produced. `persistent`: keep the prepared statements (for scripts
-    /// whose text repeats; measured, keeping batches too costs the writer more than preparing
-    /// them afresh).
-    async fn run_in_transaction(&self, write: &SqlitePool, persistent: bool) -> Result<Vec<SqliteRow>> {
-        let sql = format!("BEGIN IMMEDIATE;\n{}COMMIT;\n", self.sql);
-        let script = Script { sql, args: self.args.clone() };
-        let mut conn = ScriptConnection(Some(write.acquire().await?));
-        let Some(c) = conn.0.as_mut() else { return Err(StoreError::Database(sqlx::Error::PoolClosed)) };
-        match script.query(persistent).fetch_all(&mut **c).await {
-            Ok(rows) => {
-                // Committed: the connection goes back as it is.
-                drop(conn.0.take());
-                Ok(rows)
-            }
-            Err(e) => {
-                if let Some(mut c) = conn.0.take() {
-                    let _ = sqlx::query("ROLLBACK").execute(&mut *c).await;
-                }
-                Err(StoreError::from_write(e))
-            }
-        }
+    fn query(&self) -> sqlx::query::Query<'_, Sqlite, SqliteArguments> {
+        bind_args!(sqlx::query(sqlx::AssertSqlSafe(self.sql.as_str())), &self.args)
     }
 }
 
-/// The write connection while a script's own transaction may be open: if it is dropped before
-/// the script finished (the task went away mid-way), it rolls back before the connection goes
-/// back to the pool. A rollback after a commit is a harmless no-op.
+/// The write connection while a batch's transaction may be open: if it is dropped before the
+/// batch finished (the task went away mid-way), it rolls back before the connection goes back
+/// to the pool. A rollback after a commit is a harmless no-op.
 struct ScriptConnection(Option<sqlx::pool::PoolConnection<Sqlite>>);
 
 impl Drop for ScriptConnection {
@@ -143,22 +146,21 @@ impl Drop for ScriptConnection {
 
 struct Job {
     script: Script,
-    /// Rows this script's statements produce, to hand each job its own from a batch.
-    rows: usize,
     done: oneshot::Sender<Result<Vec<SqliteRow>>>,
 }
 
-/// Scripts waiting for the write connection. A task takes every script that queued while the
-/// previous batch ran and commits them in one transaction; if that fails, each runs alone so
-/// one script's error (a taken identity, say) fails that script only.
-#[derive(Debug, Clone)]
-pub(crate) struct ScriptQueue(mpsc::UnboundedSender<Job>);
-
 impl std::fmt::Debug for Job {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Job").field("rows", &self.rows).finish_non_exhaustive()
+        f.debug_struct("Job").finish_non_exhaustive()
     }
 }
+
+/// Scripts waiting for the write connection. A task takes every script that queued while the
+/// previous batch ran and commits them in one transaction (group commit), each script inside
+/// its own savepoint, so one script's error (a taken identity, say) undoes and fails that
+/// script only.
+#[derive(Debug, Clone)]
+pub(crate) struct ScriptQueue(mpsc::UnboundedSender<Job>);
 
 impl ScriptQueue {
     /// Starts the queue's task on the current runtime; it ends when every clone is dropped.
@@ -168,11 +170,11 @@ impl ScriptQueue {
         ScriptQueue(tx)
     }
 
-    /// Runs `script` in a transaction (perhaps together with others) and returns its rows,
-    /// of which it must produce exactly `rows`.
-    pub(crate) async fn run(&self, script: Script, rows: usize) -> Result<Vec<SqliteRow>> {
+    /// Runs `script` in a transaction (perhaps together with others) and returns its rows once
+    /// they are committed.
+    pub(crate) async fn run(&self, script: Script) -> Result<Vec<SqliteRow>> {
         let (done, result) = oneshot::channel();
-        self.0.send(Job { script, rows, done }).map_err(|_| StoreError::Database(sqlx::Error::PoolClosed))?;
+        self.0.send(Job { script, done }).map_err(|_| StoreError::Database(sqlx::Error::PoolClosed))?;
         result.await.map_err(|_| StoreError::Database(sqlx::Error::PoolClosed))?
     }
 }
@@ -186,32 +188,55 @@ async fn run_queue(write: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
                 Err(_) => break,
             }
         }
-        if jobs.len() > 1 {
-            let mut batch = Script::default();
-            for j in &jobs {
-                batch.append(&j.script);
-            }
-            if let Ok(mut rows) = batch.run_in_transaction(&write, false).await {
-                // Committed, but if a script produced other rows than it declared (a bug), no
-                // job can be told which rows are its own.
-                let as_declared = rows.len() == jobs.iter().map(|j| j.rows).sum::<usize>();
-                for j in jobs {
-                    if !as_declared {
-                        let _ = j.done.send(Err(StoreError::Database(sqlx::Error::RowNotFound)));
-                        continue;
-                    }
-                    let rest = rows.split_off(j.rows);
-                    let _ = j.done.send(Ok(std::mem::replace(&mut rows, rest)));
-                }
-                continue;
-            }
-            // The batch rolled back as a whole: run each alone for its own outcome.
-        }
-        for j in jobs {
-            let r = j.script.run_in_transaction(&write, true).await;
-            let _ = j.done.send(r);
+        let results = run_batch(&write, &jobs).await;
+        for (job, result) in jobs.into_iter().zip(results) {
+            let _ = job.done.send(result);
         }
     }
+}
+
+/// One transaction for the batch: `BEGIN IMMEDIATE`, each script as one query between
+/// `SAVEPOINT` and `RELEASE`, `COMMIT`. A script's text depends only on its shape (how many
+/// identities, tags…), so its prepared statements are kept and reused: SQLite parses it once,
+/// not once a request. Results are handed out only after the commit.
+async fn run_batch(write: &SqlitePool, jobs: &[Job]) -> Vec<Result<Vec<SqliteRow>>> {
+    // Every script of a batch that failed as a whole gets the same error.
+    let failed = |e: StoreError| {
+        let why = e.to_string();
+        jobs.iter().map(|_| Err(StoreError::Database(sqlx::Error::Protocol(why.clone())))).collect::<Vec<_>>()
+    };
+    let mut conn = match write.acquire().await {
+        Ok(c) => ScriptConnection(Some(c)),
+        Err(e) => return failed(StoreError::from_write(e)),
+    };
+    let Some(c) = conn.0.as_mut() else { return failed(StoreError::Database(sqlx::Error::PoolClosed)) };
+    if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut **c).await {
+        return failed(StoreError::from_write(e));
+    }
+    let mut results = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let wrapped = Script {
+            sql: format!("SAVEPOINT script;\n{}RELEASE script;\n", job.script.sql),
+            args: job.script.args.clone(),
+            statements: Vec::new(),
+        };
+        match wrapped.query().fetch_all(&mut **c).await {
+            Ok(rows) => results.push(Ok(rows)),
+            Err(e) => {
+                if let Err(undo) = sqlx::query("ROLLBACK TO script; RELEASE script").execute(&mut **c).await {
+                    // The transaction is in an unknown state: give it up as a whole.
+                    return failed(StoreError::from_write(undo));
+                }
+                results.push(Err(StoreError::from_write(e)));
+            }
+        }
+    }
+    if let Err(e) = sqlx::query("COMMIT").execute(&mut **c).await {
+        return failed(StoreError::from_write(e));
+    }
+    // Committed: the connection goes back as it is.
+    drop(conn.0.take());
+    results
 }
 
 #[cfg(test)]
@@ -224,10 +249,39 @@ mod tests {
         s.push("INSERT INTO t (a, b) VALUES ($1, $2)", vec![1_i64.into(), 2_i64.into()]);
         s.push("UPDATE t SET a = $1 WHERE b = $2 OR a = $1", vec![3_i64.into(), 4_i64.into()]);
         assert_eq!(s.sql, "INSERT INTO t (a, b) VALUES ($1, $2);\nUPDATE t SET a = $3 WHERE b = $4 OR a = $3;\n");
-        let mut batch = Script::default();
-        batch.append(&s);
-        batch.append(&s);
-        assert!(batch.sql.ends_with("UPDATE t SET a = $7 WHERE b = $8 OR a = $7;\n"), "{}", batch.sql);
-        assert_eq!(batch.args.len(), 8);
+    }
+
+    /// Two rows, `(id, first)` and `(id + 1000, second)`, then the ids of the first.
+    fn insert(id: i64, first: &str, second: &str) -> Script {
+        let mut s = Script::default();
+        s.push("INSERT INTO t (id, name) VALUES ($1, $2)", vec![id.into(), first.into()]);
+        s.push("INSERT INTO t (id, name) VALUES ($1, $2)", vec![(id + 1000).into(), second.into()]);
+        s.push("SELECT id FROM t WHERE name = $1", vec![first.into()]);
+        s
+    }
+
+    #[tokio::test]
+    async fn a_failing_script_is_undone_alone_and_the_rest_of_its_batch_commits() -> Result<()> {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect("sqlite::memory:").await?;
+        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)").execute(&pool).await?;
+        let (tx, rx) = oneshot::channel();
+        let jobs = vec![
+            Job { script: insert(1, "a", "a2"), done: tx },
+            // Its first statement succeeds, its second takes a name already taken: all of it is
+            // undone.
+            Job { script: insert(2, "b", "a2"), done: oneshot::channel().0 },
+            Job { script: insert(3, "c", "c2"), done: oneshot::channel().0 },
+        ];
+        drop(rx);
+        let results = run_batch(&pool, &jobs).await;
+        let ids = |r: &Result<Vec<SqliteRow>>| -> Vec<i64> {
+            r.as_ref().map(|rows| rows.iter().map(|row| sqlx::Row::get(row, 0)).collect()).unwrap_or_default()
+        };
+        assert_eq!(ids(&results[0]), vec![1]);
+        assert!(matches!(results[1], Err(StoreError::Conflict(_))), "{:?}", results[1]);
+        assert_eq!(ids(&results[2]), vec![3]);
+        let kept: Vec<i64> = sqlx::query_scalar("SELECT id FROM t ORDER BY id").fetch_all(&pool).await?;
+        assert_eq!(kept, vec![1, 3, 1001, 1003], "the failed script's first row was undone, the others committed");
+        Ok(())
     }
 }

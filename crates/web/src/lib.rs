@@ -45,6 +45,8 @@ pub struct WebState {
     /// Sends true when the server begins to shut down: endless responses (the event stream)
     /// subscribe and end then, so that graceful shutdown does not wait for them forever.
     pub closing: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Live chat sockets, by the conversations they follow.
+    pub chat_hub: Arc<routes::chat::ChatHub>,
 }
 
 pub fn router(app: App, config: WebConfig) -> Router {
@@ -53,7 +55,7 @@ pub fn router(app: App, config: WebConfig) -> Router {
 
 fn build_router(app: App, config: WebConfig, closing: Arc<tokio::sync::watch::Sender<bool>>) -> Router {
     use routes::*;
-    let state = WebState { app, config: Arc::new(config), metrics: Arc::new(Metrics::new()), closing };
+    let state = WebState { app, config: Arc::new(config), metrics: Arc::new(Metrics::new()), closing, chat_hub: Default::default() };
     // Multipart framing on top of the largest file allowed.
     let upload_limit = state.app.max_attachment_bytes() + 64 * 1024;
     let api = Router::new()
@@ -81,6 +83,7 @@ fn build_router(app: App, config: WebConfig, closing: Arc<tokio::sync::watch::Se
         .route("/admin/ip-lockouts/{ip}", delete(admin::lift_ip_lockout))
         .route("/settings/api-channel", get(admin::get_api_channel).put(admin::put_api_channel))
         .route("/settings/portal", get(admin::get_portal).put(admin::put_portal))
+        .route("/settings/chat", get(chat::get_settings).put(chat::put_settings))
         .route("/conversations", get(inbox::list).post(inbox::create))
         .route("/conversations/counts", get(inbox::counts))
         .route("/conversations/bulk", post(inbox::bulk))
@@ -88,6 +91,7 @@ fn build_router(app: App, config: WebConfig, closing: Arc<tokio::sync::watch::Se
         .route("/conversations/{id}/timeline", get(inbox::timeline))
         .route("/conversations/{id}/messages", post(inbox::post_message))
         .route("/conversations/{id}/merge", post(inbox::merge))
+        .route("/conversations/{id}/read", post(chat::agent_read))
         .route("/conversations/{id}/presence", get(inbox::viewers).post(inbox::presence))
         .route("/conversations/{id}/apply-macro", post(library::apply_macro))
         .route("/tags", get(inbox::tags))
@@ -123,8 +127,11 @@ fn build_router(app: App, config: WebConfig, closing: Arc<tokio::sync::watch::Se
         .route("/attachments", post(files::portal_upload).layer(DefaultBodyLimit::max(upload_limit)))
         .route("/attachments/{id}", get(files::portal_download))
         .route("/attachments/{id}/thumbnail", get(files::portal_thumbnail));
+    // Widget visitors: no agent authentication; they identify inside the socket.
+    let chat_api = Router::new().route("/ws", get(chat::ws)).route("/widget/{widget_id}", get(chat::widget));
     Router::new()
         .nest("/api/v1/portal", portal_api)
+        .nest("/api/v1/chat", chat_api)
         .nest("/api/v1", api)
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/docs", get(assets::api_docs))

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
-use crate::routes::{admin, agents, auth, contacts, files, inbox, library, me, portal};
+use crate::routes::{admin, agents, auth, chat, contacts, files, inbox, library, me, portal};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -26,6 +26,7 @@ use utoipa::OpenApi;
         library::notifications, library::read_notification, library::read_all_notifications,
         files::upload, files::download, files::thumbnail, files::portal_upload, files::portal_download, files::portal_thumbnail,
         portal::open_ticket, portal::sign_in, portal::session, portal::sign_out, portal::tickets, portal::ticket, portal::reply,
+        chat::widget, chat::ws, chat::get_settings, chat::put_settings, chat::agent_read,
     ),
     modifiers(&ProblemResponses),
     tags(
@@ -40,6 +41,7 @@ use utoipa::OpenApi;
         (name = "macros", description = "Macros: several actions at once"),
         (name = "attachments", description = "Files on messages"),
         (name = "portal", description = "The customer ticket portal (portal cookie; writes need `X-Kefu-Portal: 1`)"),
+        (name = "chat", description = "Live chat: the widget's configuration and its WebSocket (protocol in docs/chat-protocol.md)"),
     )
 )]
 pub struct ApiDoc;

@@ -28,6 +28,7 @@ mod api;
 mod attachments;
 mod audit;
 mod auth;
+mod chat;
 mod cli;
 mod inbox;
 mod jobs;

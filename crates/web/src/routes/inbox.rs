@@ -411,7 +411,8 @@ pub async fn search(State(s): State<WebState>, Auth(p): Auth, ApiQuery(q): ApiQu
 }
 
 /// The live feed (Server-Sent Events): `conversation_created`, `conversation_updated`,
-/// `message_created`, `presence`, and `notification_created` for me. Each event's data is
+/// `message_created`, `presence`, `customer_typing`, `messages_read`, and
+/// `notification_created` for me. Each event's data is
 /// JSON with a `type` field; what a viewer may not see is never sent.
 #[utoipa::path(get, path = "/api/v1/events", tag = "inbox", responses((status = 200, content_type = "text/event-stream", description = "An endless event stream")))]
 pub async fn events(State(s): State<WebState>, Auth(p): Auth) -> ApiResult<Response> {
@@ -447,7 +448,9 @@ pub async fn events(State(s): State<WebState>, Auth(p): Auth) -> ApiResult<Respo
             let show = match &e {
                 DomainEvent::ConversationCreated { team_id, .. }
                 | DomainEvent::ConversationUpdated { team_id, .. }
-                | DomainEvent::MessageCreated { team_id, .. } => team_id.as_ref().is_none_or(|t| !f.hidden.contains(t)),
+                | DomainEvent::MessageCreated { team_id, .. }
+                | DomainEvent::CustomerTyping { team_id, .. }
+                | DomainEvent::MessagesRead { team_id, .. } => team_id.as_ref().is_none_or(|t| !f.hidden.contains(t)),
                 DomainEvent::Presence { agent_id, .. } => *agent_id != f.me,
                 DomainEvent::NotificationCreated { agent_id, .. } => *agent_id == f.me,
                 // Signed out everywhere: the feed ends with the session.

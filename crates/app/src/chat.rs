@@ -1,0 +1,559 @@
+//! Live chat: who a widget visitor is (a customer the exchange signed for, or an anonymous
+//! visitor known by a random key their browser keeps), what they may read and send, and the
+//! chat settings. The WebSocket protocol on top lives in the web layer (`docs/chat-protocol.md`).
+
+use crate::contacts::ContactInput;
+use crate::conversations::{NewMessageInput, Posted, activity, parse_client_key, subject_from, to_message};
+use crate::secrets::sha256_hex;
+use crate::{App, AppError, AppResult, Principal};
+use chrono::{DateTime, Utc};
+use kefu_domain::events::DomainEvent;
+use kefu_domain::{AttachmentInfo, AuthorKind, Channel, FieldError, Id, Status};
+use kefu_store::{
+    ContactChanges, ContactRef, ConversationRow, ListFilter, MessageRow, NewContact, NewConversation, NewMessage, ReadSide, Sort, micros,
+};
+use std::collections::BTreeMap;
+
+const SETTINGS_KEY: &str = "chat";
+/// Where a visitor fetches files (the portal's customer-facing route).
+const ATTACHMENTS_URL: &str = "/api/v1/portal/attachments";
+/// The most messages one history or resume answer carries; a client asks again after the last.
+pub const HISTORY_PAGE: i64 = 200;
+/// The topics of the pre-chat form, as the portal's categories.
+const PRECHAT_TOPICS: [&str; 6] = crate::portal::CATEGORIES;
+/// An identity token may not be valid for longer than this (it is meant to be short-lived).
+const MAX_TOKEN_LIFETIME_SECS: i64 = 24 * 3600;
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ChatSettings {
+    /// The id that the embed tag's `data-channel` names.
+    #[serde(default)]
+    pub widget_id: String,
+    /// The greeting per language (`zh-CN`, `zh-TW`, `en`); a language without one gets the
+    /// widget's built-in greeting.
+    #[serde(default)]
+    pub greeting: BTreeMap<String, String>,
+    /// Ask anonymous visitors for their name, e-mail and topic before the first message.
+    #[serde(default)]
+    pub prechat_form: bool,
+    /// PEM of the exchange's ES256 public key, for identity tokens signed with ES256. HS256
+    /// tokens and `user_hash` signatures use the identity secret (see the portal settings).
+    #[serde(default)]
+    pub jwt_public_key: Option<String>,
+}
+
+/// What the widget learns before a visitor connects (public: no secret in it).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct WidgetConfig {
+    pub widget_id: String,
+    pub greeting: BTreeMap<String, String>,
+    pub prechat_form: bool,
+    /// The topics the pre-chat form offers.
+    pub topics: Vec<String>,
+}
+
+/// The identity the exchange's backend signed for its logged-in user.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum SignedIdentity {
+    /// `user_hash` = hex HMAC-SHA256 of `user_id` under the identity secret.
+    Hash { user_id: String, user_hash: String, email: Option<String>, name: Option<String> },
+    /// A JWT (HS256 under the identity secret, or ES256 under `jwt_public_key`) with `sub` (the
+    /// user id), `exp`, and optionally `email`, `name`, `vip_tier`, `language`.
+    Token { token: String },
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Claims {
+    sub: String,
+    exp: i64,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    vip_tier: Option<i64>,
+    #[serde(default)]
+    language: Option<String>,
+}
+
+/// A customer the exchange vouched for.
+#[derive(Debug, Clone, PartialEq)]
+struct VerifiedUser {
+    user_id: String,
+    email: Option<String>,
+    name: Option<String>,
+    vip_tier: Option<i64>,
+    language: Option<String>,
+}
+
+/// A connected widget visitor.
+#[derive(Debug, Clone)]
+pub struct ChatVisitor {
+    /// `None` until an anonymous visitor's first message creates their contact.
+    pub contact_id: Option<String>,
+    /// True when the exchange signed the identity.
+    pub verified: bool,
+    /// The hash of an anonymous visitor's key.
+    key_hash: Option<String>,
+    pub name: String,
+    pub language: Option<String>,
+}
+
+/// The pre-chat form of an anonymous visitor's first message.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct PreChat {
+    pub name: Option<String>,
+    /// Kept on the conversation for the agent, never used to find or merge a contact: nobody
+    /// proved it is theirs.
+    pub email: Option<String>,
+    pub topic: Option<String>,
+}
+
+/// A chat as its customer sees it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ChatConversation {
+    pub id: String,
+    pub number: i64,
+    pub subject: String,
+    pub status: Status,
+    /// The agent handling it, by name.
+    pub agent_name: Option<String>,
+    pub verified: bool,
+    /// The conversation's last message `seq` (notes count too, so a customer may see gaps).
+    pub last_seq: i64,
+    /// How far the customer, and the agents, have read.
+    pub customer_read_seq: i64,
+    pub agent_read_seq: i64,
+    pub created_at: DateTime<Utc>,
+    pub last_activity_at: DateTime<Utc>,
+}
+
+/// A public message as the customer sees it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ChatMessage {
+    pub id: String,
+    pub conversation_id: String,
+    pub seq: i64,
+    /// `customer`, `agent`, `bot` or `system`.
+    pub author_kind: AuthorKind,
+    pub author_name: String,
+    pub body: String,
+    pub attachments: Vec<AttachmentInfo>,
+    /// The customer's own client id for messages they sent.
+    pub client_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A stored (or recognised as already stored) customer message.
+#[derive(Debug, Clone)]
+pub struct ChatSent {
+    pub conversation: ChatConversation,
+    pub message: ChatMessage,
+    /// The client id was seen before: this is what was stored then.
+    pub replayed: bool,
+}
+
+fn chat_conversation(r: &ConversationRow) -> ChatConversation {
+    ChatConversation {
+        id: r.id.clone(),
+        number: r.number,
+        subject: r.subject.clone(),
+        status: Status::parse(&r.status).unwrap_or(Status::Open),
+        agent_name: r.assignee_name.clone(),
+        verified: r.verified_identity == Some(true),
+        last_seq: r.last_seq,
+        customer_read_seq: r.customer_read_seq,
+        agent_read_seq: r.agent_read_seq,
+        created_at: kefu_store::from_micros(r.created_at),
+        last_activity_at: kefu_store::from_micros(r.last_activity_at),
+    }
+}
+
+fn chat_message(m: kefu_domain::Message) -> ChatMessage {
+    let client_id = if m.author.kind == AuthorKind::Customer { m.client_key } else { None };
+    ChatMessage {
+        id: m.id,
+        conversation_id: m.conversation_id,
+        seq: m.seq,
+        author_kind: m.author.kind,
+        author_name: m.author.name,
+        body: m.body,
+        attachments: m.attachments,
+        client_id,
+        created_at: m.created_at,
+    }
+}
+
+/// A visitor key: 22 to 128 characters of `A-Z a-z 0-9 - _` (128 bits or more of randomness
+/// from the browser).
+fn valid_visitor_key(k: &str) -> bool {
+    (22..=128).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl App {
+    async fn chat_settings(&self) -> AppResult<ChatSettings> {
+        let mut s: ChatSettings = match self.store().setting(SETTINGS_KEY).await? {
+            Some(v) => serde_json::from_str(&v).unwrap_or_default(),
+            None => ChatSettings::default(),
+        };
+        if s.widget_id.is_empty() {
+            // The first read makes the widget's id, once.
+            s.widget_id = Id::new().to_string().to_lowercase();
+            self.store().put_setting(SETTINGS_KEY, &serde_json::to_string(&s).map_err(AppError::internal)?, micros(self.now())).await?;
+        }
+        Ok(s)
+    }
+
+    pub async fn get_chat_settings(&self, p: &Principal) -> AppResult<ChatSettings> {
+        p.require_admin()?;
+        self.chat_settings().await
+    }
+
+    /// Changes the greeting, the pre-chat form and the ES256 key; the widget id stays.
+    pub async fn put_chat_settings(&self, p: &Principal, input: ChatSettings) -> AppResult<ChatSettings> {
+        p.require_admin()?;
+        let mut errors = Vec::new();
+        for (lang, text) in &input.greeting {
+            if !["zh-CN", "zh-TW", "en"].contains(&lang.as_str()) {
+                errors.push(FieldError::new("greeting", format!("{lang:?} is not one of zh-CN, zh-TW, en")));
+            } else if text.chars().count() > 500 {
+                errors.push(FieldError::new(&format!("greeting.{lang}"), "must be at most 500 characters"));
+            }
+        }
+        let key = input.jwt_public_key.as_deref().map(str::trim).filter(|k| !k.is_empty()).map(str::to_string);
+        if let Some(k) = &key
+            && jsonwebtoken::DecodingKey::from_ec_pem(k.as_bytes()).is_err()
+        {
+            errors.push(FieldError::new("jwt_public_key", "must be a PEM-encoded P-256 public key (-----BEGIN PUBLIC KEY-----)"));
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        let current = self.chat_settings().await?;
+        let greeting = input.greeting.into_iter().filter(|(_, t)| !t.trim().is_empty()).map(|(l, t)| (l, t.trim().to_string())).collect();
+        let s = ChatSettings { widget_id: current.widget_id, greeting, prechat_form: input.prechat_form, jwt_public_key: key };
+        self.store().put_setting(SETTINGS_KEY, &serde_json::to_string(&s).map_err(AppError::internal)?, micros(self.now())).await?;
+        self.audit(
+            &crate::audit::Actor::agent(p),
+            "settings.chat",
+            None,
+            serde_json::json!({"prechat_form": s.prechat_form, "jwt_public_key_set": s.jwt_public_key.is_some()}),
+        )
+        .await?;
+        Ok(s)
+    }
+
+    /// The widget's public configuration; an unknown widget id is not found.
+    pub async fn widget_config(&self, widget_id: &str) -> AppResult<WidgetConfig> {
+        let s = self.chat_settings().await?;
+        if !crate::constant_time_eq(s.widget_id.as_bytes(), widget_id.as_bytes()) {
+            return Err(AppError::NotFound("chat widget"));
+        }
+        Ok(WidgetConfig {
+            widget_id: s.widget_id,
+            greeting: s.greeting,
+            prechat_form: s.prechat_form,
+            topics: PRECHAT_TOPICS.iter().map(|t| t.to_string()).collect(),
+        })
+    }
+
+    /// Checks a signed identity: a bad signature, a token of another algorithm or one without
+    /// a key configured is `invalid_signature`, an expired token `identity_expired`. Never
+    /// falls back to treating the visitor as anonymous: the caller refuses the connection.
+    async fn verify_identity(&self, id: &SignedIdentity, settings: &ChatSettings) -> AppResult<VerifiedUser> {
+        let secret = self.portal_identity_secret().await?;
+        match id {
+            SignedIdentity::Hash { user_id, user_hash, email, name } => {
+                let secret = secret.ok_or(AppError::InvalidSignature)?;
+                if !crate::portal::hmac_matches(&secret, user_id, user_hash) {
+                    return Err(AppError::InvalidSignature);
+                }
+                Ok(VerifiedUser { user_id: user_id.clone(), email: email.clone(), name: name.clone(), vip_tier: None, language: None })
+            }
+            SignedIdentity::Token { token } => {
+                use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+                let header = decode_header(token).map_err(|_| AppError::InvalidSignature)?;
+                let key = match header.alg {
+                    Algorithm::HS256 => DecodingKey::from_secret(secret.ok_or(AppError::InvalidSignature)?.as_bytes()),
+                    Algorithm::ES256 => {
+                        let pem = settings.jwt_public_key.as_deref().ok_or(AppError::InvalidSignature)?;
+                        DecodingKey::from_ec_pem(pem.as_bytes()).map_err(|_| AppError::InvalidSignature)?
+                    }
+                    _ => return Err(AppError::InvalidSignature),
+                };
+                let mut v = Validation::new(header.alg);
+                v.leeway = 30;
+                v.validate_aud = false;
+                v.set_required_spec_claims(&["exp", "sub"]);
+                let data = decode::<Claims>(token, &key, &v).map_err(|e| match e.kind() {
+                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => AppError::IdentityExpired,
+                    _ => AppError::InvalidSignature,
+                })?;
+                let c = data.claims;
+                if c.exp - self.now().timestamp() > MAX_TOKEN_LIFETIME_SECS || c.sub.trim().is_empty() {
+                    return Err(AppError::InvalidSignature);
+                }
+                Ok(VerifiedUser { user_id: c.sub, email: c.email, name: c.name, vip_tier: c.vip_tier, language: c.language })
+            }
+        }
+    }
+
+    /// Who is connecting: a signed identity (verified; an invalid one is refused), or else an
+    /// anonymous visitor's key.
+    pub async fn chat_connect(
+        &self,
+        widget_id: &str,
+        identity: Option<&SignedIdentity>,
+        visitor_key: Option<&str>,
+        language: Option<&str>,
+    ) -> AppResult<ChatVisitor> {
+        let settings = self.chat_settings().await?;
+        if !crate::constant_time_eq(settings.widget_id.as_bytes(), widget_id.as_bytes()) {
+            return Err(AppError::NotFound("chat widget"));
+        }
+        let language = language.and_then(|l| kefu_domain::inbox::parse_locale("language", l).ok());
+        if let Some(id) = identity {
+            let u = self.verify_identity(id, &settings).await?;
+            let contact_id = self.contact_for_exchange_user(&u.user_id, u.email.as_deref(), u.name.as_deref()).await?;
+            let language = u.language.as_deref().and_then(|l| kefu_domain::inbox::parse_locale("language", l).ok()).or(language);
+            let changes = ContactChanges {
+                vip_tier: u.vip_tier.filter(|t| (0..=10).contains(t)),
+                language: language.clone().map(Some),
+                ..Default::default()
+            };
+            if changes.vip_tier.is_some() || changes.language.is_some() {
+                self.store().update_contact(&contact_id, &changes, micros(self.now())).await?;
+            }
+            let name = self.store().contact_by_id(&contact_id).await?.map(|c| c.name).unwrap_or_default();
+            return Ok(ChatVisitor { contact_id: Some(contact_id), verified: true, key_hash: None, name, language });
+        }
+        let key = visitor_key.filter(|k| valid_visitor_key(k)).ok_or_else(|| {
+            AppError::Validation(vec![FieldError::new(
+                "visitor_key",
+                "send a signed identity, or a visitor key of 22 to 128 letters, digits, - or _",
+            )])
+        })?;
+        let key_hash = sha256_hex(key);
+        let contact = self.store().chat_visitor_contact(&key_hash).await?;
+        let name = match &contact {
+            Some(id) => self.store().contact_by_id(id).await?.map(|c| c.name).unwrap_or_default(),
+            None => String::new(),
+        };
+        Ok(ChatVisitor { contact_id: contact, verified: false, key_hash: Some(key_hash), name, language })
+    }
+
+    /// The visitor's chats, newest first.
+    pub async fn chat_conversations(&self, v: &ChatVisitor) -> AppResult<Vec<ChatConversation>> {
+        let Some(contact) = &v.contact_id else { return Ok(Vec::new()) };
+        let f = ListFilter { contact_id: Some(contact.clone()), channel: Some(Channel::Chat.as_str().into()), ..Default::default() };
+        let rows = self.store().list_conversations(&f, Sort::LastActivity, None, 50).await?;
+        Ok(rows.iter().filter(|r| r.verified_identity == Some(v.verified)).map(chat_conversation).collect())
+    }
+
+    /// One of the visitor's chats; anything else is not found (whether or not it exists).
+    pub async fn chat_conversation(&self, v: &ChatVisitor, id: &str) -> AppResult<ChatConversation> {
+        Ok(chat_conversation(&self.visitor_row(v, id).await?))
+    }
+
+    async fn visitor_row(&self, v: &ChatVisitor, id: &str) -> AppResult<ConversationRow> {
+        let not_found = || AppError::NotFound("conversation");
+        let id = Id::parse(id).ok_or_else(not_found)?;
+        let contact = v.contact_id.as_deref().ok_or_else(not_found)?;
+        let row = self.store().conversation_by_id(id.as_str()).await?.ok_or_else(not_found)?;
+        // A verified customer's chats are never open to an unverified visitor, even of the same
+        // contact, nor the other way round.
+        if row.contact_id != contact || row.channel != Channel::Chat.as_str() || row.verified_identity != Some(v.verified) {
+            return Err(not_found());
+        }
+        Ok(row)
+    }
+
+    /// Public messages of one of the visitor's chats after `after_seq`, at most a page.
+    pub async fn chat_messages_after(&self, v: &ChatVisitor, id: &str, after_seq: i64) -> AppResult<(ChatConversation, Vec<ChatMessage>)> {
+        let row = self.visitor_row(v, id).await?;
+        let msgs = self.store().messages_after(&row.id, after_seq.max(0), false, HISTORY_PAGE).await?;
+        Ok((chat_conversation(&row), self.chat_messages(msgs).await?))
+    }
+
+    async fn chat_messages(&self, msgs: Vec<MessageRow>) -> AppResult<Vec<ChatMessage>> {
+        let ids: Vec<String> = msgs.iter().map(|m| m.id.clone()).collect();
+        let atts = if ids.is_empty() { Vec::new() } else { self.store().attachments_of_messages(&ids).await? };
+        Ok(msgs.into_iter().map(|m| chat_message(to_message(m, &atts, ATTACHMENTS_URL))).collect())
+    }
+
+    /// A public message as customers see it, for live delivery; `None` for a note or a message
+    /// that is gone.
+    pub async fn chat_message_by_id(&self, id: &str) -> AppResult<Option<ChatMessage>> {
+        match self.store().message_by_id(id).await? {
+            Some(m) if !m.private => Ok(self.chat_messages(vec![m]).await?.pop()),
+            _ => Ok(None),
+        }
+    }
+
+    /// A conversation as customers see it, for live delivery.
+    pub async fn chat_conversation_by_id(&self, id: &str) -> AppResult<Option<ChatConversation>> {
+        Ok(self.store().conversation_by_id(id).await?.map(|r| chat_conversation(&r)))
+    }
+
+    /// An anonymous visitor's contact, made with their first message (their typed name and
+    /// e-mail are kept on it, never used to find another contact).
+    async fn visitor_contact(&self, v: &mut ChatVisitor, prechat: Option<&PreChat>) -> AppResult<String> {
+        if let Some(c) = &v.contact_id {
+            return Ok(c.clone());
+        }
+        let key_hash = v.key_hash.clone().ok_or(AppError::Unauthenticated)?;
+        let mut errors = Vec::new();
+        let name = prechat.and_then(|p| p.name.as_deref()).map(str::trim).filter(|n| !n.is_empty());
+        if name.is_some_and(|n| n.chars().count() > 120) {
+            errors.push(FieldError::new("prechat.name", "must be at most 120 characters"));
+        }
+        let email = prechat.and_then(|p| p.email.as_deref()).map(str::trim).filter(|e| !e.is_empty());
+        if let Some(e) = email {
+            let input = ContactInput { emails: Some(vec![e.to_string()]), ..Default::default() };
+            if crate::contacts::parse_contact(&input).is_err() {
+                errors.push(FieldError::new("prechat.email", "must be an e-mail address like name@example.com"));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        let id = Id::new().to_string();
+        let name = name.map(str::to_string).unwrap_or_else(|| format!("Visitor {}", &id[id.len() - 6..]));
+        let attributes = match email {
+            Some(e) => serde_json::json!({"unverified_email": e.to_lowercase()}),
+            None => serde_json::json!({}),
+        };
+        let contact = NewContact {
+            id: id.clone(),
+            name: name.clone(),
+            language: v.language.clone(),
+            vip_tier: 0,
+            kyc_level: 0,
+            tags: "[]".into(),
+            attributes: attributes.to_string(),
+            notes: String::new(),
+            identities: Vec::new(),
+        };
+        let contact_id = match self.store().create_chat_visitor(&contact, &Id::new().to_string(), &key_hash, micros(self.now())).await {
+            Ok(()) => id,
+            // The same browser's other connection made it a moment ago.
+            Err(kefu_store::StoreError::Conflict(_)) => {
+                self.store().chat_visitor_contact(&key_hash).await?.ok_or(AppError::IdentityTaken)?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        v.contact_id = Some(contact_id.clone());
+        v.name = name;
+        Ok(contact_id)
+    }
+
+    /// Stores a customer's message and answers only once it is stored. Without a conversation
+    /// id it starts a new chat. The client id makes a retry safe: the same id answers what was
+    /// stored the first time, even when the retry lost the conversation id.
+    pub async fn chat_send(
+        &self,
+        v: &mut ChatVisitor,
+        conversation_id: Option<&str>,
+        client_id: &str,
+        body: &str,
+        prechat: Option<&PreChat>,
+    ) -> AppResult<ChatSent> {
+        let client_id = parse_client_key(client_id)
+            .map_err(|_| AppError::Validation(vec![FieldError::new("client_id", "must be 1 to 100 visible ASCII characters")]))?;
+        let mut errors = Vec::new();
+        let body =
+            crate::error::collect(&mut errors, kefu_domain::inbox::parse_text("body", body, 1, crate::conversations::MAX_BODY_CHARS));
+        let topic = prechat.and_then(|p| p.topic.as_deref()).filter(|t| !t.is_empty());
+        if topic.is_some_and(|t| !PRECHAT_TOPICS.contains(&t)) {
+            errors.push(FieldError::new("prechat.topic", format!("must be one of {}", PRECHAT_TOPICS.join(", "))));
+        }
+        let (Some(body), true) = (body, errors.is_empty()) else { return Err(AppError::Validation(errors)) };
+        if let Some(id) = conversation_id {
+            let row = self.visitor_row(v, id).await?;
+            let contact = row.contact_id.clone();
+            let input = NewMessageInput { body, client_key: Some(client_id), ..Default::default() };
+            let posted = self.add_message(&row, AuthorKind::Customer, Some(contact.clone()), v.name.clone(), &contact, &input).await?;
+            let replayed = matches!(posted, Posted::Replayed(_));
+            let row = self.store().conversation_by_id(&row.id).await?.ok_or(AppError::NotFound("conversation"))?;
+            return Ok(ChatSent { conversation: chat_conversation(&row), message: chat_message(posted.message().clone()), replayed });
+        }
+        let contact = self.visitor_contact(v, prechat).await?;
+        if let Some(m) = self.store().message_by_contact_client_key(&contact, &client_id).await? {
+            let row = self.store().conversation_by_id(&m.conversation_id).await?.ok_or(AppError::NotFound("conversation"))?;
+            let message = self.chat_messages(vec![m]).await?.pop().ok_or(AppError::NotFound("message"))?;
+            return Ok(ChatSent { conversation: chat_conversation(&row), message, replayed: true });
+        }
+        let id = Id::new().to_string();
+        let actor = ("customer".to_string(), Some(contact.clone()), v.name.clone());
+        let mut fields = serde_json::Map::new();
+        if let Some(t) = topic {
+            fields.insert("category".into(), t.into());
+        }
+        let mut new = NewConversation {
+            id: id.clone(),
+            channel: Channel::Chat.as_str().into(),
+            subject: subject_from(&body),
+            status: Status::Open.as_str().into(),
+            priority: kefu_domain::Priority::Normal.rank(),
+            contact: ContactRef::Existing(contact.clone()),
+            assignee_id: None,
+            team_id: None,
+            language: v.language.clone(),
+            intent: None,
+            custom_fields: serde_json::Value::Object(fields).to_string(),
+            tags: topic.map(|t| vec![t.to_string()]).unwrap_or_default(),
+            message: Some(NewMessage {
+                id: Id::new().to_string(),
+                author_kind: "customer".into(),
+                author_id: Some(contact.clone()),
+                author_name: v.name.clone(),
+                private: false,
+                body,
+                html: None,
+                channel: Channel::Chat.as_str().into(),
+                client_key: Some(client_id),
+                mentions: "[]".into(),
+                delivery: "{}".into(),
+                attachment_ids: Vec::new(),
+                attachment_uploader: contact.clone(),
+            }),
+            activity: activity(&actor, "created", serde_json::json!({"channel": "chat", "verified_identity": v.verified})),
+            verified_identity: Some(v.verified),
+        };
+        let (_, _, message) = self.insert_conversation(&mut new).await?;
+        let row = self.store().conversation_by_id(&id).await?.ok_or(AppError::NotFound("conversation"))?;
+        let message = self.chat_messages(message.into_iter().collect()).await?.pop().ok_or(AppError::NotFound("message"))?;
+        Ok(ChatSent { conversation: chat_conversation(&row), message, replayed: false })
+    }
+
+    /// The customer is typing (or stopped) in one of their chats; agents see it live.
+    pub async fn chat_typing(&self, v: &ChatVisitor, id: &str, typing: bool) -> AppResult<()> {
+        let row = self.visitor_row(v, id).await?;
+        self.bus().publish(DomainEvent::CustomerTyping { conversation_id: row.id, team_id: row.team_id, typing }).await;
+        Ok(())
+    }
+
+    /// The customer has seen their chat up to `seq`; agents see the read mark.
+    pub async fn chat_read(&self, v: &ChatVisitor, id: &str, seq: i64) -> AppResult<()> {
+        let row = self.visitor_row(v, id).await?;
+        if self.store().mark_read(&row.id, ReadSide::Customer, seq).await? {
+            self.bus()
+                .publish(DomainEvent::MessagesRead { conversation_id: row.id, team_id: row.team_id, reader: "customer".into(), seq })
+                .await;
+        }
+        Ok(())
+    }
+
+    /// An agent has seen a conversation up to `seq`; the customer's widget shows it as read.
+    pub async fn agent_read(&self, p: &Principal, id: &str, seq: i64) -> AppResult<()> {
+        p.require_enrolled()?;
+        let row = self.visible_conversation(p, id).await?;
+        if self.store().mark_read(&row.id, ReadSide::Agent, seq).await? {
+            self.bus()
+                .publish(DomainEvent::MessagesRead { conversation_id: row.id, team_id: row.team_id, reader: "agent".into(), seq })
+                .await;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,363 @@
+//! Live chat over real WebSocket connections: acknowledgements only after the message is
+//! stored, resume after a dropped connection with nothing lost or repeated, the rate limit, the
+//! exchange's signed identity (HMAC, HS256 and ES256 tokens) and what a visitor may not see.
+
+use futures_util::{SinkExt, StreamExt};
+use hmac::{Hmac, Mac};
+use kefu_testkit::{Backend, Client, StatusCode, TestApp, spawn_app};
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+both_backends!(
+    messages_are_acknowledged_once_stored_and_resume_misses_nothing,
+    a_flood_is_throttled_and_the_connection_stays_usable,
+    the_exchange_signs_identities_and_wrong_ones_are_refused,
+    a_visitor_sees_only_their_own_chats,
+);
+
+type Stream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// One widget connection.
+struct Ws(Stream);
+
+impl Ws {
+    async fn open(t: &TestApp) -> Ws {
+        let url = format!("ws://{}/api/v1/chat/ws", t.addr);
+        let (s, _) = tokio_tungstenite::connect_async(url).await.expect("connect");
+        Ws(s)
+    }
+
+    /// Connects and says hello; answers the first frame back.
+    async fn hello(t: &TestApp, hello: Value) -> (Ws, Value) {
+        let mut ws = Ws::open(t).await;
+        ws.send(hello).await;
+        let first = ws.next().await;
+        (ws, first)
+    }
+
+    async fn send(&mut self, v: Value) {
+        self.0.send(Message::Text(v.to_string().into())).await.expect("send");
+    }
+
+    /// The next JSON frame (pings are answered by the library and skipped here).
+    async fn next(&mut self) -> Value {
+        loop {
+            let m = tokio::time::timeout(Duration::from_secs(10), self.0.next()).await.expect("a frame within 10 s");
+            match m {
+                Some(Ok(Message::Text(t))) => return serde_json::from_str(t.as_str()).expect("JSON frame"),
+                Some(Ok(Message::Close(c))) => return json!({"type": "closed", "code": c.map(|c| u16::from(c.code))}),
+                Some(Ok(_)) => continue,
+                None | Some(Err(_)) => return json!({"type": "closed"}),
+            }
+        }
+    }
+
+    /// The next frame of this type; fails on any other in between.
+    async fn expect(&mut self, kind: &str) -> Value {
+        let f = self.next().await;
+        assert_eq!(f["type"], kind, "expected {kind}, got {f}");
+        f
+    }
+
+    /// Nothing arrives for a moment.
+    async fn quiet(&mut self) {
+        if let Ok(Some(Ok(Message::Text(t)))) = tokio::time::timeout(Duration::from_millis(400), self.0.next()).await {
+            panic!("expected no frame, got {t}");
+        }
+    }
+}
+
+async fn widget_id(t: &TestApp, admin: &Client) -> String {
+    let s = admin.get("/api/v1/settings/chat").await;
+    assert_eq!(s.status, StatusCode::OK, "{}", s.text);
+    let id = s.body["widget_id"].as_str().unwrap().to_string();
+    let public = t.client().get(&format!("/api/v1/chat/widget/{id}")).await;
+    assert_eq!(public.status, StatusCode::OK, "{}", public.text);
+    assert!(public.body["topics"].as_array().unwrap().iter().any(|v| v == "withdrawal"));
+    t.client().get("/api/v1/chat/widget/nope").await.assert_problem(404, "not_found");
+    id
+}
+
+async fn admin(t: &TestApp) -> Client {
+    t.relax_two_factor().await;
+    t.signed_in("admin").await.0
+}
+
+fn key() -> String {
+    format!("visitor-key-{}", ulid::Ulid::new())
+}
+
+async fn messages(agent: &Client, conversation_id: &str) -> Vec<Value> {
+    let r = agent.get(&format!("/api/v1/conversations/{conversation_id}/timeline")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body["items"].as_array().unwrap().iter().filter(|i| i["type"] == "message").cloned().collect()
+}
+
+async fn messages_are_acknowledged_once_stored_and_resume_misses_nothing(backend: Backend) {
+    let Some(t) = spawn_app(backend).await else { return };
+    let agent = admin(&t).await;
+    let widget = widget_id(&t, &agent).await;
+    let visitor = key();
+    let hello = json!({"type": "hello", "widget_id": widget, "visitor_key": visitor, "language": "zh-CN"});
+    let (mut ws, welcome) = Ws::hello(&t, hello.clone()).await;
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
+    assert_eq!(welcome["verified"], false);
+    assert_eq!(welcome["conversations"], json!([]));
+
+    // The first message starts a chat; the ack comes once it is stored.
+    ws.send(json!({"type": "send", "client_id": "c-1", "body": "USDT 提币 3 小时未到账",
+        "prechat": {"name": "小王", "email": "wang@example.com", "topic": "withdrawal"}}))
+        .await;
+    let ack = ws.expect("ack").await;
+    assert_eq!(ack["client_id"], "c-1");
+    assert_eq!(ack["seq"], 1);
+    assert_eq!(ack["replayed"], false);
+    let conv_id = ack["conversation_id"].as_str().unwrap().to_string();
+    let stored = messages(&agent, &conv_id).await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["id"], ack["message_id"], "acknowledged means stored");
+    let conv = agent.get(&format!("/api/v1/conversations/{conv_id}")).await.body;
+    assert_eq!(conv["channel"], "chat");
+    assert_eq!(conv["verified_identity"], false, "an anonymous visitor is marked unverified");
+    assert_eq!(conv["contact_name"], "小王");
+    assert_eq!(conv["tags"], json!(["withdrawal"]));
+    let convo = ws.expect("conversation").await;
+    assert_eq!(convo["id"], conv_id.as_str());
+    assert_eq!(ws.expect("resumed").await["last_seq"], 1);
+
+    // An agent's reply arrives live; a note does not.
+    agent.post(&format!("/api/v1/conversations/{conv_id}/messages"), json!({"body": "internal", "private": true})).await;
+    agent.post(&format!("/api/v1/conversations/{conv_id}/messages"), json!({"body": "正在为您查询"})).await;
+    let live = ws.expect("message").await;
+    assert_eq!(live["body"], "正在为您查询");
+    assert_eq!(live["seq"], 3, "seq counts notes too");
+    assert_eq!(live["author_kind"], "agent");
+    ws.send(json!({"type": "read", "conversation_id": conv_id, "seq": 3})).await;
+    ws.send(json!({"type": "send", "client_id": "c-2", "conversation_id": conv_id, "body": "好的"})).await;
+    assert_eq!(ws.expect("ack").await["seq"], 4);
+    ws.quiet().await;
+    let conv = agent.get(&format!("/api/v1/conversations/{conv_id}")).await.body;
+    assert_eq!(conv["customer_read_seq"], 3);
+
+    // The connection drops; meanwhile two replies and a note are written.
+    drop(ws);
+    for body in ["第一条", "第二条"] {
+        agent.post(&format!("/api/v1/conversations/{conv_id}/messages"), json!({"body": body})).await;
+    }
+    agent.post(&format!("/api/v1/conversations/{conv_id}/messages"), json!({"body": "note", "private": true})).await;
+    let (mut ws, welcome) = Ws::hello(&t, hello.clone()).await;
+    assert_eq!(welcome["conversations"][0]["id"], conv_id.as_str(), "the visitor's key brings the chat back");
+    ws.send(json!({"type": "resume", "conversation_id": conv_id, "after_seq": 4})).await;
+    let missed: Vec<Value> = vec![ws.expect("message").await, ws.expect("message").await];
+    assert_eq!(missed.iter().map(|m| m["body"].as_str().unwrap()).collect::<Vec<_>>(), vec!["第一条", "第二条"]);
+    assert_eq!(ws.expect("resumed").await["last_seq"], 7);
+    // Live again after the resume: the next reply comes once.
+    agent.post(&format!("/api/v1/conversations/{conv_id}/messages"), json!({"body": "第三条"})).await;
+    assert_eq!(ws.expect("message").await["seq"], 8);
+    ws.quiet().await;
+
+    // A retried send (the ack was lost) is answered with what was stored, not stored twice;
+    // so is a retried first message that never learnt its conversation.
+    ws.send(json!({"type": "send", "client_id": "c-2", "conversation_id": conv_id, "body": "好的"})).await;
+    let again = ws.expect("ack").await;
+    assert_eq!((again["seq"].as_i64(), again["replayed"].as_bool()), (Some(4), Some(true)));
+    ws.send(json!({"type": "send", "client_id": "c-1", "body": "USDT 提币 3 小时未到账"})).await;
+    let again = ws.expect("ack").await;
+    assert_eq!(again["conversation_id"], conv_id.as_str());
+    assert_eq!(again["replayed"], true);
+    assert_eq!(messages(&agent, &conv_id).await.len(), 8, "no duplicate was stored");
+
+    // Frames that are not the protocol's get an error; the connection stays.
+    ws.send(json!({"type": "dance"})).await;
+    assert_eq!(ws.expect("error").await["code"], "invalid_frame");
+    ws.send(json!({"type": "send", "client_id": "c-3", "conversation_id": conv_id, "body": ""})).await;
+    let e = ws.expect("error").await;
+    assert_eq!((e["code"].as_str(), e["client_id"].as_str()), (Some("validation_failed"), Some("c-3")));
+    ws.send(json!({"type": "ping"})).await;
+    ws.expect("pong").await;
+
+    // A connection must begin with hello.
+    let mut raw = Ws::open(&t).await;
+    raw.send(json!({"type": "ping"})).await;
+    assert_eq!(raw.expect("error").await["code"], "hello_required");
+    assert_eq!(raw.expect("closed").await["code"], 1008);
+    t.shutdown().await;
+}
+
+async fn a_flood_is_throttled_and_the_connection_stays_usable(backend: Backend) {
+    let Some(t) = spawn_app(backend).await else { return };
+    let agent = admin(&t).await;
+    let widget = widget_id(&t, &agent).await;
+    let (mut ws, _) = Ws::hello(&t, json!({"type": "hello", "widget_id": widget, "visitor_key": key()})).await;
+    ws.send(json!({"type": "send", "client_id": "f-0", "body": "hello"})).await;
+    let conv_id = ws.expect("ack").await["conversation_id"].as_str().unwrap().to_string();
+    ws.expect("conversation").await;
+    ws.expect("resumed").await;
+    for i in 1..=15 {
+        ws.send(json!({"type": "send", "client_id": format!("f-{i}"), "conversation_id": conv_id, "body": format!("flood {i}")})).await;
+    }
+    let (mut acked, mut limited, mut wait) = (0, Vec::new(), 0);
+    for _ in 1..=15 {
+        let f = ws.next().await;
+        match f["type"].as_str() {
+            Some("ack") => acked += 1,
+            Some("error") => {
+                assert_eq!(f["code"], "rate_limited", "{f}");
+                wait = f["retry_after_ms"].as_u64().unwrap();
+                limited.push(f["client_id"].as_str().unwrap().to_string());
+            }
+            _ => panic!("unexpected {f}"),
+        }
+    }
+    assert!((9..=11).contains(&acked), "a burst of about 10 goes through, got {acked}");
+    assert!(!limited.is_empty() && wait > 0);
+    assert_eq!(messages(&agent, &conv_id).await.len(), 1 + acked, "throttled messages are not stored");
+    // Still usable; after the wait the throttled message goes through.
+    ws.send(json!({"type": "ping"})).await;
+    ws.expect("pong").await;
+    tokio::time::sleep(Duration::from_millis(wait + 50)).await;
+    ws.send(json!({"type": "send", "client_id": limited[0], "conversation_id": conv_id, "body": "later"})).await;
+    assert_eq!(ws.expect("ack").await["replayed"], false);
+    t.shutdown().await;
+}
+
+fn hmac_hex(secret: &str, user_id: &str) -> String {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(user_id.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+fn jwt(alg: jsonwebtoken::Algorithm, key: &jsonwebtoken::EncodingKey, claims: Value) -> String {
+    jsonwebtoken::encode(&jsonwebtoken::Header::new(alg), &claims, key).unwrap()
+}
+
+/// A P-256 key pair: the private key for signing, the public key as PEM for Kefu.
+fn es256_keys() -> (jsonwebtoken::EncodingKey, String) {
+    use base64::Engine;
+    use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+    // SubjectPublicKeyInfo for an uncompressed P-256 point.
+    let mut spki = hex::decode("3059301306072a8648ce3d020106082a8648ce3d030107034200").unwrap();
+    spki.extend_from_slice(pair.public_key().as_ref());
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&spki);
+    let pem = format!("-----BEGIN PUBLIC KEY-----\n{}\n{}\n-----END PUBLIC KEY-----\n", &b64[..64], &b64[64..]);
+    (jsonwebtoken::EncodingKey::from_ec_der(pkcs8.as_ref()), pem)
+}
+
+async fn the_exchange_signs_identities_and_wrong_ones_are_refused(backend: Backend) {
+    let Some(t) = spawn_app(backend).await else { return };
+    let admin = admin(&t).await;
+    let widget = widget_id(&t, &admin).await;
+    let secret = "chat-identity-secret-0123456789";
+    let now = chrono::Utc::now().timestamp();
+    let hs = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());
+    let refused = |hello: Value| {
+        let t = &t;
+        async move {
+            let (mut ws, first) = Ws::hello(t, hello).await;
+            assert_eq!(first["type"], "error", "{first}");
+            assert_eq!(ws.expect("closed").await["code"], 1008);
+            first["code"].as_str().unwrap().to_string()
+        }
+    };
+    let signed = |identity: Value| json!({"type": "hello", "widget_id": widget, "identity": identity});
+
+    // No secret yet: nothing can be verified, and a signature is never taken as anonymous.
+    let hash = json!({"user_id": "U-1", "user_hash": hmac_hex(secret, "U-1"), "name": "王大户"});
+    assert_eq!(refused(signed(hash.clone())).await, "invalid_signature");
+    admin.put("/api/v1/settings/portal", json!({"identity_secret": secret})).await;
+    assert_eq!(
+        refused(signed(json!({"user_id": "U-1", "user_hash": hmac_hex("another-secret-0000000", "U-1")}))).await,
+        "invalid_signature"
+    );
+    assert_eq!(refused(signed(json!({"user_id": "U-2", "user_hash": hmac_hex(secret, "U-1")}))).await, "invalid_signature");
+    let expired = jwt(jsonwebtoken::Algorithm::HS256, &hs, json!({"sub": "U-1", "exp": now - 600}));
+    assert_eq!(refused(signed(json!({"token": expired}))).await, "identity_expired");
+    let long = jwt(jsonwebtoken::Algorithm::HS256, &hs, json!({"sub": "U-1", "exp": now + 30 * 86_400}));
+    assert_eq!(refused(signed(json!({"token": long}))).await, "invalid_signature", "identity tokens are short-lived");
+    let hs512 = jwt(jsonwebtoken::Algorithm::HS512, &hs, json!({"sub": "U-1", "exp": now + 600}));
+    assert_eq!(refused(signed(json!({"token": hs512}))).await, "invalid_signature");
+    assert_eq!(refused(signed(json!({"token": "not.a.jwt"}))).await, "invalid_signature");
+    assert_eq!(refused(json!({"type": "hello", "widget_id": "nope", "visitor_key": key()})).await, "not_found");
+    assert_eq!(refused(json!({"type": "hello", "widget_id": widget, "visitor_key": "short"})).await, "validation_failed");
+
+    // A valid HMAC identity: verified, and the chat is marked so for agents.
+    let (mut ws, welcome) = Ws::hello(&t, signed(hash.clone())).await;
+    assert_eq!((welcome["verified"].as_bool(), welcome["name"].as_str()), (Some(true), Some("王大户")), "{welcome}");
+    ws.send(json!({"type": "send", "client_id": "v-1", "body": "账户被冻结"})).await;
+    let conv_id = ws.expect("ack").await["conversation_id"].as_str().unwrap().to_string();
+    let conv = admin.get(&format!("/api/v1/conversations/{conv_id}")).await.body;
+    assert_eq!(conv["verified_identity"], true);
+    let contact_id = conv["contact_id"].as_str().unwrap().to_string();
+
+    // An HS256 token for the same user lands on the same contact and sees the same chat;
+    // its VIP tier and language reach the contact.
+    let token = jwt(jsonwebtoken::Algorithm::HS256, &hs, json!({"sub": "U-1", "exp": now + 600, "vip_tier": 3, "language": "zh-TW"}));
+    let (_ws2, welcome) = Ws::hello(&t, signed(json!({"token": token}))).await;
+    assert_eq!(welcome["conversations"][0]["id"], conv_id.as_str(), "{welcome}");
+    let contact = admin.get(&format!("/api/v1/contacts/{contact_id}")).await.body;
+    assert_eq!((contact["vip_tier"].as_i64(), contact["language"].as_str()), (Some(3), Some("zh-TW")), "{contact}");
+
+    // ES256: refused until the public key is set, then accepted.
+    let (private, pem) = es256_keys();
+    let es = jwt(jsonwebtoken::Algorithm::ES256, &private, json!({"sub": "U-9", "exp": now + 600, "name": "Eve"}));
+    assert_eq!(refused(signed(json!({"token": es.clone()}))).await, "invalid_signature");
+    admin.put("/api/v1/settings/chat", json!({"jwt_public_key": "not a key"})).await.assert_problem(422, "validation_failed");
+    let set = admin.put("/api/v1/settings/chat", json!({"jwt_public_key": pem, "greeting": {"en": "Hi!"}, "prechat_form": true})).await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    assert_eq!(set.body["widget_id"], widget.as_str(), "the widget id stays");
+    let (_ws3, welcome) = Ws::hello(&t, signed(json!({"token": es}))).await;
+    assert_eq!((welcome["verified"].as_bool(), welcome["name"].as_str()), (Some(true), Some("Eve")), "{welcome}");
+    t.shutdown().await;
+}
+
+async fn a_visitor_sees_only_their_own_chats(backend: Backend) {
+    let Some(t) = spawn_app(backend).await else { return };
+    let admin = admin(&t).await;
+    let widget = widget_id(&t, &admin).await;
+    let secret = "chat-identity-secret-0123456789";
+    admin.put("/api/v1/settings/portal", json!({"identity_secret": secret})).await;
+    let (mut alice, _) = Ws::hello(&t, json!({"type": "hello", "widget_id": widget, "visitor_key": key()})).await;
+    alice.send(json!({"type": "send", "client_id": "a-1", "body": "alice's secret withdrawal"})).await;
+    let alices = alice.expect("ack").await["conversation_id"].as_str().unwrap().to_string();
+    let (mut vip, _) = Ws::hello(
+        &t,
+        json!({"type": "hello", "widget_id": widget, "identity": {"user_id": "U-7", "user_hash": hmac_hex(secret, "U-7"), "email": "vip@example.com"}}),
+    )
+    .await;
+    vip.send(json!({"type": "send", "client_id": "v-1", "body": "vip history"})).await;
+    let vips = vip.expect("ack").await["conversation_id"].as_str().unwrap().to_string();
+
+    // Another visitor, even one who claims the VIP's e-mail, opens neither.
+    let (mut mallory, welcome) = Ws::hello(&t, json!({"type": "hello", "widget_id": widget, "visitor_key": key()})).await;
+    assert_eq!(welcome["conversations"], json!([]));
+    for id in [&alices, &vips] {
+        mallory.send(json!({"type": "resume", "conversation_id": id, "after_seq": 0})).await;
+        assert_eq!(mallory.expect("error").await["code"], "not_found");
+        mallory.send(json!({"type": "send", "client_id": "m-1", "conversation_id": id, "body": "let me in"})).await;
+        assert_eq!(mallory.expect("error").await["code"], "not_found");
+        mallory.send(json!({"type": "typing", "conversation_id": id, "typing": true})).await;
+        assert_eq!(mallory.expect("error").await["code"], "not_joined");
+    }
+    mallory.send(json!({"type": "send", "client_id": "m-2", "body": "I am the VIP", "prechat": {"email": "vip@example.com"}})).await;
+    let mine = mallory.expect("ack").await["conversation_id"].as_str().unwrap().to_string();
+    let conv = admin.get(&format!("/api/v1/conversations/{mine}")).await.body;
+    assert_eq!(conv["verified_identity"], false);
+    let vip_conv = admin.get(&format!("/api/v1/conversations/{vips}")).await.body;
+    assert_ne!(conv["contact_id"], vip_conv["contact_id"], "a typed e-mail never joins a visitor to a verified contact");
+    // Agent replies to Alice reach Alice only.
+    admin.post(&format!("/api/v1/conversations/{alices}/messages"), json!({"body": "for alice"})).await;
+    alice.expect("conversation").await;
+    alice.expect("resumed").await;
+    assert_eq!(alice.expect("message").await["body"], "for alice");
+    mallory.expect("conversation").await;
+    mallory.expect("resumed").await;
+    mallory.quiet().await;
+    vip.expect("conversation").await;
+    vip.expect("resumed").await;
+    vip.quiet().await;
+    t.shutdown().await;
+}
