@@ -8,12 +8,50 @@ use crate::{App, AppError, AppResult, add};
 use kefu_domain::{Agent, DomainEvent, Email, FieldError, Id, Role};
 use kefu_store::{NewSession, from_micros, micros};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::time::Duration;
 
 const CHALLENGE_TTL: Duration = Duration::from_secs(300);
 const CHALLENGE_MAX_ATTEMPTS: i64 = 5;
 /// How stale `last_seen_at` / `last_used_at` may get before a request records its use.
 const TOUCH_EVERY_MICROS: i64 = 60_000_000;
+
+/// How long an API token's lookup is reused. A change to the token or its agent made through
+/// this process (revocation, role, deactivation, two-factor) ends the reuse at once
+/// (`kefu_store::auth_epoch`); one made by another node reaches this one within this time.
+const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+const TOKEN_CACHE_MAX: usize = 10_000;
+
+/// Recently looked-up API tokens by secret hash: an integration calling many times a second
+/// costs one database read a second instead of one a request.
+#[derive(Default)]
+pub(crate) struct TokenCache(std::sync::Mutex<HashMap<String, (std::time::Instant, u64, kefu_store::TokenAgentRow)>>);
+
+impl TokenCache {
+    fn get(&self, hash: &str) -> Option<kefu_store::TokenAgentRow> {
+        let epoch = kefu_store::auth_epoch();
+        let cache = self.0.lock().ok()?;
+        let (at, e, t) = cache.get(hash)?;
+        (*e == epoch && at.elapsed() < TOKEN_CACHE_TTL).then(|| t.clone())
+    }
+
+    fn put(&self, hash: &str, epoch: u64, t: kefu_store::TokenAgentRow) {
+        if let Ok(mut cache) = self.0.lock() {
+            if cache.len() >= TOKEN_CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(hash.to_string(), (std::time::Instant::now(), epoch, t));
+        }
+    }
+
+    fn touched(&self, hash: &str, now: i64) {
+        if let Ok(mut cache) = self.0.lock()
+            && let Some((_, _, t)) = cache.get_mut(hash)
+        {
+            t.token_last_used_at = Some(now);
+        }
+    }
+}
 
 /// Where a request came from, for lockouts and the audit log.
 #[derive(Debug, Clone, Default)]
@@ -285,17 +323,34 @@ impl App {
             return Ok(None);
         }
         let now = self.now();
-        let Some(t) = self.store().live_token_with_agent(&sha256_hex(secret), micros(now)).await? else { return Ok(None) };
+        let hash = sha256_hex(secret);
+        let Some(t) = self.live_token(&hash, micros(now)).await? else { return Ok(None) };
         if !t.agent.active {
             return Ok(None);
         }
         if t.token_last_used_at.is_none_or(|used| micros(now) - used >= TOUCH_EVERY_MICROS) {
             self.store().touch_token(&t.token_id, micros(now)).await?;
+            self.0.token_cache.touched(&hash, micros(now));
         }
         let agent = crate::agents::to_agent(t.agent);
         let needs_2fa_enrolment = self.needs_enrolment(&agent).await?;
         let scopes = t.token_scopes.split_whitespace().filter_map(Scope::parse).collect();
         Ok(Some(Principal { agent, via: Via::Token { id: t.token_id, scopes }, ip, needs_2fa_enrolment }))
+    }
+
+    /// The live token with this secret hash, from the cache when it is fresh (see
+    /// [`TokenCache`]), else from the database.
+    async fn live_token(&self, hash: &str, now: i64) -> AppResult<Option<kefu_store::TokenAgentRow>> {
+        if let Some(t) = self.0.token_cache.get(hash) {
+            return Ok(t.token_expires_at.is_none_or(|e| e > now).then_some(t));
+        }
+        // Read before the lookup: a change that lands meanwhile makes this entry stale at once.
+        let epoch = kefu_store::auth_epoch();
+        let t = self.store().live_token_with_agent(hash, now).await?;
+        if let Some(t) = &t {
+            self.0.token_cache.put(hash, epoch, t.clone());
+        }
+        Ok(t)
     }
 
     pub async fn session_info(&self, p: &Principal) -> AppResult<SessionInfo> {

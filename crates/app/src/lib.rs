@@ -97,6 +97,7 @@ struct Inner {
     index_queue: tokio::sync::mpsc::UnboundedSender<String>,
     index_rx: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<String>>>,
     presence: presence::PresenceMap,
+    token_cache: auth::TokenCache,
 }
 
 impl App {
@@ -117,6 +118,7 @@ impl App {
             index_queue,
             index_rx: std::sync::Mutex::new(Some(index_rx)),
             presence: Default::default(),
+            token_cache: Default::default(),
         })))
     }
 

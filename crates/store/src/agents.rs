@@ -97,6 +97,7 @@ impl Store {
         .execute(p)
         .await?
         .rows_affected());
+        crate::auth_changed();
         Ok(done == 1)
     }
 
@@ -191,6 +192,9 @@ impl Store {
             }
             tx.commit().await?;
         });
+        if activate.is_some() {
+            crate::auth_changed();
+        }
         Ok(())
     }
 
@@ -209,6 +213,7 @@ impl Store {
             tx.commit().await?;
             r
         });
+        crate::auth_changed();
         Ok(n == 1)
     }
 

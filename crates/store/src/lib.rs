@@ -117,6 +117,20 @@ macro_rules! write_pool {
 }
 pub(crate) use {read_pool, write_pool};
 
+/// Counts the writes that change what a credential grants (an agent's role, state or
+/// two-factor, a token's revocation). Callers that cache authentication compare it to drop
+/// what they hold. One counter for the process: a change in one database only costs another
+/// database's cache a miss.
+static AUTH_EPOCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub fn auth_epoch() -> u64 {
+    AUTH_EPOCH.load(std::sync::atomic::Ordering::Acquire)
+}
+
+fn auth_changed() {
+    AUTH_EPOCH.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+}
+
 /// About 400 MB of write-ahead log: past this a checkpoint makes room even if writers wait.
 const WAL_RESTART_PAGES: i64 = 100_000;
 

@@ -35,6 +35,7 @@ pub struct TokenAgentRow {
     pub token_id: String,
     pub token_scopes: String,
     pub token_last_used_at: Option<i64>,
+    pub token_expires_at: Option<i64>,
 }
 
 const TOKEN_COLUMNS: &str = "id, agent_id, name, prefix, scopes, created_at, last_used_at, expires_at, revoked_at";
@@ -62,7 +63,8 @@ impl Store {
     /// The usable token with this secret hash and its agent, in one query.
     pub async fn live_token_with_agent(&self, secret_hash: &str, now: i64) -> Result<Option<TokenAgentRow>> {
         let sql = format!(
-            "SELECT {}, t.id AS token_id, t.scopes AS token_scopes, t.last_used_at AS token_last_used_at \
+            "SELECT {}, t.id AS token_id, t.scopes AS token_scopes, t.last_used_at AS token_last_used_at, \
+               t.expires_at AS token_expires_at \
              FROM api_tokens t JOIN agents a ON a.id = t.agent_id \
              WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
             crate::agents::agent_columns_of("a")
@@ -90,6 +92,7 @@ impl Store {
         .execute(p)
         .await?
         .rows_affected());
+        crate::auth_changed();
         Ok(r == 1)
     }
 

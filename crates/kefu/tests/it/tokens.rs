@@ -65,6 +65,17 @@ async fn revoked_and_expired_tokens_are_refused(backend: Backend) {
     c.post("/api/v1/me/tokens", json!({"name": "x", "scopes": ["read"], "expires_in_days": 0}))
         .await
         .assert_problem(422, "validation_failed");
+    // A token just used (and so remembered for a moment) stops at once when its agent is
+    // deactivated.
+    let second = c.post("/api/v1/me/tokens", json!({"name": "cli2", "scopes": ["read"]})).await;
+    let tok2 = Client::with_token(&t.base, second.body["secret"].as_str().unwrap());
+    assert_eq!(tok2.get("/api/v1/me/tokens").await.status, StatusCode::OK);
+    t.relax_two_factor().await;
+    let (admin, _) = t.signed_in("admin").await;
+    let me = c.get("/api/v1/auth/session").await.body["agent"]["id"].as_str().unwrap().to_string();
+    let off = admin.patch(&format!("/api/v1/agents/{me}"), json!({"active": false})).await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.text);
+    tok2.get("/api/v1/me/tokens").await.assert_problem(401, "invalid_token");
     t.shutdown().await;
 }
 
