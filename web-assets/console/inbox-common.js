@@ -42,6 +42,25 @@ export function priorityBadge(p) {
   return badge(priorityLabel(p), PRIORITY_VARIANT[p] || 'neutral', { testid: 'priority-badge', dataset: { priority: p } });
 }
 
+/**
+ * Who the customer of a live chat is: "Verified customer" when the exchange signed their
+ * identity, "Unverified visitor" when they are anonymous (the name and e-mail they typed are
+ * not proven), nothing for other channels (`verified_identity` null). `compact` for list rows.
+ */
+export function identityBadge(c, { compact = false } = {}) {
+  if (!c || (c.verified_identity !== true && c.verified_identity !== false)) return null;
+  const verified = c.verified_identity;
+  const label = verified
+    ? t(compact ? 'identity.verifiedShort' : 'identity.verified')
+    : t(compact ? 'identity.unverifiedShort' : 'identity.unverified');
+  return badge(label, verified ? 'success' : 'warning', {
+    testid: 'identity-badge',
+    class: compact ? 'badge-compact' : null,
+    title: verified ? t('identity.verifiedHint') : t('identity.unverifiedHint'),
+    dataset: { verified: verified ? 'true' : 'false' },
+  });
+}
+
 export function conversationPath(c) {
   return `/console/conversations/${encodeURIComponent(c.number || c.id)}`;
 }

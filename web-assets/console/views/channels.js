@@ -1,18 +1,21 @@
 // Channel settings (admin): the API channel's webhook (where agents' replies
-// to API conversations are delivered, signed with a shared secret) and the
-// customer portal's identity secret (signed sign-in from the exchange).
-// Secrets are write-only: the server only says whether one is set.
+// to API conversations are delivered, signed with a shared secret), the
+// customer portal's identity secret (signed sign-in from the exchange) and
+// the live chat widget (greetings, pre-chat form, ES256 key for signed
+// identities). Secrets are write-only: the server only says whether one is set.
 
 import {
   h, card, field, button, bindForm, badge, toast, toastProblem, confirmDialog, replace, spinner,
-  problemAlert, withBusy,
+  problemAlert, withBusy, checkbox, copyButton, fieldErrorState,
 } from '../../shared/ui.js';
 import { api } from '../../shared/api.js';
 import { t } from '../../shared/i18n.js';
 import { pageHeader } from '../layout.js';
+import { LOCALES, localeLabel } from '../inbox-common.js';
 
 const SECRET_MIN = 16;
 const SECRET_MAX = 256;
+const GREETING_MAX = 500;
 
 /** A random secret (32 bytes, hex) for the admin to copy into the other system. */
 function randomSecret() {
@@ -179,8 +182,105 @@ function portalCard(ctx) {
   return c;
 }
 
+// --- Live chat ----------------------------------------------------------------------------------------
+
+/** The greeting per language; one error slot for what concerns the greeting as a whole. */
+function greetingFields(greeting) {
+  const legendId = `chat-greeting-legend-${Math.random().toString(36).slice(2, 9)}`;
+  const fields = LOCALES.map((lang) => field({
+    name: `greeting.${lang}`, label: localeLabel(lang), type: 'textarea', rows: 2, testid: `chat-greeting-${lang}`,
+    value: (greeting && greeting[lang]) || '', placeholder: t('channels.chatGreetingPlaceholder'),
+    attrs: { lang },
+    // The server counts characters (code points), not UTF-16 units.
+    validate: (v) => ([...v.trim()].length > GREETING_MAX ? t('channels.chatGreetingTooLong', { max: GREETING_MAX }) : null),
+  }));
+  const errorEl = h('p', { class: 'field-error', hidden: true, testid: 'chat-greeting-error' });
+  const el = h('fieldset', { class: 'fieldset', 'aria-labelledby': legendId, testid: 'chat-greeting' },
+    h('legend', { class: 'field-label', id: legendId }, t('channels.chatGreeting')),
+    h('p', { class: 'field-hint' }, t('channels.chatGreetingHint')),
+    fields.map((f) => f.el), errorEl);
+  const { setError, clearError } = fieldErrorState(el, errorEl);
+  const group = {
+    el, name: 'greeting', setError, clearError, validate: () => true,
+    // `input` is what showProblem focuses on a server field error.
+    get input() { return fields[0].input; },
+    /** Only the languages with a text: an empty one gets the widget's built-in greeting. */
+    value() {
+      const out = {};
+      LOCALES.forEach((lang, i) => {
+        const v = fields[i].value.trim();
+        if (v) out[lang] = v;
+      });
+      return out;
+    },
+  };
+  return { group, fields };
+}
+
+function chatCard(ctx) {
+  const body = h('div', null, spinner());
+  const statusSlot = h('span', { class: 'badge-list' });
+  const c = card({ title: t('channels.chatTitle'), description: t('channels.chatDescription'), testid: 'chat-settings-card', actions: statusSlot }, body);
+
+  function render(s) {
+    replace(statusSlot,
+      statusBadge(!!s.prechat_form, t('channels.chatPrechatOn'), t('channels.chatPrechatOff'), 'chat-prechat-status'),
+      statusBadge(!!s.jwt_public_key, t('channels.chatKeySet'), t('channels.chatKeyNotSet'), 'chat-key-status'));
+
+    const widgetIdInput = h('input', {
+      type: 'text', id: `chat-widget-id-${Math.random().toString(36).slice(2, 9)}`, class: 'input input-mono secret-input',
+      readOnly: true, value: s.widget_id || '', testid: 'chat-widget-id', spellcheck: 'false',
+      onFocus: (e) => e.target.select(),
+    });
+    const widgetId = h('div', { class: 'field' },
+      h('label', { class: 'field-label', htmlFor: widgetIdInput.id }, t('channels.chatWidgetId')),
+      h('div', { class: 'secret-row' }, widgetIdInput, copyButton(() => widgetIdInput.value, { testid: 'chat-widget-id-copy' })),
+      h('p', { class: 'field-hint' }, t('channels.chatWidgetIdHint')));
+
+    const { group: greeting, fields: greetingInputs } = greetingFields(s.greeting);
+    const prechat = checkbox({
+      name: 'prechat_form', label: t('channels.chatPrechat'), hint: t('channels.chatPrechatHint'),
+      testid: 'chat-prechat', checked: !!s.prechat_form,
+    });
+    const key = field({
+      name: 'jwt_public_key', label: t('channels.chatPublicKey'), type: 'textarea', rows: 5, optional: true,
+      testid: 'chat-public-key', value: s.jwt_public_key || '', hint: t('channels.chatPublicKeyHint'),
+      placeholder: '-----BEGIN PUBLIC KEY-----\n…\n-----END PUBLIC KEY-----',
+      attrs: { spellcheck: 'false', autocapitalize: 'none', autocomplete: 'off' },
+    });
+    key.input.classList.add('input-mono');
+
+    const save = button(t('channels.chatSave'), { variant: 'primary', type: 'submit', testid: 'chat-settings-save' });
+    const alertSlot = h('div', { class: 'form-alert', dataset: { alertTestid: 'chat-settings-error' } });
+    const form = h('form', { class: 'form form-narrow', method: 'post', action: '#', testid: 'chat-settings-form' },
+      alertSlot, widgetId, greeting.el, prechat.el, key.el, h('div', { class: 'button-row' }, save));
+    bindForm(form, {
+      fields: [...greetingInputs, greeting, key], submitButton: save, alertSlot,
+      onSubmit: async () => {
+        const saved = await api.put('/settings/chat', {
+          greeting: greeting.value(),
+          prechat_form: prechat.checked,
+          jwt_public_key: key.value.trim() || null,
+        });
+        toast(t('channels.chatSaved'));
+        if (ctx.alive) render(saved);
+      },
+    });
+    replace(body, form,
+      helpBlock(t('channels.chatHelpTitle'), t('channels.chatHelpText'),
+        'user_hash = hex(HMAC-SHA256(identity_secret, user_id))\n\n'
+        + 'JWT: HS256 (identity_secret) | ES256 (this public key)\n'
+        + '{ "sub": "<user_id>", "exp": <now + 24 h at most>,\n'
+        + '  "email": "…", "name": "…", "vip_tier": 0–10, "language": "zh-CN" | "zh-TW" | "en" }',
+        'chat-signature-help'));
+  }
+
+  api.get('/settings/chat').then((s) => { if (ctx.alive) render(s || {}); }, (err) => { if (ctx.alive) replace(body, problemAlert(err)); });
+  return c;
+}
+
 export function channelsView(page, ctx) {
   page.replaceChildren(
     pageHeader(t('channels.title'), t('channels.description')),
-    h('div', { class: 'stack' }, apiChannelCard(ctx), portalCard(ctx)));
+    h('div', { class: 'stack' }, apiChannelCard(ctx), portalCard(ctx), chatCard(ctx)));
 }

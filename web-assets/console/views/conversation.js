@@ -3,7 +3,9 @@
 // notes) and attachments (button or drag and drop), the controls (status,
 // priority, assignee, team, tags, macros) written with If-Match, the
 // contact sidebar, keyboard shortcuts (j / k / r / n / e), live updates and
-// the collision indicator (who else is viewing or typing).
+// the collision indicator (who else is viewing or typing). For live chats:
+// whether the customer's identity is verified, "Customer is typing…", the
+// "Seen" marker (what the customer has read) and reporting what agents read.
 
 import {
   h, button, toast, toastProblem, replace, spinner, problemAlert,
@@ -16,7 +18,7 @@ import { onLive } from '../live.js';
 import {
   STATUSES, PRIORITIES, statusLabel, priorityLabel, channelLabel, localeLabel, statusBadge,
   priorityBadge, conversationPath, loadAgents, loadTeams, getListOrder, setListOrder, myId, renderBody,
-  formatBytes,
+  formatBytes, identityBadge,
 } from '../inbox-common.js';
 import { contactEditModal, contactPath } from '../contact-common.js';
 
@@ -25,6 +27,8 @@ const TYPING_IDLE_MS = 6_000;
 const TYPING_RESEND_MS = 5_000;
 const PRESENCE_TTL_MS = 35_000;
 const SUGGESTIONS = 8;
+// A customer who said "typing" and then went quiet (closed the tab, lost the connection).
+const CUSTOMER_TYPING_TTL_MS = 8_000;
 
 function authorLabel(m) {
   if (m.private) return t('conversation.note');
@@ -118,6 +122,9 @@ export function conversationView(page, ctx) {
   const timelineWrap = h('div', { class: 'timeline-wrap' }, timelineList);
   const controlsSlot = h('div', { class: 'conv-controls' });
   const contactSlot = h('div', { class: 'contact-panel' });
+  const customerTypingSlot = h('div', {
+    class: 'customer-typing', testid: 'customer-typing', hidden: true, role: 'status', 'aria-live': 'polite',
+  });
 
   page.replaceChildren(spinner());
 
@@ -151,7 +158,10 @@ export function conversationView(page, ctx) {
     try {
       const tl = await api.get(`/conversations/${seg(conv.id)}/timeline`);
       if (!ctx.alive) return;
+      // A `messages_read` event may have arrived after the server answered.
+      const readSeq = conv.customer_read_seq || 0;
       conv = tl.conversation;
+      if ((conv.customer_read_seq || 0) < readSeq) conv.customer_read_seq = readSeq;
       items = tl.items || [];
       renderHeader();
       renderTimeline();
@@ -179,7 +189,8 @@ export function conversationView(page, ctx) {
         h('div', { class: 'conv-title-badges' },
           h('span', { testid: 'conversation-status', dataset: { status: conv.status } }, statusBadge(conv.status)),
           priorityBadge(conv.priority),
-          badge(channelLabel(conv.channel), 'neutral')),
+          badge(channelLabel(conv.channel), 'neutral', { testid: 'conversation-channel', dataset: { channel: conv.channel } }),
+          identityBadge(conv)),
         h('div', { class: 'conv-title-actions' },
           conv.status !== 'resolved' && conv.status !== 'closed'
             ? button(t('conversation.resolve'), { variant: 'primary', size: 'sm', iconName: 'check', testid: 'resolve-button', title: t('conversation.resolveHint'), onClick: (e) => withBusy(e.currentTarget, () => patch({ status: 'resolved' })) })
@@ -224,10 +235,63 @@ export function conversationView(page, ctx) {
     replace(timelineList, items.length
       ? items.map((it) => (it.type === 'message' ? messageItem(it) : activityItem(it, teams)))
       : h('li', null, emptyState(t('conversation.emptyTimeline'))));
+    renderSeen();
     if (atBottom || !timelineRendered) timelineWrap.scrollTop = timelineWrap.scrollHeight;
     timelineRendered = true;
+    markRead();
   }
   let timelineRendered = false;
+
+  // --- Live chat: what the customer has seen, what agents have seen, customer typing ------------
+
+  const isChat = () => !!conv && conv.channel === 'chat';
+
+  /** "Seen" under the last public agent message the customer has read. */
+  function renderSeen() {
+    for (const old of timelineList.querySelectorAll('.msg-seen')) old.remove();
+    if (!isChat()) return;
+    const readSeq = conv.customer_read_seq || 0;
+    let last = null;
+    for (const it of items) {
+      if (it.type !== 'message' || it.private || !it.author || it.author.kind !== 'agent') continue;
+      if (typeof it.seq === 'number' && it.seq <= readSeq && (!last || it.seq > last.seq)) last = it;
+    }
+    if (!last) return;
+    const li = timelineList.querySelector(`.msg[data-seq="${last.seq}"]`);
+    if (!li) return;
+    li.after(h('li', { class: 'msg-seen', testid: 'message-seen', dataset: { seq: last.seq }, title: t('conversation.seenHint') },
+      icon('check'), t('conversation.seen')));
+  }
+
+  let readSent = 0;
+  /** Tell the customer (through the server) how far agents have read, when this view is visible. */
+  function markRead() {
+    if (!isChat() || document.hidden || !ctx.alive) return;
+    let top = 0;
+    for (const it of items) if (it.type === 'message' && typeof it.seq === 'number' && it.seq > top) top = it.seq;
+    if (top <= readSent) return;
+    readSent = top;
+    api.post(`/conversations/${seg(conv.id)}/read`, { seq: top }, { silent: true }).catch(() => {
+      // Best effort: try again with the next message or when the page is shown again.
+      if (readSent === top) readSent = 0;
+    });
+  }
+  const onVisible = () => { if (!document.hidden) markRead(); };
+  document.addEventListener('visibilitychange', onVisible);
+  ctx.onCleanup(() => document.removeEventListener('visibilitychange', onVisible));
+
+  let customerTypingTimer = null;
+  function setCustomerTyping(on) {
+    clearTimeout(customerTypingTimer);
+    customerTypingTimer = null;
+    if (on) customerTypingTimer = setTimeout(() => setCustomerTyping(false), CUSTOMER_TYPING_TTL_MS);
+    if (customerTypingSlot.hidden === !on) return;
+    customerTypingSlot.hidden = !on;
+    replace(customerTypingSlot, on
+      ? [h('span', { class: 'typing-dots', 'aria-hidden': 'true' }, h('span'), h('span'), h('span')), t('conversation.customerTyping')]
+      : []);
+  }
+  ctx.onCleanup(() => clearTimeout(customerTypingTimer));
 
   // --- Updates with If-Match ----------------------------------------------------------------
 
@@ -770,7 +834,15 @@ export function conversationView(page, ctx) {
       else others.set(ev.agent_id, { name: ev.agent_name, state: ev.state, at: Date.now() });
       renderPresence();
     } else if (ev.type === 'message_created') {
+      if (ev.author_kind === 'customer') setCustomerTyping(false);
       if (!items.some((it) => it.id === ev.message_id)) reloadSoon();
+    } else if (ev.type === 'customer_typing') {
+      setCustomerTyping(!!ev.typing);
+    } else if (ev.type === 'messages_read') {
+      if (ev.reader === 'customer' && typeof ev.seq === 'number' && ev.seq > (conv.customer_read_seq || 0)) {
+        conv.customer_read_seq = ev.seq;
+        renderSeen();
+      }
     } else if (ev.type === 'conversation_updated') {
       if (ev.version > conv.version) reloadSoon();
     }
@@ -808,6 +880,7 @@ export function conversationView(page, ctx) {
       h('div', { class: 'conv-layout' },
         h('section', { class: 'conv-main card', 'aria-label': t('conversation.timeline') },
           timelineWrap,
+          customerTypingSlot,
           composer,
           h('p', { class: 'shortcut-hint muted small' }, t('conversation.shortcuts'))),
         h('aside', { class: 'conv-side', 'aria-label': t('conversation.details') }, controlsSlot, contactSlot)));

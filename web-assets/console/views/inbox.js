@@ -20,6 +20,7 @@ import { contactPath } from '../contact-common.js';
 import {
   STATUSES, PRIORITIES, CHANNELS, statusLabel, priorityLabel, channelLabel, statusBadge, priorityBadge,
   conversationPath, waitingCell, loadAgents, loadTeams, setListOrder, highlightedSnippet, isSupervisor, myId,
+  identityBadge,
 } from '../inbox-common.js';
 
 const PAGE_SIZE = 50;
@@ -278,6 +279,7 @@ export function inboxView(page, ctx) {
         h('a', { href: conversationPath(c), 'data-route': '', class: 'conv-subject', testid: 'conversation-subject' }, c.subject || t('inbox.noSubject'))),
       h('div', { class: 'conv-meta' },
         h('span', { testid: 'conversation-contact' }, c.contact_name || t('common.unknown')),
+        identityBadge(c, { compact: true }),
         (c.tags || []).slice(0, 4).map((tg) => h('span', { class: 'tag-pill' }, `#${tg}`))));
   }
 
@@ -708,6 +710,7 @@ export function inboxView(page, ctx) {
           h('div', { class: 'conv-meta' },
             h('span', null, m.conversation.contact_name),
             h('span', null, channelLabel(m.conversation.channel)),
+            identityBadge(m.conversation, { compact: true }),
             m.conversation.assignee_name ? h('span', null, m.conversation.assignee_name) : null,
             (m.conversation.tags || []).slice(0, 4).map((tg) => h('span', { class: 'tag-pill' }, `#${tg}`))),
           m.snippet ? highlightedSnippet(m.snippet, m.highlights) : null)))
