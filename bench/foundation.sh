@@ -5,6 +5,7 @@
 # Usage: bench/foundation.sh [sqlite|postgres|both]   (PG_URL=postgres://… for PostgreSQL)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 which_db=${1:-both}
 PORT=${PORT:-18777}
 CONC=${CONC:-16}
@@ -40,15 +41,9 @@ bench_db() {
   fi
   KEFU_LOG=warn "$bin" serve --demo --listen 127.0.0.1:$PORT "${args[@]}" > "$out/$db-server.log" 2>&1 &
   local pid=$!
-  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-  local jar; jar=$(mktemp)
-  local csrf
-  csrf=$(curl -fs -c "$jar" -H 'content-type: application/json' -d '{"email":"admin@nebula-ex.com","password":"kefu-demo-pass"}' \
-    "http://127.0.0.1:$PORT/api/v1/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["session"]["csrf_token"])')
-  local token
-  token=$(curl -fs -b "$jar" -H "x-csrf-token: $csrf" -H 'content-type: application/json' -d '{"name":"bench","scopes":["read","write","admin"]}' \
-    "http://127.0.0.1:$PORT/api/v1/me/tokens" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
   local base="http://127.0.0.1:$PORT"
+  wait_healthy "$base"
+  local token; token=$(demo_token "$base")
   run_phase healthz -n 20000 "$base/healthz"
   run_phase list-agents -n 10000 -H "authorization: Bearer $token" "$base/api/v1/agents?limit=25"
   run_phase create-token -n 2000 -m POST -H "authorization: Bearer $token" -H 'content-type: application/json' -d '{"name":"load","scopes":["read"]}' "$base/api/v1/me/tokens"

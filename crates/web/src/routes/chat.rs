@@ -23,6 +23,7 @@ use tokio::sync::mpsc;
 
 /// Largest frame a client may send; a larger one closes the connection (code 1009).
 pub const MAX_FRAME_BYTES: usize = 256 * 1024;
+const READ_BUFFER_BYTES: usize = 4096;
 /// How long a new connection may take to say `hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// The server pings this often; a connection silent for `IDLE_LIMIT` is closed.
@@ -133,11 +134,13 @@ fn text(frame: &ServerFrame<'_>) -> Message {
 /// What the hub hands a socket.
 #[derive(Debug)]
 enum HubEvent {
-    /// A message was stored; `message` is `None` for a note (it only moves `seq` on).
+    /// A message was stored; a note only moves `seq` on. The socket reads the message only if
+    /// its client lacks it (the sender's own connection has it from the ack).
     Message {
         conversation_id: String,
         seq: i64,
-        message: Option<ChatMessage>,
+        message_id: String,
+        private: bool,
     },
     Conversation(ChatConversation),
     Typing {
@@ -242,11 +245,9 @@ async fn run_hub(hub: std::sync::Weak<ChatHub>, app: App) {
         if !hub.followed(&conversation_id) {
             continue;
         }
-        // Each event is read from the database once, whoever follows it.
         let event = match e {
             DomainEvent::MessageCreated { message_id, seq, private, .. } => {
-                let message = if private { None } else { app.chat_message_by_id(&message_id).await.ok().flatten() };
-                HubEvent::Message { conversation_id: conversation_id.clone(), seq, message }
+                HubEvent::Message { conversation_id: conversation_id.clone(), seq, message_id, private }
             }
             DomainEvent::ConversationUpdated { .. } => match app.chat_conversation_by_id(&conversation_id).await {
                 Ok(Some(c)) => HubEvent::Conversation(c),
@@ -276,7 +277,14 @@ pub async fn widget(State(s): State<WebState>, Path(widget_id): Path<String>) ->
 /// The live chat WebSocket for widget visitors; the protocol is in `docs/chat-protocol.md`.
 #[utoipa::path(get, path = "/api/v1/chat/ws", tag = "chat", responses((status = 101, description = "Switching to the chat protocol")))]
 pub async fn ws(State(s): State<WebState>, upgrade: WebSocketUpgrade) -> Response {
-    upgrade.max_message_size(MAX_FRAME_BYTES).max_frame_size(MAX_FRAME_BYTES).on_upgrade(move |socket| visitor_socket(s, socket))
+    upgrade
+        .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        // Chat frames are small and a node holds many thousands of sockets: a small read buffer
+        // (a larger frame is read in several steps) and writes that go out at once.
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(0)
+        .on_upgrade(move |socket| visitor_socket(s, socket))
 }
 
 /// The live chat settings: widget id, greeting, pre-chat form, ES256 key.
@@ -554,12 +562,20 @@ impl Connection {
 
     async fn on_event(&mut self, e: &HubEvent) -> Vec<Message> {
         match e {
-            HubEvent::Message { conversation_id, seq, message } => {
+            HubEvent::Message { conversation_id, seq, message_id, private } => {
                 let Some(known) = self.joined.get(conversation_id).map(|j| j.known) else { return Vec::new() };
                 if *seq <= known {
                     return Vec::new();
                 }
                 if *seq == known + 1 {
+                    let message = match private {
+                        true => None,
+                        false => match self.app.chat_message_by_id(message_id).await {
+                            Ok(m) => m,
+                            // Not readable now: the next event or a resume brings it.
+                            Err(_) => return Vec::new(),
+                        },
+                    };
                     if let Some(j) = self.joined.get_mut(conversation_id) {
                         j.known = *seq;
                     }
