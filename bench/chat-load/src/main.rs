@@ -106,6 +106,38 @@ struct Timings {
     early: HashMap<String, Instant>,
     acks: Vec<f64>,
     delivered: Vec<f64>,
+    /// (second of the phase the message was sent in, delivery ms).
+    by_second: Vec<(u64, f64)>,
+    phase_start: Option<Instant>,
+}
+
+impl Timings {
+    fn delivered(&mut self, sent: Instant, seen: Instant) {
+        let ms = seen.saturating_duration_since(sent).as_secs_f64() * 1000.0;
+        self.delivered.push(ms);
+        if let Some(start) = self.phase_start {
+            self.by_second.push((sent.saturating_duration_since(start).as_secs(), ms));
+        }
+    }
+}
+
+/// The p99 delivery time of the messages sent in each second of the phase.
+fn by_second(samples: &[(u64, f64)]) -> Vec<f64> {
+    let mut buckets: Vec<Vec<f64>> = Vec::new();
+    for &(sec, ms) in samples {
+        let i = sec as usize;
+        if buckets.len() <= i {
+            buckets.resize(i + 1, Vec::new());
+        }
+        buckets[i].push(ms);
+    }
+    buckets
+        .into_iter()
+        .map(|mut b| {
+            b.sort_by(|a, b| a.total_cmp(b));
+            (percentile(&b, 0.99) * 10.0).round() / 10.0
+        })
+        .collect()
 }
 
 #[tokio::main]
@@ -173,7 +205,7 @@ async fn main() {
                     let id = e["message_id"].as_str().unwrap_or_default().to_string();
                     let mut t = timings.lock().await;
                     match t.by_message.remove(&id) {
-                        Some(sent) => t.delivered.push(now.duration_since(sent).as_secs_f64() * 1000.0),
+                        Some(sent) => t.delivered(sent, now),
                         None => {
                             t.early.insert(id, now);
                         }
@@ -211,6 +243,7 @@ async fn main() {
     let sent_total = Arc::new(AtomicUsize::new(0));
     let cpu0 = cpu_ticks(a.pid);
     let phase_start = Instant::now();
+    timings.lock().await.phase_start = Some(phase_start);
     let mut tasks = Vec::new();
     for (n, (ws, conversation)) in active.into_iter().enumerate() {
         let (timings, sent_total) = (timings.clone(), sent_total.clone());
@@ -231,7 +264,7 @@ async fn main() {
                         let Some(sent) = t.sent.remove(cid) else { continue };
                         t.acks.push(now.duration_since(sent).as_secs_f64() * 1000.0);
                         match t.early.remove(mid) {
-                            Some(seen) => t.delivered.push(seen.saturating_duration_since(sent).as_secs_f64() * 1000.0),
+                            Some(seen) => t.delivered(sent, seen),
                             None => {
                                 t.by_message.insert(mid.to_string(), sent);
                             }
@@ -247,7 +280,8 @@ async fn main() {
                 tick.tick().await;
                 let cid = format!("m-{n}-{k}");
                 k += 1;
-                let frame = json!({"type": "send", "client_id": cid, "conversation_id": conversation, "body": format!("提币 {k} 还没到账")});
+                let frame =
+                    json!({"type": "send", "client_id": cid, "conversation_id": conversation, "body": format!("提币 {k} 还没到账")});
                 timings.lock().await.sent.insert(cid, Instant::now());
                 if tx.send(Message::Text(frame.to_string().into())).await.is_err() {
                     break;
@@ -281,6 +315,7 @@ async fn main() {
         "ack_ms": summary(t.acks.clone()),
         "delivery_ms": summary(t.delivered.clone()),
         "not_delivered": sent.saturating_sub(t.delivered.len()),
+        "delivery_p99_ms_by_second": by_second(&t.by_second),
         "rss_mib_after": rss_after,
     });
     println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());

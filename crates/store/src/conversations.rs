@@ -5,23 +5,6 @@ use crate::contacts::{NewContact, placeholders};
 use crate::script::Script;
 use crate::{Result, Store, StoreError, read_pool, write_pool};
 
-/// Links uploads to a message; only the uploader's own, not yet attached ones.
-macro_rules! attach {
-    ($tx:expr, $ids:expr, $uploader:expr, $conversation:expr, $message:expr) => {
-        for id in $ids {
-            sqlx::query(
-                "UPDATE attachments SET message_id = $1, conversation_id = $2 WHERE id = $3 AND uploader_id = $4 AND message_id IS NULL",
-            )
-            .bind($message)
-            .bind($conversation)
-            .bind(id)
-            .bind($uploader)
-            .execute(&mut *$tx)
-            .await?;
-        }
-    };
-}
-
 /// Records `$a` on conversation `$conv`'s timeline at `$at`, inside the open transaction `$tx`.
 macro_rules! insert_activity_tx {
     ($tx:expr, $conv:expr, $a:expr, $at:expr) => {{
@@ -37,30 +20,6 @@ macro_rules! insert_activity_tx {
             .bind($at)
             .execute(&mut *$tx)
             .await?;
-    }};
-}
-
-/// Stores message `$row` inside the open transaction `$tx`.
-macro_rules! insert_message_tx {
-    ($tx:expr, $row:expr) => {{
-        let r: &MessageRow = $row;
-        sqlx::query(INSERT_MESSAGE)
-            .bind(&r.id)
-            .bind(&r.conversation_id)
-            .bind(r.seq)
-            .bind(&r.author_kind)
-            .bind(&r.author_id)
-            .bind(&r.author_name)
-            .bind(r.private)
-            .bind(&r.body)
-            .bind(&r.html)
-            .bind(&r.channel)
-            .bind(&r.client_key)
-            .bind(&r.mentions)
-            .bind(&r.delivery)
-            .bind(r.created_at)
-            .execute(&mut *$tx)
-            .await
     }};
 }
 
@@ -527,6 +486,77 @@ fn create_script(c: &NewConversation, now: i64) -> (Script, Option<MessageRow>) 
     (script, message)
 }
 
+/// The statements that add a message (see [`Store::add_message`]): the status before, a
+/// `status_changed` activity when a customer's message reopens the conversation, the
+/// conversation's counters and clocks (which give the message its `seq`), the message, its
+/// files. Rows: the status before, then (seq, status, version, team) after; neither when the
+/// conversation does not exist. PostgreSQL locks the row first so two messages at once cannot
+/// both reopen it.
+fn add_message_script(postgres: bool, r: &MessageRow, m: &NewMessage, effects: MessageEffects, now: i64) -> Script {
+    let mut script = Script::default();
+    let id = &r.conversation_id;
+    script.push(
+        if postgres {
+            "SELECT status FROM conversations WHERE id = $1 FOR UPDATE"
+        } else {
+            "SELECT status FROM conversations WHERE id = $1"
+        },
+        vec![id.into()],
+    );
+    // Just after the message that caused it (created_at + 1), so the timeline reads in cause
+    // order; the statuses are fixed words, so the JSON is built as text.
+    script.push(
+        "INSERT INTO activities (id, conversation_id, actor_kind, actor_id, actor_name, kind, data, created_at) \
+         SELECT $1, id, 'system', NULL, 'Kefu', 'status_changed', \
+           '{\"from\":\"' || status || '\",\"to\":\"open\",\"reason\":\"customer_reply\"}', $2 \
+         FROM conversations WHERE id = $3 AND $4 AND status IN ('resolved', 'pending')",
+        vec![ulid::Ulid::new().to_string().as_str().into(), (now + 1).into(), id.into(), effects.from_customer.into()],
+    );
+    script.push(APPLY_MESSAGE, vec![id.into(), now.into(), effects.from_customer.into(), effects.public_agent_reply.into()]);
+    script.push(
+        "INSERT INTO messages (id, conversation_id, seq, author_kind, author_id, author_name, private, body, html, channel, \
+           client_key, mentions, delivery, created_at) \
+         SELECT $1, id, last_seq, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM conversations WHERE id = $13",
+        vec![
+            (&r.id).into(),
+            (&r.author_kind).into(),
+            (&r.author_id).into(),
+            (&r.author_name).into(),
+            r.private.into(),
+            (&r.body).into(),
+            (&r.html).into(),
+            (&r.channel).into(),
+            (&r.client_key).into(),
+            (&r.mentions).into(),
+            (&r.delivery).into(),
+            r.created_at.into(),
+            id.into(),
+        ],
+    );
+    for a in &m.attachment_ids {
+        script.push(
+            "UPDATE attachments SET message_id = $1, conversation_id = $2 WHERE id = $3 AND uploader_id = $4 AND message_id IS NULL",
+            vec![(&r.id).into(), id.into(), a.into(), (&m.attachment_uploader).into()],
+        );
+    }
+    script
+}
+
+/// The status before and the (seq, status, version, team) after, from an add-message script's
+/// rows.
+type Applied = (Option<String>, Option<(i64, String, i64, Option<String>)>);
+
+fn message_rows<R: sqlx::Row>(rows: &[R]) -> Result<Applied>
+where
+    usize: sqlx::ColumnIndex<R>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let [before, after] = rows else { return Ok((None, None)) };
+    Ok((Some(before.try_get(0)?), Some((after.try_get(0)?, after.try_get(1)?, after.try_get(2)?, after.try_get(3)?))))
+}
+
 impl Store {
     /// Creates the conversation (and its contact when new) with its first message, tags and
     /// `created` activity; the next ticket number is taken in the same transaction.
@@ -713,54 +743,28 @@ impl Store {
         {
             return Ok(MessageOutcome::Duplicate(existing));
         }
-        let lock = if matches!(self, Store::Postgres(_)) { " FOR UPDATE" } else { "" };
-        let select_status = format!("SELECT status FROM conversations WHERE id = $1{lock}");
-        let outcome = write_pool!(self, |p| {
-            let mut tx = p.begin().await?;
-            let old: Option<String> =
-                sqlx::query_scalar(sqlx::AssertSqlSafe(select_status.as_str())).bind(conversation_id).fetch_optional(&mut *tx).await?;
-            let Some(old_status) = old else {
-                return Ok(MessageOutcome::Missing);
-            };
-            let (seq, new_status, version, team_id): (i64, String, i64, Option<String>) = sqlx::query_as(APPLY_MESSAGE)
-                .bind(conversation_id)
-                .bind(now)
-                .bind(effects.from_customer)
-                .bind(effects.public_agent_reply)
-                .fetch_one(&mut *tx)
-                .await?;
-            let message = m.row(conversation_id, seq, m.author_id.clone(), now);
-            let inserted = insert_message_tx!(tx, &message);
-            match inserted.map_err(StoreError::from_write) {
-                Ok(_) => {}
-                // The same client key raced in: the other insert won, hand back its message.
-                Err(StoreError::Conflict(_)) if m.client_key.is_some() => {
-                    drop(tx);
-                    let key = m.client_key.clone().unwrap_or_default();
-                    return match self.message_by_client_key(conversation_id, &key).await? {
-                        Some(existing) => Ok(MessageOutcome::Duplicate(existing)),
-                        None => Err(StoreError::Conflict("messages client_key".into())),
-                    };
-                }
-                Err(e) => return Err(e),
-            }
-            attach!(tx, &m.attachment_ids, &m.attachment_uploader, conversation_id, &m.id);
-            if new_status != old_status {
-                let reopened = NewActivity {
-                    id: ulid::Ulid::new().to_string(),
-                    actor_kind: "system".into(),
-                    actor_id: None,
-                    actor_name: "Kefu".into(),
-                    kind: "status_changed".into(),
-                    data: serde_json::json!({"from": old_status, "to": new_status, "reason": "customer_reply"}).to_string(),
+        let message = m.row(conversation_id, 0, m.author_id.clone(), now);
+        let script = add_message_script(matches!(self, Store::Postgres(_)), &message, m, effects, now);
+        let rows = match self {
+            Store::Sqlite(s) => s.scripts.run(script).await.map(|rows| message_rows(&rows)),
+            Store::Postgres(pg) => script.run_on_postgres(pg).await.map(|rows| message_rows(&rows)),
+        };
+        let (old_status, applied) = match rows {
+            Ok(r) => r?,
+            // The same client key raced in: the other insert won, hand back its message.
+            Err(StoreError::Conflict(c)) if m.client_key.is_some() => {
+                let key = m.client_key.clone().unwrap_or_default();
+                return match self.message_by_client_key(conversation_id, &key).await? {
+                    Some(existing) => Ok(MessageOutcome::Duplicate(existing)),
+                    None => Err(StoreError::Conflict(c)),
                 };
-                // Just after the message that caused it, so the timeline reads in cause order.
-                insert_activity_tx!(tx, conversation_id, &reopened, now + 1);
             }
-            tx.commit().await?;
-            MessageOutcome::Stored { message, old_status, new_status, version, team_id }
-        });
-        Ok(outcome)
+            Err(e) => return Err(e),
+        };
+        let (Some(old_status), Some((seq, new_status, version, team_id))) = (old_status, applied) else {
+            return Ok(MessageOutcome::Missing);
+        };
+        Ok(MessageOutcome::Stored { message: MessageRow { seq, ..message }, old_status, new_status, version, team_id })
     }
 
     pub async fn message_by_client_key(&self, conversation_id: &str, key: &str) -> Result<Option<MessageRow>> {
