@@ -148,6 +148,7 @@ pub struct ChatMessage {
 /// A stored (or recognised as already stored) customer message.
 #[derive(Debug, Clone)]
 pub struct ChatSent {
+    /// The chat; for a message to an existing one, as it was just before the message.
     pub conversation: ChatConversation,
     pub message: ChatMessage,
     /// The client id was seen before: this is what was stored then.
@@ -475,7 +476,8 @@ impl App {
             let input = NewMessageInput { body, client_key: Some(client_id), ..Default::default() };
             let posted = self.add_message(&row, AuthorKind::Customer, Some(contact.clone()), v.name.clone(), &contact, &input).await?;
             let replayed = matches!(posted, Posted::Replayed(_));
-            let row = self.store().conversation_by_id(&row.id).await?.ok_or(AppError::NotFound("conversation"))?;
+            // As read before the message: the socket needs only its id, and reads it afresh
+            // when it must describe it.
             return Ok(ChatSent { conversation: chat_conversation(&row), message: chat_message(posted.message().clone()), replayed });
         }
         let contact = self.visitor_contact(v, prechat).await?;

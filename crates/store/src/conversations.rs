@@ -255,8 +255,40 @@ const SELECT_CONVERSATION: &str = "SELECT c.id, c.number, c.channel, c.subject, 
 
 pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, author_kind, author_id, author_name, private, body, html, channel, client_key, mentions, delivery, created_at";
 
-const INSERT_MESSAGE: &str = "INSERT INTO messages (id, conversation_id, seq, author_kind, author_id, author_name, private, body, html, channel, \
-       client_key, mentions, delivery, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+/// A message, taking its `seq` from the conversation's `last_seq` (set just before in the same
+/// script); inserts nothing when the conversation does not exist.
+const INSERT_MESSAGE: &str = "INSERT INTO messages (id, conversation_id, seq, author_kind, author_id, author_name, private, body, html, \
+       channel, client_key, mentions, delivery, created_at) \
+     SELECT $1, id, last_seq, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM conversations WHERE id = $13";
+
+/// Pushes message `r` and the linking of its files (the uploader's own, not yet attached).
+fn push_message(script: &mut Script, r: &MessageRow, m: &NewMessage) {
+    let id = &r.conversation_id;
+    script.push(
+        INSERT_MESSAGE,
+        vec![
+            (&r.id).into(),
+            (&r.author_kind).into(),
+            (&r.author_id).into(),
+            (&r.author_name).into(),
+            r.private.into(),
+            (&r.body).into(),
+            (&r.html).into(),
+            (&r.channel).into(),
+            (&r.client_key).into(),
+            (&r.mentions).into(),
+            (&r.delivery).into(),
+            r.created_at.into(),
+            id.into(),
+        ],
+    );
+    for a in &m.attachment_ids {
+        script.push(
+            "UPDATE attachments SET message_id = $1, conversation_id = $2 WHERE id = $3 AND uploader_id = $4 AND message_id IS NULL",
+            vec![(&r.id).into(), id.into(), a.into(), (&m.attachment_uploader).into()],
+        );
+    }
+}
 
 const INSERT_ACTIVITY: &str = "INSERT INTO activities (id, conversation_id, actor_kind, actor_id, actor_name, kind, data, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
@@ -456,31 +488,7 @@ fn create_script(c: &NewConversation, now: i64) -> (Script, Option<MessageRow>) 
         m.row(&c.id, 1, author_id, now)
     });
     if let (Some(r), Some(m)) = (&message, &c.message) {
-        script.push(
-            INSERT_MESSAGE,
-            vec![
-                (&r.id).into(),
-                (&r.conversation_id).into(),
-                r.seq.into(),
-                (&r.author_kind).into(),
-                (&r.author_id).into(),
-                (&r.author_name).into(),
-                r.private.into(),
-                (&r.body).into(),
-                (&r.html).into(),
-                (&r.channel).into(),
-                (&r.client_key).into(),
-                (&r.mentions).into(),
-                (&r.delivery).into(),
-                r.created_at.into(),
-            ],
-        );
-        for id in &m.attachment_ids {
-            script.push(
-                "UPDATE attachments SET message_id = $1, conversation_id = $2 WHERE id = $3 AND uploader_id = $4 AND message_id IS NULL",
-                vec![(&r.id).into(), (&c.id).into(), id.into(), (&m.attachment_uploader).into()],
-            );
-        }
+        push_message(&mut script, r, m);
     }
     script.push("SELECT number FROM conversations WHERE id = $1", vec![(&c.id).into()]);
     (script, message)
@@ -513,32 +521,7 @@ fn add_message_script(postgres: bool, r: &MessageRow, m: &NewMessage, effects: M
         vec![ulid::Ulid::new().to_string().as_str().into(), (now + 1).into(), id.into(), effects.from_customer.into()],
     );
     script.push(APPLY_MESSAGE, vec![id.into(), now.into(), effects.from_customer.into(), effects.public_agent_reply.into()]);
-    script.push(
-        "INSERT INTO messages (id, conversation_id, seq, author_kind, author_id, author_name, private, body, html, channel, \
-           client_key, mentions, delivery, created_at) \
-         SELECT $1, id, last_seq, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM conversations WHERE id = $13",
-        vec![
-            (&r.id).into(),
-            (&r.author_kind).into(),
-            (&r.author_id).into(),
-            (&r.author_name).into(),
-            r.private.into(),
-            (&r.body).into(),
-            (&r.html).into(),
-            (&r.channel).into(),
-            (&r.client_key).into(),
-            (&r.mentions).into(),
-            (&r.delivery).into(),
-            r.created_at.into(),
-            id.into(),
-        ],
-    );
-    for a in &m.attachment_ids {
-        script.push(
-            "UPDATE attachments SET message_id = $1, conversation_id = $2 WHERE id = $3 AND uploader_id = $4 AND message_id IS NULL",
-            vec![(&r.id).into(), id.into(), a.into(), (&m.attachment_uploader).into()],
-        );
-    }
+    push_message(&mut script, r, m);
     script
 }
 
@@ -737,12 +720,9 @@ impl Store {
 
     /// Stores a message as the conversation's next in sequence and moves the conversation
     /// along (`effects`); a client key seen before returns the stored message instead.
+    /// A message whose client key is already stored comes back as `Duplicate` (callers look
+    /// it up first; this catches the race of two sends at once).
     pub async fn add_message(&self, conversation_id: &str, m: &NewMessage, effects: MessageEffects, now: i64) -> Result<MessageOutcome> {
-        if let Some(key) = &m.client_key
-            && let Some(existing) = self.message_by_client_key(conversation_id, key).await?
-        {
-            return Ok(MessageOutcome::Duplicate(existing));
-        }
         let message = m.row(conversation_id, 0, m.author_id.clone(), now);
         let script = add_message_script(matches!(self, Store::Postgres(_)), &message, m, effects, now);
         let rows = match self {

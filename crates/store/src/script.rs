@@ -120,8 +120,10 @@ impl Script {
         self.sql.push_str(rest);
     }
 
-    fn query(&self) -> sqlx::query::Query<'_, Sqlite, SqliteArguments> {
-        bind_args!(sqlx::query(sqlx::AssertSqlSafe(self.sql.as_str())), &self.args)
+    /// The script inside a savepoint of its own, as one query with every argument bound.
+    fn in_savepoint<'q>(&'q self, sql: &'q mut String) -> sqlx::query::Query<'q, Sqlite, SqliteArguments> {
+        *sql = format!("SAVEPOINT script;\n{}RELEASE script;\n", self.sql);
+        bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), &self.args)
     }
 }
 
@@ -215,12 +217,8 @@ async fn run_batch(write: &SqlitePool, jobs: &[Job]) -> Vec<Result<Vec<SqliteRow
     }
     let mut results = Vec::with_capacity(jobs.len());
     for job in jobs {
-        let wrapped = Script {
-            sql: format!("SAVEPOINT script;\n{}RELEASE script;\n", job.script.sql),
-            args: job.script.args.clone(),
-            statements: Vec::new(),
-        };
-        match wrapped.query().fetch_all(&mut **c).await {
+        let mut sql = String::new();
+        match job.script.in_savepoint(&mut sql).fetch_all(&mut **c).await {
             Ok(rows) => results.push(Ok(rows)),
             Err(e) => {
                 if let Err(undo) = sqlx::query("ROLLBACK TO script; RELEASE script").execute(&mut **c).await {

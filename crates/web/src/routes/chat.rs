@@ -490,8 +490,13 @@ impl Connection {
             replayed: sent.replayed,
         })];
         if !self.joined.contains_key(&conv.id) {
-            // A new chat (or a retried first message): follow it from what the client now has.
-            out.push(text(&ServerFrame::Conversation(conv)));
+            // A new chat, a retried first message, or a chat not followed yet: follow it from
+            // what the client now has. (A message to an existing chat may have reopened it.)
+            let fresh = match conversation_id {
+                Some(_) => self.app.chat_conversation(&self.visitor, &conv.id).await.ok(),
+                None => None,
+            };
+            out.push(text(&ServerFrame::Conversation(fresh.as_ref().unwrap_or(conv))));
             out.extend(self.resume(&conv.id, sent.message.seq).await);
         } else if let Some(j) = self.joined.get_mut(&conv.id)
             && j.known + 1 == sent.message.seq
