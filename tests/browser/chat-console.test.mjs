@@ -1,10 +1,12 @@
 // End-to-end tests of live chat in the agent console, in a real browser:
-// the Live chat card on the Channels page (widget id, greetings, pre-chat
-// form, ES256 key and its field error), the verified / unverified identity
+// the Live chat card on the Channels page (widget id, embed code, greetings,
+// pre-chat form, ES256 key and its field error; business hours, the offline
+// message, the promised reply time and the live status), the verified / unverified identity
 // badges in the inbox and the conversation, the read receipts the view sends
 // (POST /conversations/{id}/read), and, with a visitor talking the widget's
 // WebSocket protocol from a second page, "Customer is typing…" and the
-// "Seen" marker.
+// "Seen" marker, and the customer's rating of a resolved chat arriving live in
+// the agent's open conversation (side panel and timeline).
 //
 //   npm ci --prefix tests/browser
 //   KEFU_BIN=target/debug/kefu node --test tests/browser/chat-console.test.mjs
@@ -14,7 +16,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { createHarness, waitForText, waitUntil, signIn, text, apiSession as apiSessionAt } from './helpers.mjs';
+import { createHarness, waitForText, waitUntil, text, apiSession as apiSessionAt } from './helpers.mjs';
 
 const harness = createHarness({ artifactPrefix: 'chat-console-' });
 const { pages, problems, newPage, step } = harness;
@@ -37,13 +39,7 @@ function nextReadRequest(page, conversationId, timeout = 10_000) {
   ).then((req) => ({ req, body: req.postDataJSON() }));
 }
 
-async function signedInPage(label, creds) {
-  const page = await newPage(label);
-  await page.goto('/console/login');
-  await signIn(page, creds);
-  await page.waitForURL(/\/console\/inbox/);
-  return page;
-}
+const signedInPage = (label, creds) => harness.consolePage(label, creds);
 
 // --- A widget visitor, speaking docs/chat-protocol.md over a WebSocket opened in a page ----------
 
@@ -163,6 +159,131 @@ test('an admin sets the live chat greeting and the pre-chat form; a bad public k
   await page.getByTestId('chat-settings-save').click();
   await waitForText(page.getByTestId('chat-greeting-zh-TW-error'), /500/);
   assert.equal((await seeded.admin.ok('GET', '/settings/chat')).greeting['zh-TW'], undefined);
+  assert.deepEqual(problems, []);
+}));
+
+// --- (a2) Business hours, offline message, reply time, embed code ----------------------------------
+
+const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+test('an admin sets business hours, the offline message and the reply time; a day closing before it opens is refused', () => step('channels business hours', async () => {
+  const page = pages.get('admin') || await signedInPage('admin', server.credentials.admin);
+  const before = await seeded.admin.ok('GET', '/settings/chat');
+  assert.equal(before.business_hours, null, 'around the clock to begin with');
+  assert.equal(before.reply_within_hours, 12, 'the default reply time');
+
+  // Through the menu, so that the console's live feed (this admin counts as online) is long connected.
+  await page.goto('/console/inbox');
+  await page.getByTestId('nav-channels').click();
+  await page.waitForURL('**/console/admin/channels');
+  await page.getByTestId('chat-settings-card').waitFor();
+  await waitUntil(async () => (await page.getByTestId('chat-widget-id').inputValue()) === before.widget_id, 'the card to load');
+
+  // The embed code for the exchange's pages, with a copy button, and the demo page.
+  const snippet = `<script src="${server.baseUrl}/widget.js" data-channel="${before.widget_id}" async></script>`;
+  assert.equal(await text(page.getByTestId('chat-embed-snippet')), snippet);
+  await page.getByTestId('chat-embed-copy').waitFor();
+  const demo = page.getByTestId('chat-demo-link');
+  assert.equal(await text(demo), 'Try it on the demo page');
+  assert.equal(await demo.getAttribute('href'), '/demo');
+  assert.equal((await fetch(new URL('/demo', server.baseUrl))).status, 200, 'the demo page exists');
+
+  // Around the clock, and this admin has the console open: online.
+  const status = page.getByTestId('chat-live-status');
+  await waitUntil(async () => (await status.getAttribute('data-online')) === 'true', 'the live status "online"', 20_000);
+  assert.match(await text(status), /^Online now/);
+  const always = page.getByTestId('chat-hours-always');
+  assert.equal(await always.isChecked(), true);
+  assert.equal(await page.getByTestId('chat-hours-schedule').isVisible(), false, 'no schedule around the clock');
+  assert.equal(await page.getByTestId('chat-reply-hours').inputValue(), '12');
+
+  // A schedule: one weekday that is not today (in UTC), 09:00–17:00 at UTC+00:00.
+  await always.uncheck();
+  await page.getByTestId('chat-hours-schedule').waitFor();
+  const offsets = await page.getByTestId('chat-hours-offset').locator('option').evaluateAll((os) => os.map((o) => o.value));
+  assert.equal(offsets.length, 53, 'UTC-12:00 to UTC+14:00 in 30-minute steps');
+  assert.deepEqual([offsets[0], offsets[24], offsets[52]], ['-12:00', '+00:00', '+14:00']);
+  await page.getByTestId('chat-hours-offset').selectOption('+00:00');
+  const day = WEEKDAYS[(new Date().getUTCDay() + 6 + 2) % 7]; // the day after tomorrow
+  for (const d of WEEKDAYS) await page.getByTestId(`chat-hours-${d}`).setChecked(d === day);
+  assert.equal(await page.getByTestId(`chat-hours-${WEEKDAYS.find((d) => d !== day)}-from`).isVisible(), false, 'a closed day has no times');
+  await page.getByTestId(`chat-hours-${day}-from`).fill('09:00');
+  await page.getByTestId(`chat-hours-${day}-to`).fill('17:00');
+  const offlineEn = `We are away. Leave your e-mail and we answer soon ${suffix}`;
+  const offlineZh = `我们暂时不在，请留下邮箱 ${suffix}`;
+  await page.getByTestId('chat-offline-en').fill(offlineEn);
+  await page.getByTestId('chat-offline-zh-CN').fill(offlineZh);
+  await page.getByTestId('chat-reply-hours').fill('24');
+  await page.getByTestId('chat-settings-save').click();
+  await toast(page, 'Live chat settings saved.').last().waitFor();
+
+  const saved = await seeded.admin.ok('GET', '/settings/chat');
+  assert.deepEqual(saved.business_hours, { utc_offset: '+00:00', days: { [day]: { open: '09:00', close: '17:00' } } });
+  assert.deepEqual(saved.offline_message, { en: offlineEn, 'zh-CN': offlineZh }, 'the empty zh-TW text is not stored');
+  assert.equal(saved.reply_within_hours, 24);
+  assert.deepEqual(saved.greeting, before.greeting, 'the greeting is sent back unchanged');
+  assert.equal(saved.prechat_form, before.prechat_form);
+  assert.equal(saved.jwt_public_key, before.jwt_public_key, 'the key is sent back unchanged');
+
+  // Outside the hours now: offline, with the next opening the widget is told.
+  const widget = await (await fetch(new URL(`/api/v1/chat/widget/${before.widget_id}`, server.baseUrl))).json();
+  assert.equal(widget.online, false);
+  assert.equal(WEEKDAYS[(new Date(widget.next_open_at).getUTCDay() + 6) % 7], day);
+  await waitUntil(async () => (await status.getAttribute('data-online')) === 'false', 'the live status "offline"');
+  assert.equal(await status.getAttribute('data-next-open-at'), widget.next_open_at);
+  assert.match(await text(status), /^Offline now \(next opening .+\)$/);
+
+  // After a reload the card shows what was saved.
+  await page.reload();
+  await waitUntil(async () => (await page.getByTestId('chat-offline-en').inputValue()) === offlineEn, 'the saved offline message after a reload');
+  assert.equal(await page.getByTestId('chat-offline-zh-CN').inputValue(), offlineZh);
+  assert.equal(await page.getByTestId('chat-offline-zh-TW').inputValue(), '');
+  assert.equal(await page.getByTestId('chat-reply-hours').inputValue(), '24');
+  assert.equal(await page.getByTestId('chat-hours-always').isChecked(), false);
+  assert.equal(await page.getByTestId('chat-hours-offset').inputValue(), '+00:00');
+  for (const d of WEEKDAYS) assert.equal(await page.getByTestId(`chat-hours-${d}`).isChecked(), d === day, `${d} open?`);
+  assert.equal(await page.getByTestId(`chat-hours-${day}-from`).inputValue(), '09:00');
+  assert.equal(await page.getByTestId(`chat-hours-${day}-to`).inputValue(), '17:00');
+
+  // Closing before opening: the server's 422 names the day, shown on that day's row.
+  const put = page.waitForResponse((r) => r.request().method() === 'PUT' && new URL(r.url()).pathname === '/api/v1/settings/chat');
+  await page.getByTestId(`chat-hours-${day}-to`).fill('08:00');
+  await page.getByTestId('chat-settings-save').click();
+  const refused = await put;
+  assert.equal(refused.status(), 422);
+  assert.ok((await refused.json()).errors.some((e) => e.field === `business_hours.days.${day}`));
+  const dayError = page.getByTestId(`chat-hours-${day}-error`);
+  await waitForText(dayError, /open before it closes/);
+  assert.equal(await page.getByTestId(`chat-hours-${day}-to`).getAttribute('aria-invalid'), 'true');
+  await page.getByTestId('chat-settings-error').waitFor();
+  assert.equal(await page.getByTestId('chat-settings-error').locator('.alert-list').count(), 0, 'every field error found its field');
+  assert.deepEqual((await seeded.admin.ok('GET', '/settings/chat')).business_hours.days[day], { open: '09:00', close: '17:00' }, 'nothing stored');
+  await page.getByTestId(`chat-hours-${day}-to`).fill('17:00');
+  assert.equal(await dayError.isVisible(), false, 'typing clears the error');
+
+  // A reply time outside 1–168 is caught before anything is sent.
+  let puts = 0;
+  const countPuts = (r) => { if (r.method() === 'PUT' && new URL(r.url()).pathname === '/api/v1/settings/chat') puts += 1; };
+  page.on('request', countPuts);
+  await page.getByTestId('chat-reply-hours').fill('0');
+  await page.getByTestId('chat-settings-save').click();
+  await waitForText(page.getByTestId('chat-reply-hours-error'), 'Enter a whole number from 1 to 168.');
+  await new Promise((r) => setTimeout(r, 300));
+  page.off('request', countPuts);
+  assert.equal(puts, 0, 'nothing was sent');
+  await page.getByTestId('chat-reply-hours').fill('24');
+
+  // Back to around the clock: business_hours null, the schedule is hidden, online again.
+  await page.getByTestId('chat-hours-always').check();
+  assert.equal(await page.getByTestId('chat-hours-schedule').isVisible(), false);
+  await page.getByTestId('chat-settings-save').click();
+  await toast(page, 'Live chat settings saved.').last().waitFor();
+  const back = await seeded.admin.ok('GET', '/settings/chat');
+  assert.equal(back.business_hours, null);
+  assert.deepEqual(back.offline_message, { en: offlineEn, 'zh-CN': offlineZh }, 'the offline message is kept');
+  assert.equal(back.reply_within_hours, 24);
+  await waitUntil(async () => (await status.getAttribute('data-online')) === 'true', 'online again around the clock');
+  assert.equal(await status.getAttribute('data-next-open-at'), null);
   assert.deepEqual(problems, []);
 }));
 
@@ -295,5 +416,78 @@ test('an anonymous visitor chats: the agent sees "Unverified visitor", the typin
   await waitUntil(async () => !(await indicator.isVisible()), 'the typing indicator to expire', 15_000);
   const shownFor = Date.now() - shownAt;
   assert.ok(shownFor > 6_000, `the indicator stays while the customer may still be typing (${shownFor} ms)`);
+  assert.deepEqual(problems, []);
+}));
+
+// --- (d) The customer rates a resolved chat: the agent sees it live ---------------------------------
+
+test('a visitor rates a resolved chat: the open conversation shows the rating and the timeline line without a reload', () => step('rating', async () => {
+  const visitor = await newPage('visitor-rating');
+  await openVisitor(visitor, { widgetId: seeded.settings.widget_id, visitorKey: `vk-${crypto.randomBytes(18).toString('hex')}` });
+  await sendFrame(visitor, {
+    type: 'send', client_id: `r-${suffix}-1`, body: `Withdrawal stuck ${suffix}`,
+    prechat: { name: `Rater ${suffix}`, email: `rater-${suffix}@example.com` },
+  });
+  const ack = await waitForFrame(visitor, 'the ack of the first message', (f) => f.type === 'ack' && f.client_id === `r-${suffix}-1`);
+  const convId = ack.conversation_id;
+  const conv = await seeded.agent.ok('GET', `/conversations/${convId}`);
+  assert.equal(conv.rating, null, 'not rated yet');
+
+  // Rating an open chat is refused.
+  await sendFrame(visitor, { type: 'rate', conversation_id: convId, score: 2 });
+  const early = await waitForFrame(visitor, 'the refusal of an early rating', (f) => f.type === 'error' && f.code === 'not_resolved');
+  assert.equal(early.code, 'not_resolved');
+
+  const page = pages.get('agent') || await signedInPage('agent', server.credentials.agent);
+  await page.goto(`/console/conversations/${conv.number}`);
+  await waitForText(page.getByTestId('conversation-number'), `#${conv.number}`);
+  assert.equal(await page.getByTestId('conversation-rating').count(), 0, 'no rating block before a rating');
+  assert.equal(await page.locator('[data-testid="timeline-activity"][data-kind="rated"]').count(), 0);
+
+  // The agent resolves it (API, with the version); the open view follows.
+  const resolved = await seeded.agent.call('PATCH', `/conversations/${convId}`, { status: 'resolved' }, { 'If-Match': `"${conv.version}"` });
+  assert.equal(resolved.status, 200, JSON.stringify(resolved.body));
+  await waitUntil(async () => (await page.getByTestId('conversation-status').getAttribute('data-status')) === 'resolved', 'the view to show "resolved"');
+
+  // The visitor rates it; the rating reaches the open view without a reload.
+  await page.evaluate(() => { window.ratingMarker = 'same document'; });
+  const comment = `Fast and friendly, 谢谢 ${suffix}`;
+  await sendFrame(visitor, { type: 'rate', conversation_id: convId, score: 4, comment });
+  const rated = await waitForFrame(visitor, 'the rated frame', (f) => f.type === 'rated');
+  assert.deepEqual({ id: rated.conversation_id, score: rated.score, comment: rated.comment }, { id: convId, score: 4, comment });
+
+  const block = page.getByTestId('conversation-rating');
+  await block.waitFor();
+  assert.equal(await block.getAttribute('data-score'), '4');
+  assert.equal(await text(block.getByTestId('rating-score')), '4/5');
+  assert.equal(await block.locator('.rating-star.is-filled').count(), 4);
+  assert.equal(await block.locator('.rating-stars').getAttribute('aria-label'), 'Rated 4 out of 5');
+  assert.equal(await text(block.getByTestId('rating-comment')), comment);
+  const ratedAt = (await seeded.agent.ok('GET', `/conversations/${convId}`)).rating;
+  assert.equal(ratedAt.score, 4);
+  assert.equal(await block.getByTestId('rating-time').locator('time').getAttribute('datetime'), ratedAt.rated_at);
+  assert.ok(await block.evaluate((el) => !!el.closest('.conv-side')), 'the rating is in the details panel');
+
+  const line = page.locator('[data-testid="timeline-activity"][data-kind="rated"]');
+  await line.waitFor();
+  assert.equal(await line.count(), 1);
+  assert.match(await text(line.locator('.activity-text')), new RegExp(`^.+ rated the chat 4/5: “${comment}”$`));
+  assert.equal(await page.evaluate(() => window.ratingMarker), 'same document', 'no reload');
+
+  // Rating again replaces it; a rating without a comment says so.
+  await sendFrame(visitor, { type: 'rate', conversation_id: convId, score: 1 });
+  await waitUntil(async () => (await block.getAttribute('data-score')) === '1', 'the new score');
+  await block.getByTestId('rating-comment-none').waitFor();
+  assert.equal(await page.locator('[data-testid="timeline-activity"][data-kind="rated"]').count(), 2, 'both ratings are on the timeline');
+  assert.match(await text(page.locator('[data-testid="timeline-activity"][data-kind="rated"]').last().locator('.activity-text')), /^.+ rated the chat 1\/5$/);
+
+  // The same in Chinese (Traditional), after a reload.
+  await page.evaluate(() => localStorage.setItem('kefu.lang', 'zh-TW'));
+  await page.reload();
+  await page.getByTestId('conversation-rating').waitFor();
+  assert.equal(await text(page.getByTestId('conversation-rating').locator('.card-title')), '客戶評分');
+  assert.match(await text(page.locator('[data-testid="timeline-activity"][data-kind="rated"]').first().locator('.activity-text')),
+    new RegExp(`為此次聊天評分 4/5：「${comment}」$`));
+  await page.evaluate(() => localStorage.setItem('kefu.lang', 'en'));
   assert.deepEqual(problems, []);
 }));

@@ -12,11 +12,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import zlib from 'node:zlib';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createHarness, waitForText, waitUntil } from './helpers.mjs';
+import { createHarness, makePng, waitForText, waitUntil } from './helpers.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const harness = createHarness({ artifactPrefix: 'portal-' });
@@ -32,44 +31,6 @@ const customer = {
 };
 let ticketId = null;
 let privateLink = null;
-
-// --- A tiny PNG, written out here (8x8, solid colour) ------------------------------------
-
-function crc32(buf) {
-  let c = ~0;
-  for (const byte of buf) {
-    c ^= byte;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return (~c) >>> 0;
-}
-
-function pngChunk(type, data) {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
-
-function tinyPng(size = 8, rgb = [41, 82, 227]) {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(size, 0);
-  ihdr.writeUInt32BE(size, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // truecolour
-  const rows = [];
-  for (let y = 0; y < size; y++) {
-    rows.push(Buffer.from([0, ...Array.from({ length: size }, () => rgb).flat()]));
-  }
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', ihdr),
-    pngChunk('IDAT', zlib.deflateSync(Buffer.concat(rows))),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 // --- The agent and the admin, through the REST API ----------------------------------------
 
@@ -183,7 +144,7 @@ test('a customer opens a ticket with a screenshot, sees the private link once an
   assert.equal(await page.getByTestId('new-description').inputValue(), customer.description);
 
   await page.getByTestId('new-email').fill(customer.email);
-  await page.getByTestId('new-files-input').setInputFiles({ name: 'screenshot.png', mimeType: 'image/png', buffer: tinyPng() });
+  await page.getByTestId('new-files-input').setInputFiles({ name: 'screenshot.png', mimeType: 'image/png', buffer: makePng(8, 8) });
   await waitForText(page.getByTestId('new-files-item'), /screenshot\.png/);
   await page.getByTestId('new-submit').click();
 

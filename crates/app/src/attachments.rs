@@ -13,6 +13,11 @@ use kefu_store::{AttachmentRow, micros};
 pub enum Viewer<'a> {
     Agent(&'a Principal),
     Customer(&'a PortalPrincipal),
+    /// A live-chat visitor, by their contact's id (uploads only; they download through signed
+    /// URLs).
+    ChatVisitor(&'a str),
+    /// Whoever holds a URL that Kefu signed for this attachment (downloads only).
+    Signed,
 }
 
 /// An attachment's bytes with what to tell the browser about them.
@@ -40,6 +45,8 @@ impl App {
                 ("agent", p.agent.id.to_string(), "/api/v1/attachments")
             }
             Viewer::Customer(c) => ("customer", c.uploader_key(), "/api/v1/portal/attachments"),
+            Viewer::ChatVisitor(contact) => ("customer", contact.to_string(), "/api/v1/chat/attachments"),
+            Viewer::Signed => return Err(AppError::Forbidden),
         };
         if bytes.is_empty() {
             return Err(AppError::Validation(vec![kefu_domain::FieldError::new("file", "is empty")]));
@@ -100,6 +107,8 @@ impl App {
                         _ => false,
                     }
             }
+            Viewer::ChatVisitor(_) => false,
+            Viewer::Signed => true,
         };
         if !allowed {
             return Err(AppError::NotFound("attachment"));

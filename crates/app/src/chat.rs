@@ -15,8 +15,12 @@ use kefu_store::{
 use std::collections::BTreeMap;
 
 const SETTINGS_KEY: &str = "chat";
-/// Where a visitor fetches files (the portal's customer-facing route).
-const ATTACHMENTS_URL: &str = "/api/v1/portal/attachments";
+/// The key that signs visitors' attachment URLs.
+const KEY_SETTING: &str = "chat_signing_key";
+/// Where a visitor fetches files, with a signed URL.
+const CHAT_ATTACHMENTS_URL: &str = "/api/v1/chat/attachments";
+/// Longest rating comment, in characters.
+const MAX_RATING_COMMENT: usize = 1000;
 /// The most messages one history or resume answer carries; a client asks again after the last.
 pub const HISTORY_PAGE: i64 = 200;
 /// The topics of the pre-chat form, as the portal's categories.
@@ -40,6 +44,106 @@ pub struct ChatSettings {
     /// tokens and `user_hash` signatures use the identity secret (see the portal settings).
     #[serde(default)]
     pub jwt_public_key: Option<String>,
+    /// When the team answers chats; `null`: around the clock.
+    #[serde(default)]
+    pub business_hours: Option<BusinessHours>,
+    /// What the widget says when nobody is there, per language; a language without one gets
+    /// the widget's built-in text.
+    #[serde(default)]
+    pub offline_message: BTreeMap<String, String>,
+    /// The answer time promised to offline visitors when the team is within hours but nobody
+    /// is online (1 to 168).
+    #[serde(default = "default_reply_hours")]
+    pub reply_within_hours: u32,
+}
+
+fn default_reply_hours() -> u32 {
+    12
+}
+
+/// A weekly schedule in one UTC offset.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct BusinessHours {
+    /// Like `+08:00` or `-05:00`.
+    pub utc_offset: String,
+    /// Per weekday (`mon` … `sun`) the opening and closing time, `HH:MM` (closing may be
+    /// `24:00`); a day not listed is closed.
+    pub days: BTreeMap<String, DayHours>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct DayHours {
+    pub open: String,
+    pub close: String,
+}
+
+const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// `HH:MM` as minutes after midnight (up to `24:00`).
+fn parse_hhmm(s: &str) -> Option<u32> {
+    let (h, m) = s.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (m < 60 && (h < 24 || (h == 24 && m == 0))).then_some(h * 60 + m)
+}
+
+/// `+08:00` as seconds east of UTC.
+fn parse_offset(s: &str) -> Option<chrono::FixedOffset> {
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let mins = parse_hhmm(rest)?;
+    if mins > 14 * 60 {
+        return None;
+    }
+    chrono::FixedOffset::east_opt(sign * mins as i32 * 60)
+}
+
+impl BusinessHours {
+    fn errors(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        if parse_offset(&self.utc_offset).is_none() {
+            errors.push(FieldError::new("business_hours.utc_offset", "must be like +08:00 (at most 14 hours)"));
+        }
+        for (day, h) in &self.days {
+            if !WEEKDAYS.contains(&day.as_str()) {
+                errors.push(FieldError::new("business_hours.days", format!("{day:?} is not one of mon, tue, wed, thu, fri, sat, sun")));
+                continue;
+            }
+            match (parse_hhmm(&h.open), parse_hhmm(&h.close)) {
+                (Some(o), Some(c)) if o < c => {}
+                (Some(_), Some(_)) => errors.push(FieldError::new(&format!("business_hours.days.{day}"), "must open before it closes")),
+                _ => errors.push(FieldError::new(&format!("business_hours.days.{day}"), "times must be HH:MM, from 00:00 to 24:00")),
+            }
+        }
+        errors
+    }
+
+    /// Whether `now` is within hours, and if not, when they next begin (within a week).
+    fn state(&self, now: DateTime<Utc>) -> (bool, Option<DateTime<Utc>>) {
+        use chrono::{Datelike, TimeZone, Timelike};
+        let Some(offset) = parse_offset(&self.utc_offset) else { return (true, None) };
+        let local = now.with_timezone(&offset);
+        let minute = local.hour() * 60 + local.minute();
+        for ahead in 0..8i64 {
+            let date = local.date_naive() + chrono::Duration::days(ahead);
+            let day = WEEKDAYS[date.weekday().num_days_from_monday() as usize];
+            let Some(h) = self.days.get(day) else { continue };
+            let (Some(open), Some(close)) = (parse_hhmm(&h.open), parse_hhmm(&h.close)) else { continue };
+            if ahead == 0 && (open..close).contains(&minute) {
+                return (true, None);
+            }
+            if ahead > 0 || minute < open {
+                let at = date.and_hms_opt(open / 60, open % 60, 0).and_then(|t| offset.from_local_datetime(&t).single());
+                return (false, at.map(|t| t.with_timezone(&Utc)));
+            }
+        }
+        (false, None)
+    }
 }
 
 /// What the widget learns before a visitor connects (public: no secret in it).
@@ -50,6 +154,12 @@ pub struct WidgetConfig {
     pub prechat_form: bool,
     /// The topics the pre-chat form offers.
     pub topics: Vec<String>,
+    /// Within business hours and at least one agent has the console open.
+    pub online: bool,
+    /// Outside business hours: when they begin again.
+    pub next_open_at: Option<DateTime<Utc>>,
+    pub offline_message: BTreeMap<String, String>,
+    pub reply_within_hours: u32,
 }
 
 /// The identity the exchange's backend signed for its logged-in user.
@@ -127,6 +237,24 @@ pub struct ChatConversation {
     pub agent_read_seq: i64,
     pub created_at: DateTime<Utc>,
     pub last_activity_at: DateTime<Utc>,
+    /// The customer's rating, once given.
+    pub rating: Option<ChatRating>,
+    /// While the chat is open and no agent has it: its place in the queue.
+    pub queue: Option<Queue>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct ChatRating {
+    pub score: i16,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Queue {
+    /// 1: the next chat an agent takes.
+    pub position: i64,
+    /// `null` without recent chats to estimate from.
+    pub estimated_wait_secs: Option<i64>,
 }
 
 /// A public message as the customer sees it.
@@ -168,6 +296,8 @@ fn chat_conversation(r: &ConversationRow) -> ChatConversation {
         agent_read_seq: r.agent_read_seq,
         created_at: kefu_store::from_micros(r.created_at),
         last_activity_at: kefu_store::from_micros(r.last_activity_at),
+        rating: r.rating_score.map(|score| ChatRating { score, comment: r.rating_comment.clone().filter(|c| !c.is_empty()) }),
+        queue: None,
     }
 }
 
@@ -194,16 +324,104 @@ fn valid_visitor_key(k: &str) -> bool {
 
 impl App {
     async fn chat_settings(&self) -> AppResult<ChatSettings> {
-        let mut s: ChatSettings = match self.store().setting(SETTINGS_KEY).await? {
-            Some(v) => serde_json::from_str(&v).unwrap_or_default(),
-            None => ChatSettings::default(),
+        let raw = match self.store().setting(SETTINGS_KEY).await? {
+            Some(v) => v,
+            None => {
+                // The first read makes the widget's id; of two first reads at once, one id wins.
+                let fresh = ChatSettings {
+                    widget_id: Id::new().to_string().to_lowercase(),
+                    reply_within_hours: default_reply_hours(),
+                    ..Default::default()
+                };
+                let json = serde_json::to_string(&fresh).map_err(AppError::internal)?;
+                self.store().setting_or_insert(SETTINGS_KEY, &json, micros(self.now())).await?
+            }
         };
-        if s.widget_id.is_empty() {
-            // The first read makes the widget's id, once.
-            s.widget_id = Id::new().to_string().to_lowercase();
-            self.store().put_setting(SETTINGS_KEY, &serde_json::to_string(&s).map_err(AppError::internal)?, micros(self.now())).await?;
+        serde_json::from_str(&raw).map_err(AppError::internal)
+    }
+
+    /// The key that signs attachment URLs for visitors: made once, kept in the settings.
+    async fn chat_key(&self) -> AppResult<&[u8]> {
+        let key = self
+            .0
+            .chat_key
+            .get_or_try_init(|| async {
+                let fresh = crate::secrets::random_token(32);
+                self.store().setting_or_insert(KEY_SETTING, &fresh, micros(self.now())).await.map(String::into_bytes)
+            })
+            .await?;
+        Ok(key.as_slice())
+    }
+
+    /// 128 bits of HMAC over the attachment and until when; the same signature opens the file
+    /// and its thumbnail (`…/thumbnail` with the same query).
+    fn attachment_signature(key: &[u8], id: &str, exp: i64) -> Option<String> {
+        let mut sig = crate::secrets::hmac_sha256_hex(key, format!("{id}:{exp}").as_bytes())?;
+        sig.truncate(32);
+        Some(sig)
+    }
+
+    /// A visitor's URL of an attachment: signed, good for 7 to 8 days (the same all day, so
+    /// browsers can cache it).
+    async fn signed_attachment_url(&self, id: &str) -> AppResult<String> {
+        let day = 86_400;
+        let exp = (self.now().timestamp() / day + 8) * day;
+        let sig = Self::attachment_signature(self.chat_key().await?, id, exp).ok_or_else(|| AppError::internal("signing failed"))?;
+        Ok(format!("{CHAT_ATTACHMENTS_URL}/{id}?exp={exp}&sig={sig}"))
+    }
+
+    async fn sign_attachments(&self, atts: &mut [AttachmentInfo]) -> AppResult<()> {
+        for a in atts {
+            a.url = self.signed_attachment_url(&a.id).await?;
         }
-        Ok(s)
+        Ok(())
+    }
+
+    /// An attachment (or its thumbnail) through a signed URL; a wrong or old signature is not
+    /// found.
+    pub async fn chat_attachment(&self, id: &str, thumbnail: bool, exp: i64, sig: &str) -> AppResult<crate::attachments::Download> {
+        let now = self.now().timestamp();
+        let good = exp >= now
+            && exp <= now + 9 * 86_400
+            && Self::attachment_signature(self.chat_key().await?, id, exp)
+                .is_some_and(|good| crate::constant_time_eq(good.as_bytes(), sig.as_bytes()));
+        if !good {
+            return Err(AppError::NotFound("attachment"));
+        }
+        self.download_attachment(crate::attachments::Viewer::Signed, id, thumbnail).await
+    }
+
+    /// A visitor's upload, before the message that carries it; an anonymous visitor's first
+    /// upload makes their contact, as a first message would.
+    pub async fn chat_upload(&self, v: &mut ChatVisitor, declared_name: &str, bytes: Vec<u8>) -> AppResult<AttachmentInfo> {
+        let contact = self.visitor_contact(v, None).await?;
+        let mut info = self.upload_attachment(crate::attachments::Viewer::ChatVisitor(&contact), declared_name, bytes).await?;
+        self.sign_attachments(std::slice::from_mut(&mut info)).await?;
+        Ok(info)
+    }
+
+    /// Where an open chat that no agent has stands in the queue.
+    async fn queue_of(&self, r: &ConversationRow) -> AppResult<Option<Queue>> {
+        if r.channel != Channel::Chat.as_str() || r.status != Status::Open.as_str() || r.assignee_id.is_some() {
+            return Ok(None);
+        }
+        let since = micros(self.now() - chrono::Duration::days(7));
+        let q = self.store().chat_queue(&r.id, r.created_at, since).await?;
+        let agents = self.agents_online().max(1) as i64;
+        let estimated_wait_secs = q.median_first_response.map(|m| (m / 1_000_000).max(1) * q.position / agents);
+        Ok(Some(Queue { position: q.position, estimated_wait_secs }))
+    }
+
+    /// A chat as its customer sees it, with its place in the queue.
+    async fn chat_view(&self, r: &ConversationRow) -> AppResult<ChatConversation> {
+        let mut c = chat_conversation(r);
+        c.queue = self.queue_of(r).await?;
+        Ok(c)
+    }
+
+    /// The widget's id (public: the embed tag carries it).
+    pub async fn chat_widget_id(&self) -> AppResult<String> {
+        Ok(self.chat_settings().await?.widget_id)
     }
 
     pub async fn get_chat_settings(&self, p: &Principal) -> AppResult<ChatSettings> {
@@ -228,12 +446,35 @@ impl App {
         {
             errors.push(FieldError::new("jwt_public_key", "must be a PEM-encoded P-256 public key (-----BEGIN PUBLIC KEY-----)"));
         }
+        for (lang, text) in &input.offline_message {
+            if !["zh-CN", "zh-TW", "en"].contains(&lang.as_str()) {
+                errors.push(FieldError::new("offline_message", format!("{lang:?} is not one of zh-CN, zh-TW, en")));
+            } else if text.chars().count() > 500 {
+                errors.push(FieldError::new(&format!("offline_message.{lang}"), "must be at most 500 characters"));
+            }
+        }
+        if !(1..=168).contains(&input.reply_within_hours) {
+            errors.push(FieldError::new("reply_within_hours", "must be 1 to 168"));
+        }
+        if let Some(h) = &input.business_hours {
+            errors.extend(h.errors());
+        }
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
         let current = self.chat_settings().await?;
-        let greeting = input.greeting.into_iter().filter(|(_, t)| !t.trim().is_empty()).map(|(l, t)| (l, t.trim().to_string())).collect();
-        let s = ChatSettings { widget_id: current.widget_id, greeting, prechat_form: input.prechat_form, jwt_public_key: key };
+        let texts = |m: BTreeMap<String, String>| -> BTreeMap<String, String> {
+            m.into_iter().filter(|(_, t)| !t.trim().is_empty()).map(|(l, t)| (l, t.trim().to_string())).collect()
+        };
+        let s = ChatSettings {
+            widget_id: current.widget_id,
+            greeting: texts(input.greeting),
+            prechat_form: input.prechat_form,
+            jwt_public_key: key,
+            business_hours: input.business_hours,
+            offline_message: texts(input.offline_message),
+            reply_within_hours: input.reply_within_hours,
+        };
         self.store().put_setting(SETTINGS_KEY, &serde_json::to_string(&s).map_err(AppError::internal)?, micros(self.now())).await?;
         self.audit(
             &crate::audit::Actor::agent(p),
@@ -251,11 +492,16 @@ impl App {
         if !crate::constant_time_eq(s.widget_id.as_bytes(), widget_id.as_bytes()) {
             return Err(AppError::NotFound("chat widget"));
         }
+        let (within_hours, next_open_at) = s.business_hours.as_ref().map_or((true, None), |h| h.state(self.now()));
         Ok(WidgetConfig {
             widget_id: s.widget_id,
             greeting: s.greeting,
             prechat_form: s.prechat_form,
             topics: PRECHAT_TOPICS.iter().map(|t| t.to_string()).collect(),
+            online: within_hours && self.agents_online() > 0,
+            next_open_at,
+            offline_message: s.offline_message,
+            reply_within_hours: s.reply_within_hours,
         })
     }
 
@@ -349,12 +595,16 @@ impl App {
         let Some(contact) = &v.contact_id else { return Ok(Vec::new()) };
         let f = ListFilter { contact_id: Some(contact.clone()), channel: Some(Channel::Chat.as_str().into()), ..Default::default() };
         let rows = self.store().list_conversations(&f, Sort::LastActivity, None, 50).await?;
-        Ok(rows.iter().filter(|r| r.verified_identity == Some(v.verified)).map(chat_conversation).collect())
+        let mut out = Vec::new();
+        for r in rows.iter().filter(|r| r.verified_identity == Some(v.verified)) {
+            out.push(self.chat_view(r).await?);
+        }
+        Ok(out)
     }
 
     /// One of the visitor's chats; anything else is not found (whether or not it exists).
     pub async fn chat_conversation(&self, v: &ChatVisitor, id: &str) -> AppResult<ChatConversation> {
-        Ok(chat_conversation(&self.visitor_row(v, id).await?))
+        self.chat_view(&self.visitor_row(v, id).await?).await
     }
 
     async fn visitor_row(&self, v: &ChatVisitor, id: &str) -> AppResult<ConversationRow> {
@@ -380,7 +630,11 @@ impl App {
     async fn chat_messages(&self, msgs: Vec<MessageRow>) -> AppResult<Vec<ChatMessage>> {
         let ids: Vec<String> = msgs.iter().map(|m| m.id.clone()).collect();
         let atts = if ids.is_empty() { Vec::new() } else { self.store().attachments_of_messages(&ids).await? };
-        Ok(msgs.into_iter().map(|m| chat_message(to_message(m, &atts, ATTACHMENTS_URL))).collect())
+        let mut out: Vec<ChatMessage> = msgs.into_iter().map(|m| chat_message(to_message(m, &atts, CHAT_ATTACHMENTS_URL))).collect();
+        for m in &mut out {
+            self.sign_attachments(&mut m.attachments).await?;
+        }
+        Ok(out)
     }
 
     /// A public message as customers see it, for live delivery; `None` for a note or a message
@@ -394,7 +648,10 @@ impl App {
 
     /// A conversation as customers see it, for live delivery.
     pub async fn chat_conversation_by_id(&self, id: &str) -> AppResult<Option<ChatConversation>> {
-        Ok(self.store().conversation_by_id(id).await?.map(|r| chat_conversation(&r)))
+        match self.store().conversation_by_id(id).await? {
+            Some(r) => Ok(Some(self.chat_view(&r).await?)),
+            None => Ok(None),
+        }
     }
 
     /// An anonymous visitor's contact, made with their first message (their typed name and
@@ -458,13 +715,15 @@ impl App {
         conversation_id: Option<&str>,
         client_id: &str,
         body: &str,
+        attachment_ids: &[String],
         prechat: Option<&PreChat>,
     ) -> AppResult<ChatSent> {
         let client_id = parse_client_key(client_id)
             .map_err(|_| AppError::Validation(vec![FieldError::new("client_id", "must be 1 to 100 visible ASCII characters")]))?;
         let mut errors = Vec::new();
+        let min = usize::from(attachment_ids.is_empty());
         let body =
-            crate::error::collect(&mut errors, kefu_domain::inbox::parse_text("body", body, 1, crate::conversations::MAX_BODY_CHARS));
+            crate::error::collect(&mut errors, kefu_domain::inbox::parse_text("body", body, min, crate::conversations::MAX_BODY_CHARS));
         let topic = prechat.and_then(|p| p.topic.as_deref()).filter(|t| !t.is_empty());
         if topic.is_some_and(|t| !PRECHAT_TOPICS.contains(&t)) {
             errors.push(FieldError::new("prechat.topic", format!("must be one of {}", PRECHAT_TOPICS.join(", "))));
@@ -473,19 +732,29 @@ impl App {
         if let Some(id) = conversation_id {
             let row = self.visitor_row(v, id).await?;
             let contact = row.contact_id.clone();
-            let input = NewMessageInput { body, client_key: Some(client_id), ..Default::default() };
+            let input =
+                NewMessageInput { body, client_key: Some(client_id), attachment_ids: attachment_ids.to_vec(), ..Default::default() };
             let posted = self.add_message(&row, AuthorKind::Customer, Some(contact.clone()), v.name.clone(), &contact, &input).await?;
             let replayed = matches!(posted, Posted::Replayed(_));
+            let mut message = chat_message(posted.message().clone());
+            self.sign_attachments(&mut message.attachments).await?;
             // As read before the message: the socket needs only its id, and reads it afresh
             // when it must describe it.
-            return Ok(ChatSent { conversation: chat_conversation(&row), message: chat_message(posted.message().clone()), replayed });
+            return Ok(ChatSent { conversation: chat_conversation(&row), message, replayed });
         }
         let contact = self.visitor_contact(v, prechat).await?;
         if let Some(m) = self.store().message_by_contact_client_key(&contact, &client_id).await? {
             let row = self.store().conversation_by_id(&m.conversation_id).await?.ok_or(AppError::NotFound("conversation"))?;
             let message = self.chat_messages(vec![m]).await?.pop().ok_or(AppError::NotFound("message"))?;
-            return Ok(ChatSent { conversation: chat_conversation(&row), message, replayed: true });
+            return Ok(ChatSent { conversation: self.chat_view(&row).await?, message, replayed: true });
         }
+        let attachment_ids = self.check_attachments(attachment_ids, &contact).await?;
+        let subject = match (body.trim().is_empty(), attachment_ids.is_empty()) {
+            (true, false) => {
+                self.store().attachments_by_ids(&attachment_ids).await?.first().map(|a| a.filename.clone()).unwrap_or_default()
+            }
+            _ => subject_from(&body),
+        };
         let id = Id::new().to_string();
         let actor = ("customer".to_string(), Some(contact.clone()), v.name.clone());
         let mut fields = serde_json::Map::new();
@@ -495,7 +764,7 @@ impl App {
         let mut new = NewConversation {
             id: id.clone(),
             channel: Channel::Chat.as_str().into(),
-            subject: subject_from(&body),
+            subject: subject_from(&subject),
             status: Status::Open.as_str().into(),
             priority: kefu_domain::Priority::Normal.rank(),
             contact: ContactRef::Existing(contact.clone()),
@@ -517,7 +786,7 @@ impl App {
                 client_key: Some(client_id),
                 mentions: "[]".into(),
                 delivery: "{}".into(),
-                attachment_ids: Vec::new(),
+                attachment_ids,
                 attachment_uploader: contact.clone(),
             }),
             activity: activity(&actor, "created", serde_json::json!({"channel": "chat", "verified_identity": v.verified})),
@@ -526,7 +795,38 @@ impl App {
         let (_, _, message) = self.insert_conversation(&mut new).await?;
         let row = self.store().conversation_by_id(&id).await?.ok_or(AppError::NotFound("conversation"))?;
         let message = self.chat_messages(message.into_iter().collect()).await?.pop().ok_or(AppError::NotFound("message"))?;
-        Ok(ChatSent { conversation: chat_conversation(&row), message, replayed: false })
+        Ok(ChatSent { conversation: self.chat_view(&row).await?, message, replayed: false })
+    }
+
+    /// The customer rates a resolved (or closed) chat, 1 to 5 with an optional comment; a
+    /// second rating replaces the first. Agents see it on the conversation and its timeline.
+    pub async fn chat_rate(&self, v: &ChatVisitor, id: &str, score: i64, comment: Option<&str>) -> AppResult<ChatRating> {
+        let mut errors = Vec::new();
+        if !(1..=5).contains(&score) {
+            errors.push(FieldError::new("score", "must be 1 to 5"));
+        }
+        let comment = match comment.map(str::trim).filter(|c| !c.is_empty()) {
+            Some(c) => crate::error::collect(&mut errors, kefu_domain::inbox::parse_text("comment", c, 1, MAX_RATING_COMMENT)),
+            None => None,
+        };
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        let row = self.visitor_row(v, id).await?;
+        let actor = ("customer".to_string(), Some(row.contact_id.clone()), v.name.clone());
+        let a = activity(&actor, "rated", serde_json::json!({"score": score, "comment": comment}));
+        if !self.store().rate_conversation(&row.id, score as i16, comment.as_deref(), &a, micros(self.now())).await? {
+            return Err(AppError::NotResolved);
+        }
+        self.bus()
+            .publish(DomainEvent::ConversationUpdated {
+                conversation_id: row.id.clone(),
+                team_id: row.team_id.clone(),
+                version: row.version,
+                changes: vec!["rated".into()],
+            })
+            .await;
+        Ok(ChatRating { score: score as i16, comment })
     }
 
     /// The customer is typing (or stopped) in one of their chats; agents see it live.
@@ -557,5 +857,76 @@ impl App {
                 .await;
         }
         Ok(())
+    }
+}
+
+/// A signed identity of the demo's logged-in customer, as an exchange's backend would make it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct DemoIdentity {
+    pub user_id: String,
+    pub user_hash: String,
+    pub email: String,
+    pub name: String,
+}
+
+impl App {
+    /// Demo mode only: signs the demo exchange's logged-in customer, so that the demo page can
+    /// show a verified chat. Elsewhere there is no such thing (not found).
+    pub async fn demo_identity(&self) -> AppResult<DemoIdentity> {
+        if !self.config().demo {
+            return Err(AppError::NotFound("demo identity"));
+        }
+        let secret = match self.portal_identity_secret().await? {
+            Some(s) => s,
+            None => {
+                let s = crate::secrets::random_token(32);
+                self.set_portal_identity_secret(&s).await?;
+                s
+            }
+        };
+        let (user_id, email, name) = ("NB-100231", "wang.xm@example.com", "王小明");
+        Ok(DemoIdentity {
+            user_id: user_id.into(),
+            user_hash: crate::portal::hmac_hex(&secret, user_id).ok_or_else(|| AppError::internal("signing failed"))?,
+            email: email.into(),
+            name: name.into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).single().unwrap_or_default()
+    }
+
+    #[test]
+    fn business_hours_follow_their_offset_across_days_and_weeks() {
+        // Mondays only, 09:00 to 18:00 in UTC+8 (01:00 to 10:00 UTC). 2026-11-23 is a Monday.
+        let h = BusinessHours {
+            utc_offset: "+08:00".into(),
+            days: [("mon".to_string(), DayHours { open: "09:00".into(), close: "18:00".into() })].into(),
+        };
+        assert!(h.errors().is_empty());
+        // Sunday 23:30 UTC is Monday 07:30 there: closed until 09:00 there.
+        assert_eq!(h.state(at(2026, 11, 22, 23, 30)), (false, Some(at(2026, 11, 23, 1, 0))));
+        assert_eq!(h.state(at(2026, 11, 23, 2, 0)), (true, None));
+        // 18:00 there is closing time: the next opening is a week later.
+        assert_eq!(h.state(at(2026, 11, 23, 10, 0)), (false, Some(at(2026, 11, 30, 1, 0))));
+        // West of UTC, and a day that closes at midnight.
+        let h = BusinessHours {
+            utc_offset: "-05:00".into(),
+            days: [("sun".to_string(), DayHours { open: "20:00".into(), close: "24:00".into() })].into(),
+        };
+        assert_eq!(h.state(at(2026, 11, 23, 4, 59)), (true, None), "Sunday 23:59 there");
+        assert_eq!(h.state(at(2026, 11, 23, 5, 0)), (false, Some(at(2026, 11, 30, 1, 0))), "Monday 00:00 there");
+        let bad = BusinessHours {
+            utc_offset: "8".into(),
+            days: [("mon".to_string(), DayHours { open: "9:00".into(), close: "24:30".into() })].into(),
+        };
+        assert_eq!(bad.errors().len(), 2);
     }
 }

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use kefu_domain::inbox::{mentioned_ids, parse_fields, parse_locale, parse_tags, parse_text};
 use kefu_domain::{
     Activity, Actor, AttachmentInfo, AuthorKind, Channel, Conversation, ConversationFilter, DomainEvent, FieldError, Id, Message, Page,
-    Priority, Role, Status, TimelineItem,
+    Priority, Rating, Role, Status, TimelineItem,
 };
 use kefu_store::{
     ActivityRow, AgentRow, AttachmentRow, ContactRef, ConversationChanges, ConversationRow, Keyset, ListFilter, MessageEffects,
@@ -186,6 +186,11 @@ pub(crate) fn to_conversation(r: ConversationRow, tags: Vec<String>) -> Conversa
         version: r.version,
         verified_identity: r.verified_identity,
         customer_read_seq: r.customer_read_seq,
+        rating: r.rating_score.map(|score| Rating {
+            score,
+            comment: r.rating_comment.filter(|c| !c.is_empty()),
+            rated_at: r.rated_at.map(from_micros).unwrap_or_else(|| from_micros(r.updated_at)),
+        }),
     }
 }
 
@@ -224,6 +229,9 @@ fn created_row(c: &NewConversation, number: i64, now: i64, contact_name: String,
         verified_identity: c.verified_identity,
         customer_read_seq: 0,
         agent_read_seq: 0,
+        rating_score: None,
+        rating_comment: None,
+        rated_at: None,
     }
 }
 
@@ -940,7 +948,8 @@ impl App {
         m: &NewMessageInput,
     ) -> AppResult<Posted> {
         let mut errors = Vec::new();
-        let body = collect(&mut errors, parse_text("body", &m.body, 1, MAX_BODY_CHARS));
+        // A message of files alone may say nothing.
+        let body = collect(&mut errors, parse_text("body", &m.body, usize::from(m.attachment_ids.is_empty()), MAX_BODY_CHARS));
         let client_key = match m.client_key.as_deref() {
             Some(k) => match parse_client_key(k) {
                 Ok(k) => Some(k),

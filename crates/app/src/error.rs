@@ -48,6 +48,8 @@ pub enum AppError {
     VersionConflict(i64),
     #[error("this conversation is closed: open a new one instead")]
     ConversationClosed,
+    #[error("this conversation is not resolved yet: it can be rated once it is")]
+    NotResolved,
     #[error("this conversation was merged into {0}")]
     ConversationMerged(String),
     #[error("this contact was merged into {0}")]
@@ -93,6 +95,7 @@ impl AppError {
             AppError::RealDataPresent => "real_data_present",
             AppError::VersionConflict(_) => "version_conflict",
             AppError::ConversationClosed => "conversation_closed",
+            AppError::NotResolved => "not_resolved",
             AppError::ConversationMerged(_) => "conversation_merged",
             AppError::ContactMerged(_) => "contact_merged",
             AppError::IdentityTaken => "identity_taken",
@@ -122,6 +125,7 @@ impl AppError {
             AppError::EmailTaken | AppError::LastAdmin | AppError::RealDataPresent => 409,
             AppError::VersionConflict(_)
             | AppError::ConversationClosed
+            | AppError::NotResolved
             | AppError::ConversationMerged(_)
             | AppError::ContactMerged(_)
             | AppError::IdentityTaken
@@ -155,6 +159,7 @@ impl AppError {
         "real_data_present",
         "version_conflict",
         "conversation_closed",
+        "not_resolved",
         "conversation_merged",
         "contact_merged",
         "identity_taken",

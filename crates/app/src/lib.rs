@@ -97,7 +97,10 @@ struct Inner {
     index_queue: tokio::sync::mpsc::UnboundedSender<String>,
     index_rx: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<String>>>,
     presence: presence::PresenceMap,
+    availability: presence::Availability,
     token_cache: auth::TokenCache,
+    /// Signs live-chat attachment URLs; read (or made) once.
+    chat_key: tokio::sync::OnceCell<Vec<u8>>,
 }
 
 impl App {
@@ -118,7 +121,9 @@ impl App {
             index_queue,
             index_rx: std::sync::Mutex::new(Some(index_rx)),
             presence: Default::default(),
+            availability: Default::default(),
             token_cache: Default::default(),
+            chat_key: Default::default(),
         })))
     }
 

@@ -9,11 +9,9 @@ use crate::error::collect;
 use crate::secrets::{random_token, sha256_hex};
 use crate::{App, AppError, AppResult, Principal, add};
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, Mac};
 use kefu_domain::inbox::parse_text;
 use kefu_domain::{AttachmentInfo, AuthorKind, Channel, FieldError, Id, Status};
 use kefu_store::{ContactRef, ConversationRow, ListFilter, NewConversation, NewMessage, NewPortalAccess, Sort, micros};
-use sha2::Sha256;
 use std::time::Duration;
 
 /// Topics a customer picks on the form; stored as the `category` custom field and a tag.
@@ -112,10 +110,12 @@ pub struct PortalSettings {
 /// Whether `user_hash` is the hex HMAC-SHA256 of `user_id` under `secret` (compared in
 /// constant time).
 pub(crate) fn hmac_matches(secret: &str, user_id: &str, user_hash: &str) -> bool {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else { return false };
-    mac.update(user_id.as_bytes());
-    let expected = hex::encode(mac.finalize().into_bytes());
-    crate::constant_time_eq(expected.as_bytes(), user_hash.trim().to_lowercase().as_bytes())
+    hmac_hex(secret, user_id).is_some_and(|h| crate::constant_time_eq(h.as_bytes(), user_hash.trim().to_lowercase().as_bytes()))
+}
+
+/// The hex HMAC-SHA256 of `user_id` under `secret`: what the exchange's backend signs.
+pub(crate) fn hmac_hex(secret: &str, user_id: &str) -> Option<String> {
+    crate::secrets::hmac_sha256_hex(secret.as_bytes(), user_id.as_bytes())
 }
 
 /// Where customers fetch attachments (agents use `/api/v1/attachments`).
@@ -212,6 +212,13 @@ impl App {
     }
 
     /// The secret under which the exchange signs its users' identities (portal and chat).
+    /// Sets the identity secret (demo mode's own; admins use `put_portal_settings`).
+    pub(crate) async fn set_portal_identity_secret(&self, secret: &str) -> AppResult<()> {
+        let s = PortalSettings { identity_secret: Some(secret.to_string()), has_identity_secret: false };
+        self.store().put_setting(SETTINGS_KEY, &serde_json::to_string(&s).map_err(AppError::internal)?, micros(self.now())).await?;
+        Ok(())
+    }
+
     pub(crate) async fn portal_identity_secret(&self) -> AppResult<Option<String>> {
         Ok(self.portal_settings().await?.identity_secret)
     }

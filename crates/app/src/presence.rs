@@ -92,7 +92,98 @@ impl App {
     }
 }
 
-/// Applies presence reports from the bus, so that with several nodes each knows every viewer.
+/// How often a node tells the others which agents have its console open, and how long such a
+/// report holds.
+const ONLINE_EVERY: Duration = Duration::from_secs(15);
+const ONLINE_TTL: Duration = Duration::from_secs(45);
+
+/// Which agents have a console open (its live event feed connected), here and on other nodes.
+pub(crate) struct Availability {
+    /// This node's name in its reports.
+    node: String,
+    local: Mutex<HashMap<String, usize>>,
+    remote: Mutex<HashMap<String, (Vec<String>, Instant)>>,
+}
+
+impl Default for Availability {
+    fn default() -> Self {
+        Availability { node: kefu_domain::Id::new().to_string(), local: Default::default(), remote: Default::default() }
+    }
+}
+
+impl Availability {
+    fn local_ids(&self) -> Vec<String> {
+        self.local.lock().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+    }
+
+    fn online(&self) -> usize {
+        let mut all: std::collections::HashSet<String> = self.local_ids().into_iter().collect();
+        let now = Instant::now();
+        if let Ok(mut remote) = self.remote.lock() {
+            remote.retain(|_, (_, until)| *until > now);
+            all.extend(remote.values().flat_map(|(ids, _)| ids.iter().cloned()));
+        }
+        all.len()
+    }
+}
+
+/// Held while an agent's console is connected; dropping it marks them gone (when it was their
+/// last console).
+pub struct ConsoleOpen {
+    app: App,
+    agent_id: String,
+}
+
+impl Drop for ConsoleOpen {
+    fn drop(&mut self) {
+        let last = match self.app.0.availability.local.lock() {
+            Ok(mut m) => match m.get_mut(&self.agent_id) {
+                Some(n) if *n > 1 => {
+                    *n -= 1;
+                    false
+                }
+                _ => m.remove(&self.agent_id).is_some(),
+            },
+            Err(_) => false,
+        };
+        if last && let Ok(rt) = tokio::runtime::Handle::try_current() {
+            let app = self.app.clone();
+            rt.spawn(async move { app.announce_online().await });
+        }
+    }
+}
+
+impl App {
+    /// An agent's console connected; keep the guard for as long as it stays.
+    pub fn console_opened(&self, agent_id: &str) -> ConsoleOpen {
+        let first = match self.0.availability.local.lock() {
+            Ok(mut m) => {
+                let n = m.entry(agent_id.to_string()).or_insert(0);
+                *n += 1;
+                *n == 1
+            }
+            Err(_) => false,
+        };
+        if first {
+            let app = self.clone();
+            tokio::spawn(async move { app.announce_online().await });
+        }
+        ConsoleOpen { app: self.clone(), agent_id: agent_id.to_string() }
+    }
+
+    /// How many agents have a console open, on any node.
+    pub fn agents_online(&self) -> usize {
+        self.0.availability.online()
+    }
+
+    async fn announce_online(&self) {
+        let a = &self.0.availability;
+        self.bus().publish(DomainEvent::AgentsOnline { node: a.node.clone(), agent_ids: a.local_ids() }).await;
+    }
+}
+
+/// Applies presence reports from the bus, so that with several nodes each knows every viewer,
+/// and tells the other nodes which agents are online here.
 pub struct PresenceTracker(App);
 
 impl PresenceTracker {
@@ -109,12 +200,20 @@ impl Service for PresenceTracker {
 
     async fn run(self: Arc<Self>, mut shutdown: Shutdown) {
         let mut events = self.0.bus().subscribe();
+        let mut announce = tokio::time::interval(ONLINE_EVERY);
         loop {
             tokio::select! {
                 _ = shutdown.wait() => break,
+                _ = announce.tick() => self.0.announce_online().await,
                 e = events.next() => match e {
                     Some(DomainEvent::Presence { conversation_id, agent_id, agent_name, state }) => {
                         self.0.0.presence.apply(&conversation_id, &agent_id, &agent_name, &state);
+                    }
+                    Some(DomainEvent::AgentsOnline { node, agent_ids }) => {
+                        let a = &self.0.0.availability;
+                        if node != a.node && let Ok(mut remote) = a.remote.lock() {
+                            remote.insert(node, (agent_ids, Instant::now() + ONLINE_TTL));
+                        }
                     }
                     Some(_) => {}
                     None => break,

@@ -19,6 +19,15 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// HMAC-SHA256 of `msg` under `key`, in hex. (`None` cannot happen: HMAC takes keys of any
+/// length; callers treat it as a signature that matches nothing.)
+pub fn hmac_sha256_hex(key: &[u8], msg: &[u8]) -> Option<String> {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(key).ok()?;
+    mac.update(msg);
+    Some(hex::encode(mac.finalize().into_bytes()))
+}
+
 /// For high-entropy secrets (session, token, challenge): a fast hash is enough.
 pub fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))

@@ -67,6 +67,12 @@ pub enum DomainEvent {
         agent_id: String,
         notification_id: String,
     },
+    /// The agents whose console is open on one node (sent when it changes and every few
+    /// seconds): whether anyone is there to answer a live chat.
+    AgentsOnline {
+        node: String,
+        agent_ids: Vec<String>,
+    },
 }
 
 /// A stream of events a subscriber receives; `None` when the bus shuts down.

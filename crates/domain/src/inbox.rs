@@ -146,6 +146,17 @@ pub struct Conversation {
     pub verified_identity: Option<bool>,
     /// The last message (`seq`) the customer has seen.
     pub customer_read_seq: i64,
+    /// The customer's rating of the resolved conversation (CSAT), if they gave one.
+    pub rating: Option<Rating>,
+}
+
+/// A customer's satisfaction rating of a resolved conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Rating {
+    /// 1 (very unhappy) to 5 (very happy).
+    pub score: i16,
+    pub comment: Option<String>,
+    pub rated_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -190,7 +201,8 @@ pub struct Activity {
     pub conversation_id: String,
     pub actor: Actor,
     /// `created`, `status_changed`, `priority_changed`, `assigned`, `team_changed`,
-    /// `tags_changed`, `subject_changed`, `fields_changed`, `merged_into`, `merged_from`, `macro_applied`.
+    /// `tags_changed`, `subject_changed`, `fields_changed`, `merged_into`, `merged_from`, `macro_applied`, `rated`
+    /// (the customer's rating: `score`, `comment`).
     pub kind: String,
     #[schema(value_type = Object)]
     pub data: serde_json::Value,

@@ -20,6 +20,6 @@ pub use events::{DomainEvent, EventBus};
 pub use id::Id;
 pub use inbox::{
     Activity, Actor, AttachmentInfo, AuthorKind, CannedResponse, Channel, Contact, Conversation, ConversationFilter, IdentityKind, Macro,
-    MacroAction, Message, Notification, Priority, SavedView, Status, Team, TimelineItem,
+    MacroAction, Message, Notification, Priority, Rating, SavedView, Status, Team, TimelineItem,
 };
 pub use page::Page;

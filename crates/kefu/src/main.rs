@@ -268,6 +268,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
 fn print_demo(base: &str, fresh: bool) {
     println!();
     println!("Demo mode{}: sign in at {base}/console", if fresh { " (new demo data seeded)" } else { "" });
+    println!("Play the customer on the demo exchange's page with the chat widget: {base}/demo");
     println!("WARNING: two-factor authentication is not enforced in demo mode. Never use demo mode for real support.");
     println!("  {:<11} {:<26} password", "role", "e-mail");
     for a in DEMO_AGENTS {

@@ -55,6 +55,10 @@ pub struct ConversationRow {
     /// The highest message `seq` the customer, and any agent, has seen.
     pub customer_read_seq: i64,
     pub agent_read_seq: i64,
+    /// The customer's rating (1 to 5) of a resolved chat, with their comment.
+    pub rating_score: Option<i16>,
+    pub rating_comment: Option<String>,
+    pub rated_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -250,7 +254,8 @@ pub struct Keyset {
 const SELECT_CONVERSATION: &str = "SELECT c.id, c.number, c.channel, c.subject, c.status, c.priority, c.contact_id, ct.name AS contact_name, \
        c.assignee_id, a.name AS assignee_name, c.team_id, c.language, c.intent, c.custom_fields, c.merged_into, c.last_seq, \
        c.message_count, c.waiting_since, c.first_response_at, c.resolved_at, c.closed_at, c.last_activity_at, c.version, \
-       c.created_at, c.updated_at, c.verified_identity, c.customer_read_seq, c.agent_read_seq \
+       c.created_at, c.updated_at, c.verified_identity, c.customer_read_seq, c.agent_read_seq, \
+       c.rating_score, c.rating_comment, c.rated_at \
      FROM conversations c JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN agents a ON a.id = c.assignee_id";
 
 pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, author_kind, author_id, author_name, private, body, html, channel, client_key, mentions, delivery, created_at";
@@ -875,5 +880,33 @@ impl Store {
             marked == 1
         });
         Ok(done)
+    }
+}
+
+impl Store {
+    /// Records the customer's rating of a resolved or closed conversation (replacing an earlier
+    /// one) and notes it on the timeline; false when the conversation is not resolved or closed.
+    /// The version stays: a rating is not an agent's edit, and must not make theirs stale.
+    pub async fn rate_conversation(&self, id: &str, score: i16, comment: Option<&str>, a: &NewActivity, now: i64) -> Result<bool> {
+        let n = write_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(
+                "UPDATE conversations SET rating_score = $2, rating_comment = $3, rated_at = $4 \
+                 WHERE id = $1 AND status IN ('resolved', 'closed')",
+            )
+            .bind(id)
+            .bind(score)
+            .bind(comment)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n > 0 {
+                insert_activity_tx!(tx, id, a, now);
+            }
+            tx.commit().await?;
+            n
+        });
+        Ok(n > 0)
     }
 }

@@ -20,7 +20,7 @@ mod tokens;
 pub use agents::{AgentRow, NewAgent};
 pub use attachments::AttachmentRow;
 pub use audit::AuditFilter;
-pub use chat::ReadSide;
+pub use chat::{QueueStats, ReadSide};
 pub use contacts::{ContactChanges, ContactRow, IdentityRow, NewContact};
 pub use conversations::{
     ActivityRow, ContactRef, ConversationChanges, ConversationRow, Keyset, ListFilter, MessageEffects, MessageOutcome, MessageRow,

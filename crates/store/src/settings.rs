@@ -21,3 +21,20 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Stores a setting unless it exists, and returns what is stored: of two nodes (or requests)
+    /// that make a first value at once, one value wins and both get it.
+    pub async fn setting_or_insert(&self, key: &str, value: &str, now: i64) -> Result<String> {
+        write_pool!(self, |p| sqlx::query(
+            "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING"
+        )
+        .bind(key)
+        .bind(value)
+        .bind(now)
+        .execute(p)
+        .await?
+        .rows_affected());
+        Ok(self.setting(key).await?.unwrap_or_else(|| value.to_string()))
+    }
+}

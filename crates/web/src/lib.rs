@@ -128,7 +128,19 @@ fn build_router(app: App, config: WebConfig, closing: Arc<tokio::sync::watch::Se
         .route("/attachments/{id}", get(files::portal_download))
         .route("/attachments/{id}/thumbnail", get(files::portal_thumbnail));
     // Widget visitors: no agent authentication; they identify inside the socket.
-    let chat_api = Router::new().route("/ws", get(chat::ws)).route("/widget/{widget_id}", get(chat::widget));
+    let chat_api = Router::new()
+        .route("/ws", get(chat::ws))
+        .route("/widget/{widget_id}", get(chat::widget))
+        .route("/attachments", post(chat::upload).layer(DefaultBodyLimit::max(upload_limit)))
+        .route("/attachments/{id}", get(chat::download))
+        .route("/attachments/{id}/thumbnail", get(chat::thumbnail))
+        .route("/demo-identity", get(chat::demo_identity))
+        // The widget runs on the exchange's own pages: any origin may read these answers. They
+        // carry no cookies and need no credentials (a visitor proves who they are inside).
+        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            axum::http::HeaderValue::from_static("*"),
+        ));
     Router::new()
         .nest("/api/v1/portal", portal_api)
         .nest("/api/v1/chat", chat_api)
@@ -145,6 +157,8 @@ fn build_router(app: App, config: WebConfig, closing: Arc<tokio::sync::watch::Se
         .route("/portal", get(assets::portal))
         .route("/portal/", get(assets::portal))
         .route("/portal/{*rest}", get(assets::portal))
+        .route("/widget.js", get(assets::widget))
+        .route("/demo", get(assets::demo))
         .route("/assets/{*path}", get(assets::asset))
         .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::track_metrics))

@@ -5,7 +5,8 @@
 // contact sidebar, keyboard shortcuts (j / k / r / n / e), live updates and
 // the collision indicator (who else is viewing or typing). For live chats:
 // whether the customer's identity is verified, "Customer is typing…", the
-// "Seen" marker (what the customer has read) and reporting what agents read.
+// "Seen" marker (what the customer has read), reporting what agents read, and
+// the customer's rating of the chat (side panel and timeline, live).
 
 import {
   h, button, toast, toastProblem, replace, spinner, problemAlert,
@@ -67,6 +68,12 @@ function activityText(a, teams) {
       return t('activity.mergedFrom', { actor, number: d.source_number });
     case 'macro_applied':
       return t('activity.macro', { actor, name: d.macro || '' });
+    case 'rated': {
+      const who = a.actor && a.actor.name ? a.actor.name : t('conversation.author.customer');
+      return d.comment
+        ? t('activity.ratedComment', { actor: who, score: d.score, comment: d.comment })
+        : t('activity.rated', { actor: who, score: d.score });
+    }
     default:
       return t('activity.other', { actor, kind: a.kind });
   }
@@ -99,6 +106,37 @@ function messageItem(m) {
   m.attachments && m.attachments.length ? h('div', { class: 'attachments' }, m.attachments.map(attachmentChip)) : null);
 }
 
+const RATING_MAX = 5;
+
+/** Five stars, `score` of them filled; one accessible label for the whole row. */
+function ratingStars(score) {
+  return h('span', { class: 'rating-stars', role: 'img', 'aria-label': t('conversation.ratingStars', { score, max: RATING_MAX }) },
+    Array.from({ length: RATING_MAX }, (_, i) => h('span', {
+      class: ['rating-star', i < score && 'is-filled'], 'aria-hidden': 'true',
+    }, i < score ? '★' : '☆')));
+}
+
+/** The customer's rating of the chat, for the side panel (null when not rated). */
+function ratingCard(rating) {
+  if (!rating) return null;
+  const score = Math.max(0, Math.min(RATING_MAX, Number(rating.score) || 0));
+  const tone = score >= 4 ? 'good' : score === 3 ? 'neutral' : 'bad';
+  return h('section', {
+    class: ['card', 'side-card', 'rating-card', `rating-${tone}`], testid: 'conversation-rating',
+    dataset: { score: String(score) },
+  },
+  h('header', { class: 'side-card-header' },
+    h('h2', { class: 'card-title' }, t('conversation.rating'))),
+  h('div', { class: 'side-card-body' },
+    h('p', { class: 'rating-line' },
+      ratingStars(score),
+      h('span', { class: 'rating-score', testid: 'rating-score' }, t('conversation.ratingScore', { score, max: RATING_MAX }))),
+    rating.comment
+      ? h('blockquote', { class: 'rating-comment prewrap', testid: 'rating-comment' }, rating.comment)
+      : h('p', { class: 'muted small', testid: 'rating-comment-none' }, t('conversation.ratingNoComment')),
+    h('p', { class: 'muted small rating-time', testid: 'rating-time' }, t('conversation.ratedAt'), ' ', timeCell(rating.rated_at))));
+}
+
 function activityItem(a, teams) {
   return h('li', { class: 'activity', testid: 'timeline-activity', dataset: { kind: a.kind } },
     h('span', { class: 'activity-dot', 'aria-hidden': 'true' }),
@@ -121,6 +159,7 @@ export function conversationView(page, ctx) {
   const timelineList = h('ol', { class: 'timeline', testid: 'timeline' });
   const timelineWrap = h('div', { class: 'timeline-wrap' }, timelineList);
   const controlsSlot = h('div', { class: 'conv-controls' });
+  const ratingSlot = h('div', { class: 'conv-rating' });
   const contactSlot = h('div', { class: 'contact-panel' });
   const customerTypingSlot = h('div', {
     class: 'customer-typing', testid: 'customer-typing', hidden: true, role: 'status', 'aria-live': 'polite',
@@ -166,6 +205,7 @@ export function conversationView(page, ctx) {
       renderHeader();
       renderTimeline();
       renderControls();
+      renderRating();
     } catch (err) {
       if (ctx.alive) toastProblem(err);
     }
@@ -293,6 +333,14 @@ export function conversationView(page, ctx) {
   }
   ctx.onCleanup(() => clearTimeout(customerTypingTimer));
 
+  // --- The customer's rating -------------------------------------------------------------
+
+  function renderRating() {
+    const el = ratingCard(conv.rating);
+    ratingSlot.hidden = !el;
+    replace(ratingSlot, el);
+  }
+
   // --- Updates with If-Match ----------------------------------------------------------------
 
   async function conflict() {
@@ -308,6 +356,7 @@ export function conversationView(page, ctx) {
       replace(noticeSlot);
       renderHeader();
       renderControls();
+      renderRating();
       reloadSoon();
       return updated;
     } catch (err) {
@@ -844,7 +893,8 @@ export function conversationView(page, ctx) {
         renderSeen();
       }
     } else if (ev.type === 'conversation_updated') {
-      if (ev.version > conv.version) reloadSoon();
+      // A rating leaves the version as it is (it is not an agent's edit).
+      if (ev.version > conv.version || (Array.isArray(ev.changes) && ev.changes.includes('rated'))) reloadSoon();
     }
   }));
 
@@ -872,6 +922,7 @@ export function conversationView(page, ctx) {
   function mount() {
     renderHeader();
     renderControls();
+    renderRating();
     renderTimeline();
     renderPresence();
     setMode('reply', false);
@@ -883,7 +934,7 @@ export function conversationView(page, ctx) {
           customerTypingSlot,
           composer,
           h('p', { class: 'shortcut-hint muted small' }, t('conversation.shortcuts'))),
-        h('aside', { class: 'conv-side', 'aria-label': t('conversation.details') }, controlsSlot, contactSlot)));
+        h('aside', { class: 'conv-side', 'aria-label': t('conversation.details') }, ratingSlot, controlsSlot, contactSlot)));
     timelineWrap.scrollTop = timelineWrap.scrollHeight;
     const heading = page.querySelector('.page-title');
     if (heading && document.activeElement === document.body) heading.focus({ preventScroll: true });

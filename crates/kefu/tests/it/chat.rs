@@ -14,6 +14,8 @@ both_backends!(
     a_flood_is_throttled_and_the_connection_stays_usable,
     the_exchange_signs_identities_and_wrong_ones_are_refused,
     a_visitor_sees_only_their_own_chats,
+    a_visitor_sends_files_and_rates_the_resolved_chat,
+    the_queue_and_availability_tell_the_visitor_what_to_expect,
 );
 
 type Stream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -359,5 +361,198 @@ async fn a_visitor_sees_only_their_own_chats(backend: Backend) {
     vip.expect("conversation").await;
     vip.expect("resumed").await;
     vip.quiet().await;
+    t.shutdown().await;
+}
+
+async fn a_visitor_sends_files_and_rates_the_resolved_chat(backend: Backend) {
+    let Some(t) = spawn_app(backend).await else { return };
+    let agent = admin(&t).await;
+    let widget = widget_id(&t, &agent).await;
+    let visitor = key();
+    let hello = json!({"widget_id": widget, "visitor_key": visitor});
+    let anyone = t.client();
+    let upload = |hello: String, name: &'static str, bytes: Vec<u8>| {
+        let c = anyone.clone();
+        async move { c.multipart("/api/v1/chat/attachments", &[("hello", &hello)], vec![("file", name, bytes)], &[]).await }
+    };
+
+    // Who uploads is proved as on the socket; bad input is refused with a clear problem.
+    upload("{not json".into(), "x.png", crate::attachments::png(4, 4)).await.assert_problem(422, "validation_failed");
+    upload(json!({"widget_id": "nope", "visitor_key": visitor}).to_string(), "x.png", crate::attachments::png(4, 4))
+        .await
+        .assert_problem(404, "not_found");
+    let no_file = anyone.multipart("/api/v1/chat/attachments", &[("hello", &hello.to_string())], vec![], &[]).await;
+    no_file.assert_problem(422, "validation_failed");
+    let up = upload(hello.to_string(), "转账截图.png", crate::attachments::png(640, 400)).await;
+    assert_eq!(up.status, StatusCode::CREATED, "{}", up.text);
+    assert_eq!((up.body["content_type"].as_str(), up.body["inline"].as_bool()), (Some("image/png"), Some(true)));
+    let att = up.body["id"].as_str().unwrap().to_string();
+
+    // Someone else cannot send it; its uploader can, with no text.
+    let (mut other, _) = Ws::hello(&t, json!({"type": "hello", "widget_id": widget, "visitor_key": key()})).await;
+    other.send(json!({"type": "send", "client_id": "o-1", "body": "", "attachment_ids": [att]})).await;
+    assert_eq!(other.expect("error").await["code"], "validation_failed");
+    let (mut ws, welcome) = Ws::hello(&t, json!({"type": "hello", "widget_id": widget, "visitor_key": visitor})).await;
+    assert_eq!(welcome["type"], "welcome");
+    ws.send(json!({"type": "send", "client_id": "p-0", "body": ""})).await;
+    assert_eq!(ws.expect("error").await["code"], "validation_failed", "an empty message without files");
+    ws.send(json!({"type": "send", "client_id": "p-1", "body": "", "attachment_ids": [att]})).await;
+    let ack = ws.expect("ack").await;
+    let cid = ack["conversation_id"].as_str().unwrap().to_string();
+    let convo = ws.expect("conversation").await;
+    assert_eq!(convo["subject"], "转账截图.png", "a chat started with a file is named after it");
+    assert_eq!(convo["rating"], Value::Null);
+    ws.expect("resumed").await;
+    let stored = messages(&agent, &cid).await;
+    assert_eq!(stored[0]["attachments"][0]["id"], att.as_str(), "the agent sees the file");
+
+    // The visitor reads files through signed URLs; a changed signature finds nothing.
+    ws.send(json!({"type": "resume", "conversation_id": cid, "after_seq": 0})).await;
+    let m = ws.expect("message").await;
+    let url = m["attachments"][0]["url"].as_str().unwrap().to_string();
+    assert!(url.starts_with(&format!("/api/v1/chat/attachments/{att}?exp=")), "{url}");
+    let file = anyone.get(&url).await;
+    assert_eq!((file.status, file.header("content-type")), (StatusCode::OK, "image/png"));
+    let (path, query) = url.split_once('?').unwrap();
+    let thumb = anyone.get(&format!("{path}/thumbnail?{query}")).await;
+    assert_eq!(thumb.status, StatusCode::OK, "the same signature opens the thumbnail");
+    assert!(thumb.header("content-type").starts_with("image/"), "{}", thumb.header("content-type"));
+    assert_eq!(up.header("access-control-allow-origin"), "*", "the widget uploads from the exchange's own origin");
+    let tampered = format!("{}{}", &url[..url.len() - 1], if url.ends_with('0') { '1' } else { '0' });
+    anyone.get(&tampered).await.assert_problem(404, "not_found");
+    anyone.get(&format!("{path}?exp=1&sig=00")).await.assert_problem(404, "not_found");
+    assert_eq!(anyone.get(&format!("/api/v1/chat/attachments/{att}")).await.status.as_u16(), 400, "no signature at all");
+    ws.expect("resumed").await;
+
+    // Rating: only once resolved; 1 to 5; a second rating replaces the first.
+    ws.send(json!({"type": "rate", "conversation_id": cid, "score": 5})).await;
+    assert_eq!(ws.expect("error").await["code"], "not_resolved");
+    let resolved = agent.patch(&format!("/api/v1/conversations/{cid}"), json!({"status": "resolved"})).await;
+    assert_eq!(resolved.status, StatusCode::OK, "{}", resolved.text);
+    let version = resolved.body["version"].clone();
+    assert_eq!(ws.expect("conversation").await["status"], "resolved");
+    ws.send(json!({"type": "rate", "conversation_id": cid, "score": 6})).await;
+    assert_eq!(ws.expect("error").await["code"], "validation_failed");
+    ws.send(json!({"type": "rate", "conversation_id": cid, "score": 2, "comment": "慢"})).await;
+    assert_eq!(ws.expect("rated").await["score"], 2);
+    assert_eq!(ws.expect("conversation").await["rating"], json!({"score": 2, "comment": "慢"}));
+    ws.send(json!({"type": "rate", "conversation_id": cid, "score": 5, "comment": "  很快，谢谢  "})).await;
+    let rated = ws.expect("rated").await;
+    assert_eq!((rated["score"].as_i64(), rated["comment"].as_str()), (Some(5), Some("很快，谢谢")));
+    other.send(json!({"type": "rate", "conversation_id": cid, "score": 1})).await;
+    assert_eq!(other.expect("error").await["code"], "not_found", "only the chat's own visitor rates it");
+    let conv = agent.get(&format!("/api/v1/conversations/{cid}")).await.body;
+    assert_eq!((conv["rating"]["score"].as_i64(), conv["rating"]["comment"].as_str()), (Some(5), Some("很快，谢谢")));
+    assert_eq!(conv["version"], version, "a rating does not make an agent's edit stale");
+    let timeline = agent.get(&format!("/api/v1/conversations/{cid}/timeline")).await.body;
+    let rated: Vec<&Value> = timeline["items"].as_array().unwrap().iter().filter(|i| i["kind"] == "rated").collect();
+    assert_eq!(rated.len(), 2, "each rating is on the timeline: {timeline}");
+    t.shutdown().await;
+}
+
+async fn the_queue_and_availability_tell_the_visitor_what_to_expect(backend: Backend) {
+    use chrono::{Datelike, Timelike};
+    let Some(t) = spawn_app(backend).await else { return };
+    let agent = admin(&t).await;
+    let widget = widget_id(&t, &agent).await;
+    let config = |t: &TestApp| {
+        let c = t.client();
+        let w = widget.clone();
+        async move { c.get(&format!("/api/v1/chat/widget/{w}")).await.body }
+    };
+    let public = t.client().get(&format!("/api/v1/chat/widget/{widget}")).await;
+    assert_eq!(public.header("access-control-allow-origin"), "*", "the widget reads it from the exchange's own origin");
+    assert_eq!(config(&t).await["online"], false, "no agent has the console open");
+    assert_eq!(config(&t).await["reply_within_hours"], 12);
+
+    // An agent's live feed open: someone is there.
+    let feed = agent.http.get(format!("{}/api/v1/events", agent.base)).send().await.unwrap();
+    assert_eq!(feed.status(), 200);
+    assert_eq!(config(&t).await["online"], true);
+
+    // Two chats wait; the first in line is first.
+    let (mut first, _) = Ws::hello(&t, json!({"type": "hello", "widget_id": widget, "visitor_key": key()})).await;
+    first.send(json!({"type": "send", "client_id": "q-1", "body": "在吗"})).await;
+    let cid = first.expect("ack").await["conversation_id"].as_str().unwrap().to_string();
+    let c1 = first.expect("conversation").await;
+    assert_eq!(c1["queue"], json!({"position": 1, "estimated_wait_secs": null}), "no history to estimate from yet");
+    first.expect("resumed").await;
+    let second_key = key();
+    let (mut second, _) = Ws::hello(&t, json!({"type": "hello", "widget_id": widget, "visitor_key": second_key})).await;
+    second.send(json!({"type": "send", "client_id": "q-2", "body": "hello?"})).await;
+    second.expect("ack").await;
+    assert_eq!(second.expect("conversation").await["queue"]["position"], 2);
+
+    // An agent takes the first: it leaves the queue and learns who answers; the second moves up.
+    let me = agent.get("/api/v1/auth/session").await.body["agent"]["id"].as_str().unwrap().to_string();
+    let taken = agent.patch(&format!("/api/v1/conversations/{cid}"), json!({"assignee_id": me})).await;
+    assert_eq!(taken.status, StatusCode::OK, "{}", taken.text);
+    let c1 = first.expect("conversation").await;
+    assert_eq!((c1["queue"].clone(), c1["agent_name"].is_string()), (Value::Null, true), "{c1}");
+    let (_, again) = Ws::hello(&t, json!({"type": "hello", "widget_id": widget, "visitor_key": second_key})).await;
+    assert_eq!(again["conversations"][0]["queue"]["position"], 1);
+    // With a first reply on record, the wait is estimated.
+    agent.post(&format!("/api/v1/conversations/{cid}/messages"), json!({"body": "您好"})).await;
+    let (_, again) = Ws::hello(&t, json!({"type": "hello", "widget_id": widget, "visitor_key": second_key})).await;
+    assert!(again["conversations"][0]["queue"]["estimated_wait_secs"].as_i64().is_some_and(|s| s >= 1), "{again}");
+
+    // Business hours: bad ones are refused field by field.
+    let bad = agent
+        .put(
+            "/api/v1/settings/chat",
+            json!({"business_hours": {"utc_offset": "+25:00", "days": {"mon": {"open": "18:00", "close": "09:00"}, "xyz": {"open": "09:00", "close": "10:00"}}},
+                "reply_within_hours": 0}),
+        )
+        .await;
+    bad.assert_problem(422, "validation_failed");
+    let fields: Vec<&str> = bad.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    for f in ["business_hours.utc_offset", "business_hours.days.mon", "business_hours.days", "reply_within_hours"] {
+        assert!(fields.contains(&f), "{f} missing from {fields:?}");
+    }
+    // Open only tomorrow (UTC), 09:00 to 17:00: offline now, and the widget says when.
+    let now = chrono::Utc::now();
+    let tomorrow = now + chrono::Duration::days(1);
+    let day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][tomorrow.weekday().num_days_from_monday() as usize];
+    let ok = agent
+        .put(
+            "/api/v1/settings/chat",
+            json!({"business_hours": {"utc_offset": "+00:00", "days": {day: {"open": "09:00", "close": "17:00"}}},
+                "offline_message": {"en": "We are away", "zh-CN": "  "}, "reply_within_hours": 24}),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+    assert_eq!(ok.body["widget_id"], widget.as_str(), "the widget id stays");
+    let c = config(&t).await;
+    assert_eq!(c["online"], false, "outside business hours even with an agent there");
+    let expected = tomorrow.date_naive().and_hms_opt(9, 0, 0).unwrap().and_utc();
+    assert_eq!(c["next_open_at"].as_str().map(|s| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap()), Some(expected), "{c}");
+    assert_eq!(c["offline_message"], json!({"en": "We are away"}));
+    assert_eq!(c["reply_within_hours"], 24);
+    // Open around the clock today: online again.
+    let today = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][now.weekday().num_days_from_monday() as usize];
+    let all_day = agent
+        .put(
+            "/api/v1/settings/chat",
+            json!({"business_hours": {"utc_offset": "+00:00", "days": {today: {"open": "00:00", "close": "24:00"}}}}),
+        )
+        .await;
+    assert_eq!(all_day.status, StatusCode::OK, "{}", all_day.text);
+    if now.hour() < 23 || now.minute() < 59 {
+        assert_eq!(config(&t).await["online"], true);
+    }
+    // The agent closes the console: nobody is there.
+    drop(feed);
+    let mut gone = false;
+    for _ in 0..50 {
+        if config(&t).await["online"] == false {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(gone, "an agent whose console closed is no longer online");
+
+    // Only demo mode signs a demo identity.
+    t.client().get("/api/v1/chat/demo-identity").await.assert_problem(404, "not_found");
     t.shutdown().await;
 }

@@ -46,6 +46,37 @@ pub async fn portal() -> Response {
     res
 }
 
+/// The live chat widget that exchanges embed with one script tag, from any origin.
+pub async fn widget() -> Response {
+    let mut res = serve("widget/widget.js", "public, max-age=300");
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
+    res.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    res
+}
+
+/// A fictional exchange's page with the widget on it, to play customer in one tab and agent in
+/// another.
+pub async fn demo(axum::extract::State(s): axum::extract::State<crate::WebState>) -> Response {
+    let Some(file) = <Assets as rust_embed::Embed>::get("widget/demo.html") else { return StatusCode::NOT_FOUND.into_response() };
+    let widget_id = match s.app.chat_widget_id().await {
+        Ok(id) => id,
+        Err(e) => return crate::problem::Problem::from(e).into_response(),
+    };
+    let html = String::from_utf8_lossy(&file.data).replace("__WIDGET_ID__", &widget_id);
+    let mut res = html.into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // A stand-in for an exchange's own page, with its own inline bits; Kefu's pages stay strict.
+    res.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
+             connect-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'self'",
+        ),
+    );
+    res
+}
+
 pub async fn api_docs() -> Response {
     let mut res = serve("apidocs/index.html", "no-cache");
     if let Some(ct) = res.headers_mut().get_mut(header::CONTENT_TYPE) {

@@ -11,7 +11,9 @@ use axum::Json;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::response::Response;
-use kefu_app::chat::{ChatConversation, ChatMessage, ChatSettings, ChatVisitor, PreChat, SignedIdentity, WidgetConfig};
+use kefu_app::chat::{
+    ChatConversation, ChatMessage, ChatSettings, ChatVisitor, DemoIdentity, PreChat, Queue, SignedIdentity, WidgetConfig,
+};
 use kefu_app::{App, AppError};
 use kefu_domain::DomainEvent;
 use serde::{Deserialize, Serialize};
@@ -39,6 +41,8 @@ const FRAMES_PER_SECOND: f64 = 20.0;
 const SOCKET_QUEUE: usize = 256;
 /// Conversations one connection may follow at once.
 const MAX_JOINED: usize = 50;
+/// How often a waiting chat's place in the queue is checked.
+const QUEUE_EVERY: Duration = Duration::from_secs(10);
 
 /// Codes of error frames that are not also HTTP problem codes.
 pub const FRAME_CODES: &[&str] = &["invalid_frame", "hello_required", "rate_limited", "not_joined"];
@@ -48,22 +52,23 @@ pub const FRAME_CODES: &[&str] = &["invalid_frame", "hello_required", "rate_limi
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum ClientFrame {
-    Hello {
-        widget_id: String,
-        #[serde(default)]
-        visitor_key: Option<String>,
-        #[serde(default)]
-        identity: Option<SignedIdentity>,
-        #[serde(default)]
-        language: Option<String>,
-    },
+    Hello(Hello),
     Send {
         client_id: String,
         #[serde(default)]
         conversation_id: Option<String>,
+        #[serde(default)]
         body: String,
         #[serde(default)]
+        attachment_ids: Vec<String>,
+        #[serde(default)]
         prechat: Option<PreChat>,
+    },
+    Rate {
+        conversation_id: String,
+        score: i64,
+        #[serde(default)]
+        comment: Option<String>,
     },
     Resume {
         conversation_id: String,
@@ -81,6 +86,24 @@ enum ClientFrame {
     Ping,
 }
 
+/// Who a visitor is: the `hello` frame, and the `hello` field of an upload.
+#[derive(Debug, Deserialize)]
+struct Hello {
+    widget_id: String,
+    #[serde(default)]
+    visitor_key: Option<String>,
+    #[serde(default)]
+    identity: Option<SignedIdentity>,
+    #[serde(default)]
+    language: Option<String>,
+}
+
+impl Hello {
+    async fn visitor(&self, app: &App) -> Result<ChatVisitor, AppError> {
+        app.chat_connect(&self.widget_id, self.identity.as_ref(), self.visitor_key.as_deref(), self.language.as_deref()).await
+    }
+}
+
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum ServerFrame<'a> {
@@ -89,6 +112,7 @@ enum ServerFrame<'a> {
     Message(&'a ChatMessage),
     Conversation(&'a ChatConversation),
     Resumed { conversation_id: &'a str, last_seq: i64 },
+    Rated { conversation_id: &'a str, score: i16, comment: Option<&'a str> },
     Typing { conversation_id: &'a str, name: &'a str, typing: bool },
     Read { conversation_id: &'a str, reader: &'a str, seq: i64 },
     Pong,
@@ -274,6 +298,81 @@ pub async fn widget(State(s): State<WebState>, Path(widget_id): Path<String>) ->
     Ok(Json(s.app.widget_config(&widget_id).await?))
 }
 
+/// Form fields of a visitor's upload.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ChatUpload {
+    /// The same JSON as the `hello` frame (`widget_id` and `visitor_key` or `identity`).
+    hello: String,
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// A live-chat visitor uploads a file, to send it with a message (`attachment_ids`).
+#[utoipa::path(post, path = "/api/v1/chat/attachments", tag = "chat", request_body(content = ChatUpload, content_type = "multipart/form-data"),
+    responses((status = 201, body = kefu_domain::AttachmentInfo), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 413, body = Problem), (status = 422, body = Problem)))]
+pub async fn upload(
+    State(s): State<WebState>,
+    mut mp: axum::extract::Multipart,
+) -> ApiResult<(axum::http::StatusCode, Json<kefu_domain::AttachmentInfo>)> {
+    let bad = |field: &str, msg: &str| Problem::from(AppError::Validation(vec![kefu_domain::FieldError::new(field, msg)]));
+    let mut hello: Option<String> = None;
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let limit = s.app.max_attachment_bytes();
+    while let Some(field) = mp.next_field().await.map_err(|_| bad("file", "the upload is not valid multipart/form-data"))? {
+        match field.name() {
+            Some("hello") => hello = Some(field.text().await.map_err(|_| bad("hello", "must be text"))?),
+            Some("file") => {
+                let name = field.file_name().unwrap_or("file").to_string();
+                let bytes = field.bytes().await.map_err(|_| Problem::from(AppError::AttachmentTooLarge(limit)))?;
+                file = Some((name, bytes.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    let hello = hello.ok_or_else(|| bad("hello", "is required: the JSON of the hello frame"))?;
+    let hello: Hello = serde_json::from_str(&hello)
+        .map_err(|_| bad("hello", "must be the JSON of a hello frame: {\"widget_id\": …, \"visitor_key\": …}"))?;
+    let (name, bytes) = file.ok_or_else(|| bad("file", "is required"))?;
+    let mut visitor = hello.visitor(&s.app).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(s.app.chat_upload(&mut visitor, &name, bytes).await?)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct Signed {
+    exp: i64,
+    sig: String,
+}
+
+/// A file of a chat, through the signed URL its message carries.
+#[utoipa::path(get, path = "/api/v1/chat/attachments/{id}", tag = "chat", params(("id" = String, Path), Signed),
+    responses((status = 200, description = "The file"), (status = 404, body = Problem)))]
+pub async fn download(
+    State(s): State<WebState>,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<Signed>,
+) -> ApiResult<Response> {
+    Ok(crate::routes::files::download_response(s.app.chat_attachment(&id, false, q.exp, &q.sig).await?))
+}
+
+/// An image's thumbnail, through a signed URL.
+#[utoipa::path(get, path = "/api/v1/chat/attachments/{id}/thumbnail", tag = "chat", params(("id" = String, Path), Signed),
+    responses((status = 200, description = "The thumbnail"), (status = 404, body = Problem)))]
+pub async fn thumbnail(
+    State(s): State<WebState>,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<Signed>,
+) -> ApiResult<Response> {
+    Ok(crate::routes::files::download_response(s.app.chat_attachment(&id, true, q.exp, &q.sig).await?))
+}
+
+/// Demo mode only: a signed identity of the demo exchange's logged-in customer.
+#[utoipa::path(get, path = "/api/v1/chat/demo-identity", tag = "chat", responses((status = 200, body = DemoIdentity), (status = 404, body = Problem)))]
+pub async fn demo_identity(State(s): State<WebState>) -> ApiResult<Json<DemoIdentity>> {
+    Ok(Json(s.app.demo_identity().await?))
+}
+
 /// The live chat WebSocket for widget visitors; the protocol is in `docs/chat-protocol.md`.
 #[utoipa::path(get, path = "/api/v1/chat/ws", tag = "chat", responses((status = 101, description = "Switching to the chat protocol")))]
 pub async fn ws(State(s): State<WebState>, upgrade: WebSocketUpgrade) -> Response {
@@ -332,6 +431,8 @@ impl Bucket {
 struct Joined {
     /// The highest `seq` of this conversation the client has been given or does not need.
     known: i64,
+    /// The queue place the client was last told; `None` once an agent has the chat.
+    queue: Option<Queue>,
     _subscription: Subscription,
 }
 
@@ -357,11 +458,11 @@ async fn visitor_socket(s: WebState, mut socket: WebSocket) {
         Ok(_) => return,
         Err(_) => None,
     };
-    let Some(ClientFrame::Hello { widget_id, visitor_key, identity, language }) = hello else {
+    let Some(ClientFrame::Hello(hello)) = hello else {
         let _ = socket.send(text(&ServerFrame::Error(ErrorFrame::new("hello_required", "the first frame must be hello")))).await;
         return close(socket, 1008, "hello required").await;
     };
-    let visitor = match s.app.chat_connect(&widget_id, identity.as_ref(), visitor_key.as_deref(), language.as_deref()).await {
+    let visitor = match hello.visitor(&s.app).await {
         Ok(v) => v,
         Err(e) => {
             // A wrong identity is refused outright, never treated as an anonymous visitor.
@@ -392,6 +493,8 @@ async fn visitor_socket(s: WebState, mut socket: WebSocket) {
     let mut closing = s.closing.subscribe();
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
+    let mut queue = tokio::time::interval(QUEUE_EVERY);
+    queue.tick().await;
     let mut heard = Instant::now();
     loop {
         let out: Vec<Message> = tokio::select! {
@@ -417,6 +520,7 @@ async fn visitor_socket(s: WebState, mut socket: WebSocket) {
                 }
                 vec![Message::Ping(Default::default())]
             }
+            _ = queue.tick() => c.queue_updates().await,
             // (The watch's guard must not live on: it is not Send.)
             () = async { let _ = closing.wait_for(|c| *c).await; } => return close(socket, 1012, "server restarting").await,
         };
@@ -450,13 +554,21 @@ impl Connection {
             }
         };
         match frame {
-            ClientFrame::Hello { .. } => vec![text(&ServerFrame::Error(ErrorFrame::new("invalid_frame", "hello was already said")))],
+            ClientFrame::Hello(_) => vec![text(&ServerFrame::Error(ErrorFrame::new("invalid_frame", "hello was already said")))],
             ClientFrame::Ping => vec![text(&ServerFrame::Pong)],
-            ClientFrame::Send { client_id, conversation_id, body, prechat } => {
+            ClientFrame::Send { client_id, conversation_id, body, attachment_ids, prechat } => {
                 if let Err(wait) = self.sends.take() {
                     return vec![rate_limited(Some(&client_id), wait)];
                 }
-                self.send(&client_id, conversation_id.as_deref(), &body, prechat.as_ref()).await
+                self.send(&client_id, conversation_id.as_deref(), &body, &attachment_ids, prechat.as_ref()).await
+            }
+            ClientFrame::Rate { conversation_id, score, comment } => {
+                match self.app.chat_rate(&self.visitor, &conversation_id, score, comment.as_deref()).await {
+                    Ok(r) => {
+                        vec![text(&ServerFrame::Rated { conversation_id: &conversation_id, score: r.score, comment: r.comment.as_deref() })]
+                    }
+                    Err(e) => vec![text(&ServerFrame::Error(ErrorFrame::from_app(e, None)))],
+                }
             }
             ClientFrame::Resume { conversation_id, after_seq } => self.resume(&conversation_id, after_seq).await,
             ClientFrame::Typing { conversation_id, typing } => {
@@ -476,8 +588,15 @@ impl Connection {
         }
     }
 
-    async fn send(&mut self, client_id: &str, conversation_id: Option<&str>, body: &str, prechat: Option<&PreChat>) -> Vec<Message> {
-        let sent = match self.app.chat_send(&mut self.visitor, conversation_id, client_id, body, prechat).await {
+    async fn send(
+        &mut self,
+        client_id: &str,
+        conversation_id: Option<&str>,
+        body: &str,
+        attachment_ids: &[String],
+        prechat: Option<&PreChat>,
+    ) -> Vec<Message> {
+        let sent = match self.app.chat_send(&mut self.visitor, conversation_id, client_id, body, attachment_ids, prechat).await {
             Ok(s) => s,
             Err(e) => return vec![text(&ServerFrame::Error(ErrorFrame::from_app(e, Some(client_id))))],
         };
@@ -496,8 +615,13 @@ impl Connection {
                 Some(_) => self.app.chat_conversation(&self.visitor, &conv.id).await.ok(),
                 None => None,
             };
-            out.push(text(&ServerFrame::Conversation(fresh.as_ref().unwrap_or(conv))));
+            let described = fresh.as_ref().unwrap_or(conv);
+            out.push(text(&ServerFrame::Conversation(described)));
+            let queue = described.queue;
             out.extend(self.resume(&conv.id, sent.message.seq).await);
+            if let Some(j) = self.joined.get_mut(&conv.id) {
+                j.queue = queue;
+            }
         } else if let Some(j) = self.joined.get_mut(&conv.id)
             && j.known + 1 == sent.message.seq
         {
@@ -517,12 +641,13 @@ impl Connection {
                     format!("follow at most {MAX_JOINED} chats at once"),
                 )))];
             }
-            if let Err(e) = self.app.chat_conversation(&self.visitor, conversation_id).await {
-                return vec![text(&ServerFrame::Error(ErrorFrame::from_app(e, None)))];
-            }
+            let queue = match self.app.chat_conversation(&self.visitor, conversation_id).await {
+                Ok(c) => c.queue,
+                Err(e) => return vec![text(&ServerFrame::Error(ErrorFrame::from_app(e, None)))],
+            };
             // Joined before reading, so that whatever is stored meanwhile arrives as an event.
             let sub = self.hub.join(&self.app, conversation_id, &self.tx, &self.overflowed);
-            self.joined.insert(conversation_id.to_string(), Joined { known: after_seq.max(0), _subscription: sub });
+            self.joined.insert(conversation_id.to_string(), Joined { known: after_seq.max(0), queue, _subscription: sub });
         } else if let Some(j) = self.joined.get_mut(conversation_id) {
             j.known = after_seq.max(0);
         }
@@ -589,12 +714,35 @@ impl Connection {
                 // Something between was missed (events can arrive out of order): read it all.
                 self.catch_up(conversation_id).await
             }
-            HubEvent::Conversation(c) => vec![text(&ServerFrame::Conversation(c))],
+            HubEvent::Conversation(c) => {
+                if let Some(j) = self.joined.get_mut(&c.id) {
+                    j.queue = c.queue;
+                }
+                vec![text(&ServerFrame::Conversation(c))]
+            }
             HubEvent::Typing { conversation_id, name, typing } => {
                 vec![text(&ServerFrame::Typing { conversation_id, name, typing: *typing })]
             }
             HubEvent::Read { conversation_id, seq } => vec![text(&ServerFrame::Read { conversation_id, reader: "agent", seq: *seq })],
         }
+    }
+}
+
+impl Connection {
+    /// Tells the client of each waiting chat where it now stands, when that changed.
+    async fn queue_updates(&mut self) -> Vec<Message> {
+        let waiting: Vec<String> = self.joined.iter().filter(|(_, j)| j.queue.is_some()).map(|(id, _)| id.clone()).collect();
+        let mut out = Vec::new();
+        for id in waiting {
+            let Ok(c) = self.app.chat_conversation(&self.visitor, &id).await else { continue };
+            if let Some(j) = self.joined.get_mut(&id)
+                && j.queue != c.queue
+            {
+                j.queue = c.queue;
+                out.push(text(&ServerFrame::Conversation(&c)));
+            }
+        }
+        out
     }
 }
 

@@ -429,8 +429,11 @@ pub async fn events(State(s): State<WebState>, Auth(p): Auth) -> ApiResult<Respo
         hidden: HashSet<String>,
         refreshed: std::time::Instant,
         closing: tokio::sync::watch::Receiver<bool>,
+        /// While the feed is open the agent counts as online (live chat's availability).
+        _online: kefu_app::presence::ConsoleOpen,
     }
-    let feed = Feed { app, bus, me, restricted, hidden, refreshed: std::time::Instant::now(), closing: s.closing.subscribe() };
+    let _online = app.console_opened(&me);
+    let feed = Feed { app, bus, me, restricted, hidden, refreshed: std::time::Instant::now(), closing: s.closing.subscribe(), _online };
     let stream = futures_util::stream::unfold(feed, |mut f| async move {
         loop {
             let e = tokio::select! {

@@ -1,0 +1,2024 @@
+/*
+ * Kefu live chat widget.
+ *
+ * Embedded with one tag on any page:
+ *
+ *   <script src="https://SUPPORT_HOST/widget.js" data-channel="WIDGET_ID" async></script>
+ *
+ * Optional attributes: data-language (zh-CN | zh-TW | en), data-color (brand colour),
+ * data-title (the panel's title). A verified customer is passed before the tag loads with
+ * `window.KefuChat = {identity: {user_id, user_hash, email?, name?}}` (or `{identity: {token}}`),
+ * or later with `KefuChat.identify(identity)`.
+ *
+ * Public API: KefuChat.open(), .close(), .identify(identity | null), .setLanguage(lang).
+ *
+ * Everything lives in one shadow root; the only global is window.KefuChat. The protocol is
+ * docs/chat-protocol.md: hello/welcome, send/ack with client ids (retried after a reconnect
+ * until acknowledged), resume after the highest seq seen, typing, read, rate.
+ */
+(() => {
+  'use strict';
+
+  if (window.KefuChat && window.KefuChat.version) return; // loaded twice
+
+  // --- Where we come from -------------------------------------------------------------------
+
+  const script = document.currentScript
+    || document.querySelector('script[src$="/widget.js"][data-channel]')
+    || document.querySelector('script[src$="/widget.js"]');
+  const preset = (window.KefuChat && typeof window.KefuChat === 'object') ? window.KefuChat : {};
+  const attr = (name) => (script && script.getAttribute(name)) || null;
+  const HOST = (() => {
+    try {
+      return new URL(script && script.src ? script.src : (preset.host || location.href), location.href).origin;
+    } catch {
+      return location.origin;
+    }
+  })();
+  const WIDGET_ID = attr('data-channel') || preset.channel || '';
+  const LANGS = ['zh-CN', 'zh-TW', 'en'];
+
+  function pickLanguage(raw) {
+    const l = String(raw || '').trim();
+    if (!l) return null;
+    if (LANGS.includes(l)) return l;
+    // As the console matches browser languages (web-assets/shared/i18n.js).
+    const low = l.toLowerCase().replace(/_/g, '-');
+    if (!low.startsWith('zh')) return 'en';
+    if (low.includes('hans')) return 'zh-CN';
+    if (low.includes('hant') || /^zh-(tw|hk|mo)\b/.test(low)) return 'zh-TW';
+    return 'zh-CN';
+  }
+
+  // --- Strings --------------------------------------------------------------------------------
+
+  const STRINGS = {
+    en: {
+      title: 'Support',
+      openChat: 'Open support chat',
+      closeChat: 'Close support chat',
+      minimize: 'Close',
+      back: 'Back to conversations',
+      unread: (n) => `${n} unread`,
+      subtitleOnline: 'We usually reply in a few minutes',
+      subtitleOffline: 'We are away right now',
+      handledBy: 'is handling your conversation',
+      greeting: 'Hi there 👋 How can we help you today?',
+      newConversation: 'New conversation',
+      recent: 'Your conversations',
+      noSubject: 'Conversation',
+      status: { open: 'Open', pending: 'Waiting for you', on_hold: 'On hold', resolved: 'Resolved', closed: 'Closed' },
+      offlineDefault: 'We are away at the moment. Leave a message and we will get back to you.',
+      backAt: (when) => `We are back ${when}.`,
+      replyWithin: (n) => `We usually reply within ${n} ${n === 1 ? 'hour' : 'hours'}.`,
+      emailNeeded: 'Your e-mail address, so we can answer you',
+      name: 'Name',
+      email: 'E-mail',
+      topic: 'Topic',
+      topicChoose: 'Choose a topic (optional)',
+      optional: 'optional',
+      topics: { account: 'Account', deposit: 'Deposit', withdrawal: 'Withdrawal', trading: 'Trading', security: 'Security', other: 'Other' },
+      emailRequired: 'Please enter your e-mail address.',
+      emailInvalid: 'Please enter an e-mail address like name@example.com.',
+      placeholder: 'Write a message…',
+      send: 'Send',
+      attach: 'Attach a file',
+      dropHere: 'Drop files to send them',
+      sending: 'Sending…',
+      sent: 'Sent',
+      read: 'Read',
+      failed: 'Not sent',
+      retry: 'Retry',
+      uploading: 'Uploading…',
+      uploadFailed: (name) => `Could not upload ${name}.`,
+      fileTooLarge: (name) => `${name} is too large.`,
+      you: 'You',
+      typing: (name) => `${name || 'An agent'} is typing…`,
+      queue: (n) => `You are number ${n} in line.`,
+      queueWait: (n, m) => `You are number ${n} in line, estimated wait ${m} min.`,
+      reconnecting: 'Reconnecting…',
+      connecting: 'Connecting…',
+      connected: 'Connected',
+      invalidIdentity: 'We could not verify your account. Please sign in again and reload the page.',
+      identityExpired: 'Your sign-in has expired. Please reload the page.',
+      unavailable: 'The chat is not available right now.',
+      closedNotice: 'This conversation is closed.',
+      startNew: 'Start a new conversation',
+      csatQuestion: 'How would you rate this conversation?',
+      csatComment: 'Tell us more (optional)',
+      csatSubmit: 'Send rating',
+      csatThanks: 'Thank you for your feedback!',
+      csatYours: (n) => `You rated this conversation ${n} out of 5.`,
+      star: (n) => `${n} ${n === 1 ? 'star' : 'stars'}`,
+      image: 'Image',
+      openImage: 'Open image in full size',
+      closeImage: 'Close image',
+      loading: 'Loading…',
+      tryLater: 'Please try again in a moment.',
+    },
+    'zh-CN': {
+      title: '在线客服',
+      openChat: '打开在线客服',
+      closeChat: '关闭在线客服',
+      minimize: '关闭',
+      back: '返回会话列表',
+      unread: (n) => `${n} 条未读`,
+      subtitleOnline: '通常几分钟内回复',
+      subtitleOffline: '客服暂时不在线',
+      handledBy: '正在为您服务',
+      greeting: '您好 👋 有什么可以帮您？',
+      newConversation: '新建会话',
+      recent: '您的会话',
+      noSubject: '会话',
+      status: { open: '处理中', pending: '等待您回复', on_hold: '暂挂', resolved: '已解决', closed: '已关闭' },
+      offlineDefault: '客服暂时不在线。请留言，我们会尽快回复您。',
+      backAt: (when) => `我们将于 ${when} 回来。`,
+      replyWithin: (n) => `我们通常在 ${n} 小时内回复。`,
+      emailNeeded: '请留下您的邮箱，以便我们回复您',
+      name: '称呼',
+      email: '邮箱',
+      topic: '问题类型',
+      topicChoose: '选择问题类型（可选）',
+      optional: '可选',
+      topics: { account: '账户', deposit: '充值', withdrawal: '提币', trading: '交易', security: '安全', other: '其他' },
+      emailRequired: '请输入您的邮箱地址。',
+      emailInvalid: '请输入有效的邮箱地址，例如 name@example.com。',
+      placeholder: '输入消息…',
+      send: '发送',
+      attach: '添加附件',
+      dropHere: '松开即可发送文件',
+      sending: '发送中…',
+      sent: '已发送',
+      read: '已读',
+      failed: '未发送',
+      retry: '重试',
+      uploading: '上传中…',
+      uploadFailed: (name) => `${name} 上传失败。`,
+      fileTooLarge: (name) => `${name} 文件过大。`,
+      you: '您',
+      typing: (name) => `${name || '客服'} 正在输入…`,
+      queue: (n) => `您前面还有 ${n - 1} 位，当前排在第 ${n} 位。`,
+      queueWait: (n, m) => `您排在第 ${n} 位，预计等待 ${m} 分钟。`,
+      reconnecting: '正在重新连接…',
+      connecting: '正在连接…',
+      connected: '已连接',
+      invalidIdentity: '无法验证您的账户，请重新登录后刷新页面。',
+      identityExpired: '登录已过期，请刷新页面。',
+      unavailable: '在线客服暂不可用。',
+      closedNotice: '此会话已关闭。',
+      startNew: '开始新会话',
+      csatQuestion: '您对本次服务满意吗？',
+      csatComment: '补充说明（可选）',
+      csatSubmit: '提交评价',
+      csatThanks: '感谢您的评价！',
+      csatYours: (n) => `您给本次会话的评分：${n}/5。`,
+      star: (n) => `${n} 星`,
+      image: '图片',
+      openImage: '查看原图',
+      closeImage: '关闭图片',
+      loading: '加载中…',
+      tryLater: '请稍后再试。',
+    },
+    'zh-TW': {
+      title: '線上客服',
+      openChat: '開啟線上客服',
+      closeChat: '關閉線上客服',
+      minimize: '關閉',
+      back: '返回對話列表',
+      unread: (n) => `${n} 則未讀`,
+      subtitleOnline: '通常幾分鐘內回覆',
+      subtitleOffline: '客服暫時不在線上',
+      handledBy: '正在為您服務',
+      greeting: '您好 👋 有什麼可以幫您？',
+      newConversation: '新對話',
+      recent: '您的對話',
+      noSubject: '對話',
+      status: { open: '處理中', pending: '等待您回覆', on_hold: '暫停', resolved: '已解決', closed: '已關閉' },
+      offlineDefault: '客服暫時不在線上。請留言，我們會盡快回覆您。',
+      backAt: (when) => `我們將於 ${when} 回來。`,
+      replyWithin: (n) => `我們通常在 ${n} 小時內回覆。`,
+      emailNeeded: '請留下您的電子郵件，以便我們回覆您',
+      name: '稱呼',
+      email: '電子郵件',
+      topic: '問題類型',
+      topicChoose: '選擇問題類型（選填）',
+      optional: '選填',
+      topics: { account: '帳戶', deposit: '入金', withdrawal: '提幣', trading: '交易', security: '安全', other: '其他' },
+      emailRequired: '請輸入您的電子郵件地址。',
+      emailInvalid: '請輸入有效的電子郵件地址，例如 name@example.com。',
+      placeholder: '輸入訊息…',
+      send: '傳送',
+      attach: '附加檔案',
+      dropHere: '放開即可傳送檔案',
+      sending: '傳送中…',
+      sent: '已傳送',
+      read: '已讀',
+      failed: '未傳送',
+      retry: '重試',
+      uploading: '上傳中…',
+      uploadFailed: (name) => `${name} 上傳失敗。`,
+      fileTooLarge: (name) => `${name} 檔案過大。`,
+      you: '您',
+      typing: (name) => `${name || '客服'} 正在輸入…`,
+      queue: (n) => `您目前排在第 ${n} 位。`,
+      queueWait: (n, m) => `您排在第 ${n} 位，預計等候 ${m} 分鐘。`,
+      reconnecting: '正在重新連線…',
+      connecting: '正在連線…',
+      connected: '已連線',
+      invalidIdentity: '無法驗證您的帳戶，請重新登入後重新整理頁面。',
+      identityExpired: '登入已逾時，請重新整理頁面。',
+      unavailable: '線上客服暫時無法使用。',
+      closedNotice: '此對話已關閉。',
+      startNew: '開始新對話',
+      csatQuestion: '您對這次服務滿意嗎？',
+      csatComment: '補充說明（選填）',
+      csatSubmit: '送出評價',
+      csatThanks: '感謝您的回饋！',
+      csatYours: (n) => `您給這次對話的評分：${n}/5。`,
+      star: (n) => `${n} 顆星`,
+      image: '圖片',
+      openImage: '檢視原圖',
+      closeImage: '關閉圖片',
+      loading: '載入中…',
+      tryLater: '請稍後再試。',
+    },
+  };
+  // zh-CN's queue line without a "people ahead" count reads more naturally:
+  STRINGS['zh-CN'].queue = (n) => `您当前排在第 ${n} 位。`;
+
+  let lang = pickLanguage(attr('data-language')) || pickLanguage(preset.language)
+    || pickLanguage((navigator.languages && navigator.languages[0]) || navigator.language) || 'en';
+  const T = () => STRINGS[lang] || STRINGS.en;
+
+  // --- Storage (may be unavailable: private windows, sandboxed frames) ------------------------
+
+  const store = {
+    get(k) {
+      try { return window.localStorage.getItem(k); } catch { return null; }
+    },
+    set(k, v) {
+      try { window.localStorage.setItem(k, v); } catch { /* not kept */ }
+    },
+    remove(k) {
+      try { window.localStorage.removeItem(k); } catch { /* nothing */ }
+    },
+  };
+
+  const URL_SAFE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  function randomKey(n) {
+    const bytes = new Uint8Array(n);
+    crypto.getRandomValues(bytes);
+    let s = '';
+    for (const b of bytes) s += URL_SAFE[b & 63];
+    return s;
+  }
+
+  const VISITOR_KEY_NAME = `kefu.visitor.${WIDGET_ID}`;
+  const OUTBOX_NAME = `kefu.outbox.${WIDGET_ID}`;
+
+  function visitorKey() {
+    let k = store.get(VISITOR_KEY_NAME);
+    if (!k || !/^[A-Za-z0-9_-]{22,128}$/.test(k)) {
+      k = randomKey(32);
+      store.set(VISITOR_KEY_NAME, k);
+    }
+    return k;
+  }
+
+  // --- State ----------------------------------------------------------------------------------
+
+  let identity = normalizeIdentity(preset.identity);
+  const clientPrefix = randomKey(10);
+  let clientCounter = 0;
+  const nextClientId = () => `w${clientPrefix}-${++clientCounter}`;
+
+  const state = {
+    config: null,
+    ws: null,
+    conn: 'idle', // idle | connecting | ready | down | fatal
+    welcomed: false,
+    fatal: null, // the message shown when the chat cannot go on
+    verified: false,
+    name: '',
+    everReady: false,
+    attempt: 0,
+    convs: new Map(), // id -> conversation (+ seq, readSent, loaded)
+    order: [], // conversation ids, newest first
+    msgs: new Map(), // conversation id -> Map(seq -> message)
+    msgIds: new Set(),
+    pending: [], // unacknowledged customer messages, in order
+    followed: new Set(), // conversations resumed on this socket
+    open: false,
+    view: 'home', // home | chat
+    activeId: null, // null in the chat view: a new conversation
+    chosen: false, // the visitor picked a view themselves
+    typing: null, // {conversationId, name, timer}
+    banner: null, // {kind, text}
+    notice: null, // a transient error line over the composer
+    closedOffer: null, // text of a message refused because its chat was closed
+    csat: { score: 0, comment: '', sending: false },
+  };
+
+  function normalizeIdentity(id) {
+    if (!id || typeof id !== 'object') return null;
+    if (typeof id.token === 'string' && id.token) return { token: id.token };
+    if (id.user_id != null && id.user_hash) {
+      const out = { user_id: String(id.user_id), user_hash: String(id.user_hash) };
+      if (id.email) out.email = String(id.email);
+      if (id.name) out.name = String(id.name);
+      return out;
+    }
+    return null;
+  }
+
+  /** Whose unsent messages the outbox holds: never replayed as somebody else. */
+  function who() {
+    if (!identity) return `anon:${visitorKey()}`;
+    return identity.token ? `token:${identity.token.slice(-16)}` : `user:${identity.user_id}`;
+  }
+
+  function helloFrame() {
+    const f = { type: 'hello', widget_id: WIDGET_ID, language: lang };
+    if (identity) f.identity = identity;
+    else f.visitor_key = visitorKey();
+    return f;
+  }
+
+  function saveOutbox() {
+    const items = state.pending
+      .filter((p) => p.state === 'sending' || p.state === 'waiting')
+      .map((p) => ({
+        client_id: p.client_id, conversation_id: p.conversation_id, body: p.body,
+        attachment_ids: p.attachment_ids, attachments: p.attachments, prechat: p.prechat, created_at: p.created_at,
+      }));
+    if (items.length) store.set(OUTBOX_NAME, JSON.stringify({ who: who(), items }));
+    else store.remove(OUTBOX_NAME);
+  }
+
+  function loadOutbox() {
+    state.pending = [];
+    let saved = null;
+    try { saved = JSON.parse(store.get(OUTBOX_NAME) || 'null'); } catch { saved = null; }
+    if (!saved || saved.who !== who() || !Array.isArray(saved.items)) return;
+    for (const it of saved.items) {
+      if (!it || typeof it.client_id !== 'string') continue;
+      state.pending.push({
+        client_id: it.client_id, conversation_id: it.conversation_id || null, body: String(it.body || ''),
+        attachment_ids: Array.isArray(it.attachment_ids) ? it.attachment_ids : [],
+        attachments: Array.isArray(it.attachments) ? it.attachments : [],
+        prechat: it.prechat || null, created_at: it.created_at || new Date().toISOString(),
+        state: 'sending', inflight: false, retryAt: 0,
+      });
+    }
+  }
+
+  // --- Helpers --------------------------------------------------------------------------------
+
+  function h(tag, props, ...children) {
+    const el = document.createElement(tag);
+    if (props) {
+      for (const [k, v] of Object.entries(props)) {
+        if (v == null || v === false) continue;
+        if (k === 'class') el.className = Array.isArray(v) ? v.filter(Boolean).join(' ') : v;
+        else if (k === 'testid') el.setAttribute('data-testid', v);
+        else if (k === 'dataset') { for (const [dk, dv] of Object.entries(v)) if (dv != null) el.dataset[dk] = String(dv); }
+        else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2).toLowerCase(), v);
+        else if (k === 'value') el.value = v;
+        else el.setAttribute(k, v === true ? '' : String(v));
+      }
+    }
+    append(el, children);
+    return el;
+  }
+
+  function append(el, children) {
+    for (const c of children) {
+      if (c == null || c === false) continue;
+      if (Array.isArray(c)) append(el, c);
+      else el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+  }
+
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+  const ICONS = {
+    chat: 'M4 5.5A2.5 2.5 0 0 1 6.5 3h11A2.5 2.5 0 0 1 20 5.5v8a2.5 2.5 0 0 1-2.5 2.5H10l-4.2 3.4A.5.5 0 0 1 5 19v-3h1.5M6.5 16A2.5 2.5 0 0 1 4 13.5v-8',
+    close: 'M6 6l12 12M18 6L6 18',
+    chevronDown: 'M6 9l6 6 6-6',
+    back: 'M15 18l-6-6 6-6',
+    send: 'M4 12l16-8-6 16-2.5-6.5L4 12zM11.5 13.5L20 4',
+    clip: 'M20.5 11.5l-8.1 8.1a5 5 0 0 1-7.1-7.1l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4l7.8-7.8',
+    file: 'M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8l-5-5zM14 3v5h5',
+    star: 'M12 3.5l2.6 5.3 5.9.9-4.3 4.1 1 5.8L12 16.9l-5.2 2.7 1-5.8-4.3-4.1 5.9-.9L12 3.5z',
+    check: 'M5 12.5l4.5 4.5L19 7.5',
+    checks: 'M2.5 12.5L7 17l9.5-9.5M11 16l1 1 9.5-9.5',
+    clock: 'M12 7v5l3 2M21 12a9 9 0 1 1-18 0 9 9 0 0 1 18 0z',
+    alert: 'M12 8v5M12 16.5v.5M10.3 3.9L2.4 17.5A2 2 0 0 0 4.1 20.5h15.8a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0z',
+    moon: 'M20 14.5A8 8 0 0 1 9.5 4a8 8 0 1 0 10.5 10.5z',
+    plus: 'M12 5v14M5 12h14',
+  };
+
+  function icon(name, cls) {
+    const svg = document.createElementNS(SVG_NS, 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('aria-hidden', 'true');
+    svg.setAttribute('focusable', 'false');
+    svg.setAttribute('class', `icon${cls ? ` ${cls}` : ''}`);
+    const p = document.createElementNS(SVG_NS, 'path');
+    p.setAttribute('d', ICONS[name]);
+    svg.append(p);
+    return svg;
+  }
+
+  function abs(url) {
+    try { return new URL(url, HOST).href; } catch { return url; }
+  }
+
+  function thumbnailUrl(url) {
+    try {
+      const u = new URL(url, HOST);
+      u.pathname = `${u.pathname.replace(/\/$/, '')}/thumbnail`;
+      return u.href;
+    } catch {
+      return url;
+    }
+  }
+
+  function formatBytes(n) {
+    if (!(n >= 0)) return '';
+    if (n < 1024) return `${n} B`;
+    if (n < 1024 * 1024) return `${(n / 1024).toFixed(n < 10240 ? 1 : 0)} KB`;
+    return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  }
+
+  function formatTime(iso) {
+    const d = iso ? new Date(iso) : null;
+    if (!d || Number.isNaN(d.getTime())) return '';
+    const now = new Date();
+    const sameDay = d.toDateString() === now.toDateString();
+    const opts = sameDay ? { hour: '2-digit', minute: '2-digit' } : { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' };
+    try { return new Intl.DateTimeFormat(lang, opts).format(d); } catch { return d.toLocaleString(); }
+  }
+
+  function formatWhen(iso) {
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return '';
+    const now = new Date();
+    const tomorrow = new Date(now);
+    tomorrow.setDate(now.getDate() + 1);
+    let opts;
+    if (d.toDateString() === now.toDateString()) opts = { hour: '2-digit', minute: '2-digit' };
+    else if (d.getTime() - now.getTime() < 6 * 86400e3) opts = { weekday: 'long', hour: '2-digit', minute: '2-digit' };
+    else opts = { month: 'long', day: 'numeric', hour: '2-digit', minute: '2-digit' };
+    try { return new Intl.DateTimeFormat(lang, opts).format(d); } catch { return d.toLocaleString(); }
+  }
+
+  function initials(name) {
+    const s = String(name || '').trim();
+    if (!s) return '?';
+    // A Chinese name shows its last two characters (王小明 → 小明, 陈静 → 陈静), as is usual.
+    const han = s.match(/[\u3400-\u9fff\uf900-\ufaff]+/);
+    if (han) return [...han[0]].slice(-2).join('');
+    const parts = s.split(/\s+/).filter(Boolean);
+    const first = parts[0] ? [...parts[0]][0] : '';
+    const last = parts.length > 1 ? [...parts[parts.length - 1]][0] : '';
+    return (first + last).toUpperCase() || '?';
+  }
+
+  function nameColour(name) {
+    let hash = 0;
+    for (const ch of String(name || '')) hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
+    return `hsl(${hash % 360}, 48%, 42%)`;
+  }
+
+  function avatar(name, cls) {
+    const el = h('span', { class: ['avatar', cls], 'aria-hidden': 'true', testid: 'kefu-agent-avatar' }, initials(name));
+    el.style.setProperty('--avatar-bg', nameColour(name)); // CSSOM: allowed under a strict CSP
+    return el;
+  }
+
+  /** Text with line breaks kept and web links made clickable. */
+  function richText(body) {
+    const out = [];
+    const re = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
+    let last = 0;
+    let m;
+    while ((m = re.exec(body))) {
+      if (m.index > last) out.push(body.slice(last, m.index));
+      out.push(h('a', { href: m[0], target: '_blank', rel: 'noopener noreferrer nofollow' }, m[0]));
+      last = m.index + m[0].length;
+    }
+    if (last < body.length) out.push(body.slice(last));
+    return out;
+  }
+
+  const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+  // --- Styles ---------------------------------------------------------------------------------
+
+  const CSS = `
+:host { all: initial; }
+*, *::before, *::after { box-sizing: border-box; }
+[hidden] { display: none !important; }
+.root {
+  --brand: #2952e3;
+  --brand-ink: #ffffff;
+  --ink: #1b2230;
+  --muted: #5d6878;
+  --subtle: #8a94a3;
+  --line: #e4e7ec;
+  --surface: #ffffff;
+  --sunken: #f4f6f9;
+  --agent-bg: #f1f3f6;
+  --danger: #c8333a;
+  --success: #177a43;
+  --warning-bg: #fff6e0;
+  --warning-ink: #7a4a00;
+  --radius: 16px;
+  font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, "PingFang SC", "PingFang TC", "Hiragino Sans GB", "Microsoft YaHei", "Microsoft JhengHei", sans-serif;
+  font-size: 14px;
+  line-height: 1.45;
+  color: var(--ink);
+  -webkit-font-smoothing: antialiased;
+  text-align: left;
+  letter-spacing: normal;
+}
+.icon { width: 20px; height: 20px; fill: none; stroke: currentColor; stroke-width: 1.8; stroke-linecap: round; stroke-linejoin: round; flex: none; }
+button { font: inherit; color: inherit; cursor: pointer; border: 0; background: none; padding: 0; margin: 0; }
+button:disabled { cursor: default; opacity: .55; }
+input, select, textarea { font: inherit; color: inherit; margin: 0; }
+a { color: inherit; }
+:focus { outline: none; }
+:focus-visible { outline: 2px solid var(--brand); outline-offset: 2px; }
+
+.launcher {
+  position: fixed; right: 20px; bottom: 20px; z-index: 2147483000;
+  width: 56px; height: 56px; border-radius: 50%;
+  background: var(--brand); color: var(--brand-ink);
+  display: flex; align-items: center; justify-content: center;
+  box-shadow: 0 6px 20px rgba(16, 24, 40, .22), 0 2px 6px rgba(16, 24, 40, .12);
+  transition: transform .18s ease, box-shadow .18s ease;
+}
+.launcher:hover { transform: translateY(-1px) scale(1.03); box-shadow: 0 10px 26px rgba(16, 24, 40, .26); }
+.launcher:focus-visible { outline: 3px solid var(--brand); outline-offset: 3px; }
+.launcher .icon { width: 26px; height: 26px; }
+.launcher .badge {
+  position: absolute; top: -3px; right: -3px; min-width: 20px; height: 20px; padding: 0 6px;
+  border-radius: 10px; background: #e5484d; color: #fff; font-size: 11px; font-weight: 700;
+  display: flex; align-items: center; justify-content: center; box-shadow: 0 0 0 2px #fff;
+}
+
+.panel {
+  position: fixed; right: 20px; bottom: 88px; z-index: 2147483001;
+  width: 380px; height: 620px; max-height: calc(100vh - 112px);
+  display: flex; flex-direction: column; overflow: hidden;
+  background: var(--surface); border-radius: var(--radius);
+  box-shadow: 0 18px 50px rgba(16, 24, 40, .20), 0 4px 12px rgba(16, 24, 40, .08);
+  border: 1px solid rgba(16, 24, 40, .06);
+  transform-origin: bottom right;
+  animation: pop .18s ease-out;
+}
+@keyframes pop { from { opacity: 0; transform: translateY(8px) scale(.98); } to { opacity: 1; transform: none; } }
+@media (max-width: 480px) {
+  .panel { inset: 0; width: 100%; height: 100%; max-height: none; border-radius: 0; border: 0; animation: none; }
+  .root.is-open .launcher { display: none; }
+}
+@media (prefers-reduced-motion: reduce) { .panel { animation: none; } .launcher { transition: none; } }
+
+.head {
+  flex: none; display: flex; align-items: center; gap: 10px; padding: 14px 12px 14px 16px;
+  background: var(--brand); color: var(--brand-ink);
+  background-image: linear-gradient(135deg, rgba(255,255,255,.10), rgba(255,255,255,0) 60%);
+}
+.head-btn { width: 34px; height: 34px; border-radius: 10px; display: flex; align-items: center; justify-content: center; color: inherit; flex: none; }
+.head-btn:hover { background: rgba(255,255,255,.16); }
+.head-btn:focus-visible { outline-color: #fff; }
+.head-main { flex: 1; min-width: 0; display: flex; align-items: center; gap: 10px; }
+.head-text { min-width: 0; }
+.head-title { font-size: 16px; font-weight: 650; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.head-sub { font-size: 12.5px; opacity: .88; display: flex; align-items: center; gap: 6px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.dot { width: 8px; height: 8px; border-radius: 50%; background: #4ade80; box-shadow: 0 0 0 2px rgba(255,255,255,.35); flex: none; }
+.dot.off { background: #cbd5e1; }
+.head-logo { width: 36px; height: 36px; border-radius: 50%; background: rgba(255,255,255,.18); display: flex; align-items: center; justify-content: center; flex: none; }
+.avatar {
+  width: 36px; height: 36px; border-radius: 50%; background: var(--avatar-bg, #64748b); color: #fff;
+  display: inline-flex; align-items: center; justify-content: center; font-weight: 650; font-size: 13.5px; flex: none;
+  box-shadow: 0 0 0 2px rgba(255,255,255,.5);
+}
+.avatar.sm { width: 26px; height: 26px; font-size: 11px; box-shadow: none; }
+
+.banner {
+  flex: none; padding: 7px 14px; font-size: 12.5px; font-weight: 550; display: flex; align-items: center; gap: 8px;
+  background: var(--warning-bg); color: var(--warning-ink); border-bottom: 1px solid rgba(122, 74, 0, .12);
+}
+.banner[data-state="connected"] { background: #e7f6ec; color: var(--success); border-bottom-color: rgba(23,122,67,.14); }
+.banner[data-state="error"] { background: #fdecec; color: var(--danger); border-bottom-color: rgba(200,51,58,.14); }
+.banner .spin { width: 12px; height: 12px; border-radius: 50%; border: 2px solid currentColor; border-right-color: transparent; animation: spin 1s linear infinite; flex: none; }
+@keyframes spin { to { transform: rotate(360deg); } }
+
+.body { flex: 1; min-height: 0; overflow-y: auto; background: var(--sunken); overscroll-behavior: contain; position: relative; }
+.home { padding: 16px; display: flex; flex-direction: column; gap: 12px; }
+.card { background: var(--surface); border-radius: 12px; padding: 14px 16px; box-shadow: 0 1px 2px rgba(16,24,40,.06); border: 1px solid var(--line); }
+.greeting { font-size: 15px; white-space: pre-wrap; overflow-wrap: anywhere; }
+.offline { display: flex; gap: 10px; align-items: flex-start; background: #f8fafc; }
+.offline .icon { color: var(--muted); margin-top: 1px; }
+.offline p { margin: 0; }
+.offline .expect { color: var(--muted); font-size: 13px; margin-top: 4px; }
+.section-title { font-size: 12px; font-weight: 650; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; margin: 4px 2px -4px; }
+.history { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 8px; }
+.history-item {
+  width: 100%; text-align: left; display: flex; gap: 10px; align-items: center; padding: 12px 14px;
+  background: var(--surface); border: 1px solid var(--line); border-radius: 12px;
+}
+.history-item:hover { border-color: #c9d3ea; background: #fbfcff; }
+.history-main { flex: 1; min-width: 0; }
+.history-subject { font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.history-meta { font-size: 12px; color: var(--muted); display: flex; gap: 8px; align-items: center; }
+.pill { font-size: 11px; font-weight: 600; padding: 1px 8px; border-radius: 999px; background: #eef1f5; color: var(--muted); }
+.pill[data-status="open"], .pill[data-status="pending"] { background: #eaf0ff; color: #2346c0; }
+.pill[data-status="resolved"] { background: #e7f6ec; color: var(--success); }
+.unread-dot { width: 9px; height: 9px; border-radius: 50%; background: #e5484d; flex: none; }
+.btn-primary {
+  display: inline-flex; align-items: center; justify-content: center; gap: 8px; padding: 10px 16px; border-radius: 10px;
+  background: var(--brand); color: var(--brand-ink); font-weight: 600;
+}
+.btn-primary:hover { filter: brightness(1.06); }
+.btn-secondary { display: inline-flex; align-items: center; gap: 6px; padding: 8px 14px; border-radius: 10px; border: 1px solid var(--line); background: var(--surface); font-weight: 550; }
+.btn-secondary:hover { background: var(--sunken); }
+.btn-link { color: var(--brand); font-weight: 600; text-decoration: underline; text-underline-offset: 2px; }
+
+.chat { padding: 14px 14px 8px; display: flex; flex-direction: column; gap: 10px; min-height: 100%; }
+.messages { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 10px; }
+.msg { display: flex; gap: 8px; align-items: flex-end; max-width: 100%; }
+.msg-customer { flex-direction: row-reverse; }
+.msg-col { display: flex; flex-direction: column; max-width: 78%; min-width: 0; }
+.msg-customer .msg-col { align-items: flex-end; }
+.msg-author { font-size: 12px; color: var(--muted); margin: 0 4px 3px; }
+.bubble {
+  padding: 9px 13px; border-radius: 16px; background: var(--surface); border: 1px solid var(--line);
+  white-space: pre-wrap; overflow-wrap: anywhere; word-break: break-word;
+}
+.msg-agent .bubble, .msg-bot .bubble { border-bottom-left-radius: 6px; }
+.msg-customer .bubble { background: var(--brand); color: var(--brand-ink); border-color: transparent; border-bottom-right-radius: 6px; }
+.msg-customer .bubble a { color: inherit; }
+.bubble:empty { display: none; }
+.msg-system { justify-content: center; }
+.msg-system .msg-col { max-width: 90%; align-items: center; }
+.msg-system .bubble { background: transparent; border: 0; color: var(--muted); font-size: 12.5px; text-align: center; padding: 2px 8px; }
+.msg-meta { font-size: 11.5px; color: var(--subtle); margin: 3px 4px 0; display: flex; gap: 4px; align-items: center; }
+.msg-meta .icon { width: 14px; height: 14px; }
+.msg[data-state="read"] .state { color: var(--brand); }
+.msg[data-state="failed"] .state { color: var(--danger); }
+.msg-error { font-size: 12px; color: var(--danger); margin: 3px 4px 0; text-align: right; }
+.atts { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 6px; }
+.msg-customer .atts { justify-content: flex-end; }
+.att-img { display: block; border-radius: 12px; overflow: hidden; border: 1px solid var(--line); background: #fff; line-height: 0; cursor: zoom-in; }
+.att-img img { display: block; max-width: 220px; max-height: 200px; min-width: 40px; min-height: 40px; object-fit: cover; }
+.att-file {
+  display: flex; align-items: center; gap: 8px; padding: 8px 12px; border-radius: 12px; background: var(--surface);
+  border: 1px solid var(--line); text-decoration: none; max-width: 240px;
+}
+.att-file:hover { background: #fbfcff; border-color: #c9d3ea; }
+.att-name { font-weight: 550; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; min-width: 0; }
+.att-size { font-size: 12px; color: var(--muted); flex: none; }
+.msg.is-pending .att-img { opacity: .7; }
+
+.notice { font-size: 13px; padding: 10px 12px; border-radius: 12px; background: var(--surface); border: 1px solid var(--line); display: flex; gap: 8px; align-items: flex-start; }
+.notice .icon { width: 18px; height: 18px; color: var(--muted); margin-top: 1px; }
+.notice.queue { background: #f1f5ff; border-color: #d9e2fb; color: #213a91; }
+.notice.queue .icon { color: #3456d1; }
+.notice.closed { flex-direction: column; align-items: center; text-align: center; }
+.typing { font-size: 12.5px; color: var(--muted); display: flex; align-items: center; gap: 8px; padding: 0 4px; }
+.typing-dots { display: inline-flex; gap: 3px; padding: 8px 10px; background: var(--surface); border: 1px solid var(--line); border-radius: 14px; }
+.typing-dots i { width: 6px; height: 6px; border-radius: 50%; background: var(--subtle); animation: blink 1.2s infinite ease-in-out; }
+.typing-dots i:nth-child(2) { animation-delay: .15s; }
+.typing-dots i:nth-child(3) { animation-delay: .3s; }
+@keyframes blink { 0%, 80%, 100% { opacity: .3; transform: translateY(0); } 40% { opacity: 1; transform: translateY(-2px); } }
+
+.csat { display: flex; flex-direction: column; gap: 10px; align-items: stretch; text-align: center; }
+.csat-q { font-weight: 600; }
+.stars { display: flex; justify-content: center; gap: 4px; }
+.star { width: 38px; height: 38px; border-radius: 10px; color: #c5cbd6; display: flex; align-items: center; justify-content: center; }
+.star .icon { width: 28px; height: 28px; fill: currentColor; stroke-width: 1.2; }
+.star:hover, .star.on { color: #f5a524; }
+.star:hover { background: #fff8e6; }
+.csat textarea { width: 100%; min-height: 60px; resize: vertical; border: 1px solid var(--line); border-radius: 10px; padding: 8px 10px; background: #fff; }
+.csat textarea:focus { border-color: var(--brand); box-shadow: 0 0 0 3px rgba(41,82,227,.14); }
+.csat-done { color: var(--success); font-weight: 600; }
+.csat-stars-static { color: #f5a524; letter-spacing: 2px; font-size: 18px; }
+
+.foot { flex: none; border-top: 1px solid var(--line); background: var(--surface); padding: 10px 12px 12px; display: flex; flex-direction: column; gap: 8px; }
+.prechat { display: grid; gap: 8px; }
+.prechat-intro { font-size: 12.5px; color: var(--muted); }
+.field { display: flex; flex-direction: column; gap: 3px; }
+.field label { font-size: 12px; font-weight: 600; color: var(--muted); }
+.field input, .field select {
+  width: 100%; height: 36px; border: 1px solid var(--line); border-radius: 9px; padding: 0 10px; background: #fff;
+}
+.field input:focus, .field select:focus { border-color: var(--brand); box-shadow: 0 0 0 3px rgba(41,82,227,.14); }
+.field input[aria-invalid="true"] { border-color: var(--danger); }
+.field-error { font-size: 12px; color: var(--danger); }
+.form-error { font-size: 12.5px; color: var(--danger); display: flex; gap: 6px; align-items: center; }
+.compose { display: flex; align-items: flex-end; gap: 6px; border: 1px solid var(--line); border-radius: 14px; padding: 4px 4px 4px 6px; background: #fff; }
+.compose:focus-within { border-color: var(--brand); box-shadow: 0 0 0 3px rgba(41,82,227,.14); }
+.compose textarea {
+  flex: 1; min-width: 0; border: 0; resize: none; background: transparent; padding: 7px 4px; max-height: 120px; min-height: 36px;
+  line-height: 1.4; font-size: 14px;
+}
+.compose textarea:focus-visible { outline: none; }
+.icon-btn { width: 36px; height: 36px; border-radius: 10px; display: flex; align-items: center; justify-content: center; color: var(--muted); flex: none; }
+.icon-btn:hover:not(:disabled) { background: var(--sunken); color: var(--ink); }
+.send-btn { background: var(--brand); color: var(--brand-ink); }
+.send-btn:hover:not(:disabled) { background: var(--brand); color: var(--brand-ink); filter: brightness(1.08); }
+.file-input { position: absolute; width: 1px; height: 1px; opacity: 0; pointer-events: none; }
+.powered { text-align: center; font-size: 11px; color: var(--subtle); }
+
+.drop {
+  position: absolute; inset: 0; z-index: 5; display: flex; align-items: center; justify-content: center;
+  background: rgba(41, 82, 227, .08); border: 2px dashed var(--brand); border-radius: var(--radius);
+  color: var(--brand); font-weight: 600; pointer-events: none;
+}
+.lightbox {
+  position: absolute; inset: 0; z-index: 10; background: rgba(10, 14, 24, .86); display: flex; align-items: center; justify-content: center; padding: 44px 12px 12px;
+}
+.lightbox img { max-width: 100%; max-height: 100%; border-radius: 8px; background: #fff; }
+.lightbox .head-btn { position: absolute; top: 8px; right: 8px; color: #fff; }
+.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.loading { color: var(--muted); font-size: 13px; text-align: center; padding: 12px; }
+`;
+
+  // --- The DOM --------------------------------------------------------------------------------
+
+  const hostEl = document.createElement('kefu-chat');
+  hostEl.setAttribute('data-kefu-widget', '');
+  const shadow = hostEl.attachShadow({ mode: 'open' });
+  try {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+    shadow.adoptedStyleSheets = [sheet];
+  } catch {
+    shadow.append(h('style', null, CSS)); // older browsers
+  }
+
+  const ui = {};
+  const root = h('div', { class: 'root', dir: 'ltr' });
+  const brand = attr('data-color') || preset.color;
+  if (brand && /^(#[0-9a-f]{3,8}|rgb\(|hsl\()/i.test(brand)) root.style.setProperty('--brand', brand);
+
+  ui.badge = h('span', { class: 'badge', testid: 'kefu-unread', hidden: true });
+  ui.launcherIcon = h('span', { class: 'launcher-icon' });
+  ui.launcher = h('button', {
+    type: 'button', class: 'launcher', testid: 'kefu-launcher', 'aria-expanded': 'false', 'aria-haspopup': 'dialog',
+    onClick: () => (state.open ? close() : open()),
+  }, ui.launcherIcon, ui.badge);
+
+  ui.back = h('button', { type: 'button', class: 'head-btn', testid: 'kefu-back', onClick: () => showHome(true) }, icon('back'));
+  ui.headMain = h('div', { class: 'head-main' });
+  ui.closeBtn = h('button', { type: 'button', class: 'head-btn', testid: 'kefu-close', onClick: () => close() }, icon('chevronDown'));
+  ui.head = h('header', { class: 'head' }, ui.back, ui.headMain, ui.closeBtn);
+  ui.banner = h('div', { class: 'banner', testid: 'kefu-status', role: 'status', 'aria-live': 'polite', hidden: true });
+
+  ui.home = h('div', { class: 'home', testid: 'kefu-home' });
+  ui.messages = h('ol', { class: 'messages', testid: 'kefu-messages', 'aria-live': 'polite', 'aria-relevant': 'additions' });
+  ui.chatTop = h('div', { class: 'chat-top' });
+  ui.typing = h('div', { class: 'typing', testid: 'kefu-typing', hidden: true, 'aria-live': 'polite' });
+  ui.chatBottom = h('div', { class: 'chat-bottom' });
+  ui.chat = h('div', { class: 'chat', testid: 'kefu-chat' }, ui.chatTop, ui.messages, ui.typing, ui.chatBottom);
+  ui.body = h('div', { class: 'body' }, ui.home, ui.chat);
+
+  // The pre-chat form: kept across renders so that what was typed stays.
+  ui.preName = h('input', { type: 'text', id: 'kc-name', autocomplete: 'name', maxlength: '120', testid: 'kefu-prechat-name' });
+  ui.preEmail = h('input', { type: 'email', id: 'kc-email', autocomplete: 'email', maxlength: '254', testid: 'kefu-prechat-email' });
+  ui.preTopic = h('select', { id: 'kc-topic', testid: 'kefu-prechat-topic' });
+  ui.preEmailError = h('div', { class: 'field-error', id: 'kc-email-error', hidden: true, testid: 'kefu-prechat-email-error' });
+  ui.preIntro = h('div', { class: 'prechat-intro' });
+  ui.preNameLabel = h('label', { for: 'kc-name' });
+  ui.preEmailLabel = h('label', { for: 'kc-email' });
+  ui.preTopicLabel = h('label', { for: 'kc-topic' });
+  ui.preNameField = h('div', { class: 'field' }, ui.preNameLabel, ui.preName);
+  ui.preEmailField = h('div', { class: 'field' }, ui.preEmailLabel, ui.preEmail, ui.preEmailError);
+  ui.preTopicField = h('div', { class: 'field' }, ui.preTopicLabel, ui.preTopic);
+  ui.prechat = h('div', { class: 'prechat', testid: 'kefu-prechat', hidden: true },
+    ui.preIntro, ui.preNameField, ui.preEmailField, ui.preTopicField);
+  ui.preEmail.addEventListener('input', () => { ui.preEmailError.hidden = true; ui.preEmail.removeAttribute('aria-invalid'); });
+
+  ui.formError = h('div', { class: 'form-error', testid: 'kefu-error', role: 'alert', hidden: true });
+  ui.fileInput = h('input', { type: 'file', multiple: true, class: 'file-input', tabindex: '-1', 'aria-hidden': 'true', testid: 'kefu-file-input' });
+  ui.attach = h('button', { type: 'button', class: 'icon-btn', testid: 'kefu-attach', onClick: () => ui.fileInput.click() }, icon('clip'));
+  ui.input = h('textarea', { rows: '1', testid: 'kefu-input', maxlength: '50000' });
+  ui.send = h('button', { type: 'submit', class: 'icon-btn send-btn', testid: 'kefu-send' }, icon('send'));
+  ui.compose = h('form', { class: 'compose', novalidate: true, onSubmit: (e) => { e.preventDefault(); submit(); } },
+    ui.attach, ui.input, ui.send, ui.fileInput);
+  ui.foot = h('footer', { class: 'foot' }, ui.prechat, ui.formError, ui.compose);
+
+  ui.drop = h('div', { class: 'drop', hidden: true });
+  ui.lightbox = h('div', { class: 'lightbox', hidden: true, role: 'dialog', 'aria-modal': 'true', testid: 'kefu-lightbox' });
+  ui.panel = h('section', { class: 'panel', role: 'dialog', 'aria-modal': 'false', testid: 'kefu-panel', hidden: true, id: 'kc-panel' },
+    ui.head, ui.banner, ui.body, ui.foot, ui.drop, ui.lightbox);
+  ui.launcher.setAttribute('aria-controls', 'kc-panel');
+  root.append(ui.panel, ui.launcher);
+  shadow.append(root);
+
+  // --- Rendering ------------------------------------------------------------------------------
+
+  const isAnonymous = () => !identity;
+  const activeConv = () => (state.activeId ? state.convs.get(state.activeId) : null);
+  const online = () => !state.config || state.config.online !== false;
+  const isEnded = (c) => c && (c.status === 'resolved' || c.status === 'closed');
+
+  function greetingText() {
+    const g = state.config && state.config.greeting;
+    return (g && (g[lang] || '').trim()) || T().greeting;
+  }
+
+  function offlineText() {
+    const m = state.config && state.config.offline_message;
+    return (m && (m[lang] || '').trim()) || T().offlineDefault;
+  }
+
+  function expectText() {
+    const c = state.config || {};
+    if (c.next_open_at) {
+      const when = formatWhen(c.next_open_at);
+      if (when) return T().backAt(when);
+    }
+    if (c.reply_within_hours > 0) return T().replyWithin(c.reply_within_hours);
+    return '';
+  }
+
+  function needPrechat() {
+    if (state.view !== 'chat' || state.activeId || !isAnonymous()) return null;
+    if (state.pending.some((p) => !p.conversation_id)) return null; // the chat is already starting
+    const form = !!(state.config && state.config.prechat_form);
+    const emailRequired = !online();
+    if (!form && !emailRequired) return null;
+    return { form, emailRequired };
+  }
+
+  function unreadCount(convId) {
+    let n = 0;
+    const ids = convId ? [convId] : [...state.msgs.keys()];
+    for (const id of ids) {
+      const c = state.convs.get(id);
+      const m = state.msgs.get(id);
+      if (!c || !m) continue;
+      const mark = Math.max(c.customer_read_seq || 0, c.readSent || 0);
+      for (const msg of m.values()) if (msg.author_kind !== 'customer' && msg.seq > mark) n += 1;
+    }
+    return n;
+  }
+
+  function render() {
+    const t = T();
+    const conv = activeConv();
+    root.classList.toggle('is-open', state.open);
+    root.setAttribute('lang', lang);
+
+    // Launcher and badge.
+    ui.launcherIcon.replaceChildren(icon(state.open ? 'close' : 'chat'));
+    ui.launcher.setAttribute('aria-label', state.open ? t.closeChat : t.openChat);
+    ui.launcher.setAttribute('aria-expanded', String(state.open));
+    const unread = unreadCount();
+    ui.badge.hidden = unread === 0;
+    ui.badge.textContent = unread > 99 ? '99+' : String(unread);
+    ui.badge.setAttribute('aria-label', t.unread(unread));
+
+    // Header: the agent once one has the chat, else the team.
+    ui.panel.hidden = !state.open;
+    ui.panel.dataset.config = state.config ? 'loaded' : 'none';
+    ui.panel.setAttribute('aria-label', t.title);
+    ui.back.hidden = !(state.view === 'chat' && state.order.length > 0);
+    ui.back.setAttribute('aria-label', t.back);
+    ui.closeBtn.setAttribute('aria-label', t.minimize);
+    const title = attr('data-title') || preset.title || t.title;
+    if (state.view === 'chat' && conv && conv.agent_name) {
+      ui.headMain.replaceChildren(avatar(conv.agent_name),
+        h('div', { class: 'head-text' },
+          h('div', { class: 'head-title', testid: 'kefu-agent-name' }, conv.agent_name),
+          h('div', { class: 'head-sub' }, t.handledBy)));
+    } else {
+      ui.headMain.replaceChildren(h('span', { class: 'head-logo' }, icon('chat')),
+        h('div', { class: 'head-text' },
+          h('div', { class: 'head-title' }, title),
+          h('div', { class: 'head-sub', testid: 'kefu-availability', dataset: { online: String(online()) } },
+            h('span', { class: ['dot', !online() && 'off'] }), online() ? t.subtitleOnline : t.subtitleOffline)));
+    }
+
+    // Connection banner.
+    if (state.banner) {
+      ui.banner.hidden = false;
+      ui.banner.dataset.state = state.banner.kind;
+      ui.banner.replaceChildren(
+        state.banner.kind === 'reconnecting' ? h('span', { class: 'spin', 'aria-hidden': 'true' }) : icon(state.banner.kind === 'error' ? 'alert' : 'check'),
+        h('span', null, state.banner.text));
+    } else {
+      ui.banner.hidden = true;
+      ui.banner.dataset.state = '';
+    }
+
+    ui.home.hidden = state.view !== 'home';
+    ui.chat.hidden = state.view !== 'chat';
+    // Only the visible view has content (test ids and screen readers see one of each).
+    if (state.view === 'home') {
+      ui.chatTop.replaceChildren();
+      ui.messages.replaceChildren();
+      ui.chatBottom.replaceChildren();
+      ui.typing.hidden = true;
+      renderHome();
+    } else {
+      ui.home.replaceChildren();
+      homeSig = '';
+      renderChat();
+    }
+    renderFoot();
+  }
+
+  function offlineCard() {
+    const expect = expectText();
+    return h('div', { class: 'card offline', testid: 'kefu-offline' }, icon('moon'),
+      h('div', null, h('p', null, offlineText()), expect ? h('p', { class: 'expect', testid: 'kefu-expect' }, expect) : null));
+  }
+
+  let homeSig = '';
+  function renderHome() {
+    const t = T();
+    const items = state.order.map((id) => state.convs.get(id)).filter(Boolean);
+    const sig = JSON.stringify([lang, online(), greetingText(), expectText(), offlineText(),
+      items.map((c) => [c.id, c.status, c.subject, c.agent_name, c.last_activity_at, unreadCount(c.id)])]);
+    if (sig === homeSig) return;
+    homeSig = sig;
+    ui.home.replaceChildren(
+      h('div', { class: 'card greeting', testid: 'kefu-greeting' }, greetingText()),
+      online() ? null : offlineCard(),
+      h('button', { type: 'button', class: 'btn-primary', testid: 'kefu-new-conversation', onClick: () => startNew() },
+        icon('plus'), t.newConversation),
+      items.length ? h('div', { class: 'section-title' }, t.recent) : null,
+      items.length ? h('ul', { class: 'history', testid: 'kefu-history' }, items.map((c) => {
+        const n = unreadCount(c.id);
+        return h('li', null, h('button', {
+          type: 'button', class: 'history-item', testid: 'kefu-history-item', dataset: { id: c.id, status: c.status },
+          onClick: () => openConversation(c.id),
+        },
+        c.agent_name ? avatar(c.agent_name, 'sm') : h('span', { class: 'avatar sm', 'aria-hidden': 'true' }, icon('chat')),
+        h('span', { class: 'history-main' },
+          h('span', { class: 'history-subject' }, c.subject || `${t.noSubject} #${c.number}`),
+          h('span', { class: 'history-meta' },
+            h('span', { class: 'pill', dataset: { status: c.status } }, t.status[c.status] || c.status),
+            h('span', null, formatTime(c.last_activity_at)))),
+        n ? h('span', { class: 'unread-dot', 'aria-label': t.unread(n) }) : null));
+      })) : null,
+    );
+  }
+
+  // Message elements are kept by key and rebuilt only when what they show changes, so images
+  // are not reloaded and the list does not flicker.
+  const msgCache = new Map();
+
+  function messageItems(convId) {
+    const list = [];
+    const m = convId ? state.msgs.get(convId) : null;
+    if (m) for (const msg of m.values()) list.push({ kind: 'msg', msg });
+    list.sort((a, b) => a.msg.seq - b.msg.seq);
+    for (const p of state.pending) if ((p.conversation_id || null) === (convId || null)) list.push({ kind: 'pending', msg: p });
+    return list;
+  }
+
+  function deliveryState(msg, conv) {
+    if (msg.state && msg.state !== 'sent') return msg.state; // uploading | sending | waiting | failed
+    if (conv && msg.seq && msg.seq <= (conv.agent_read_seq || 0)) return 'read';
+    return 'sent';
+  }
+
+  function renderMessage(item, conv) {
+    const t = T();
+    const msg = item.msg;
+    const kind = item.kind === 'pending' ? 'customer' : (msg.author_kind || 'agent');
+    const dstate = kind === 'customer' ? deliveryState(msg, conv) : null;
+    const key = msg.client_id ? `c:${msg.client_id}` : `m:${msg.id}`;
+    const sig = JSON.stringify([lang, kind, msg.seq || 0, dstate, msg.error || '', msg.body, (msg.attachments || []).length, msg.author_name || '']);
+    const cached = msgCache.get(key);
+    if (cached && cached.sig === sig) return cached.el;
+
+    const atts = (msg.attachments || []).map((a) => attachmentEl(a));
+    const stateLabel = { uploading: t.uploading, sending: t.sending, waiting: t.sending, failed: t.failed, sent: t.sent, read: t.read }[dstate];
+    const stateIcon = { sent: 'check', read: 'checks', failed: 'alert' }[dstate] || 'clock';
+    const el = h('li', {
+      class: ['msg', `msg-${kind}`, item.kind === 'pending' && 'is-pending'], testid: 'kefu-message',
+      dataset: { seq: msg.seq || null, author: kind, state: dstate, clientId: msg.client_id || null, id: msg.id || null },
+    },
+    kind === 'agent' || kind === 'bot' ? avatar(msg.author_name || '', 'sm') : null,
+    h('div', { class: 'msg-col' },
+      kind !== 'customer' && kind !== 'system' ? h('div', { class: 'msg-author', testid: 'kefu-message-author' }, msg.author_name || t.title) : null,
+      h('div', { class: 'bubble', testid: 'kefu-message-body' }, richText(msg.body || '')),
+      atts.length ? h('div', { class: 'atts' }, atts) : null,
+      kind === 'system' ? null : h('div', { class: 'msg-meta' },
+        h('span', null, formatTime(msg.created_at)),
+        kind === 'customer' ? [h('span', { 'aria-hidden': 'true' }, '·'),
+          h('span', { class: 'state', testid: 'kefu-delivery', dataset: { state: dstate } }, icon(stateIcon), stateLabel)] : null),
+      msg.error ? h('div', { class: 'msg-error', testid: 'kefu-message-error' }, msg.error,
+        msg.state === 'failed' && msg.retryable ? [' ', h('button', { type: 'button', class: 'btn-link', onClick: () => retry(msg) }, t.retry)] : null) : null));
+    msgCache.set(key, { sig, el });
+    return el;
+  }
+
+  function attachmentEl(a) {
+    const t = T();
+    if (a.inline && (a.url || a.localUrl)) {
+      const full = a.localUrl || abs(a.url);
+      const src = a.localUrl || (a.thumbnail_url ? abs(a.thumbnail_url) : a.has_thumbnail ? thumbnailUrl(a.url) : abs(a.url));
+      const img = h('img', { src, alt: a.filename || t.image, loading: 'lazy', testid: 'kefu-attachment-thumb' });
+      // No thumbnail after all (or its URL refused): show the image itself.
+      img.addEventListener('error', () => { if (img.getAttribute('src') !== full) img.setAttribute('src', full); });
+      return h('a', {
+        class: 'att-img', href: full, target: '_blank', rel: 'noopener', testid: 'kefu-attachment-image',
+        'aria-label': `${t.openImage}: ${a.filename || t.image}`,
+        onClick: (e) => { if (!e.ctrlKey && !e.metaKey && !e.shiftKey) { e.preventDefault(); showLightbox(full, a.filename); } },
+      }, img);
+    }
+    return h('a', {
+      class: 'att-file', href: a.url ? abs(a.url) : '#', target: '_blank', rel: 'noopener', download: a.filename || true,
+      testid: 'kefu-attachment-file',
+    }, icon('file'), h('span', { class: 'att-name' }, a.filename || 'file'), h('span', { class: 'att-size' }, formatBytes(a.size)));
+  }
+
+  function showLightbox(src, name) {
+    const t = T();
+    const closeBtn = h('button', { type: 'button', class: 'head-btn', 'aria-label': t.closeImage, onClick: hideLightbox }, icon('close'));
+    ui.lightbox.replaceChildren(h('img', { src, alt: name || t.image }), closeBtn);
+    ui.lightbox.setAttribute('aria-label', name || t.image);
+    ui.lightbox.hidden = false;
+    closeBtn.focus();
+  }
+
+  function hideLightbox() {
+    ui.lightbox.hidden = true;
+    ui.lightbox.replaceChildren();
+    ui.input.focus();
+  }
+  ui.lightbox.addEventListener('click', (e) => { if (e.target === ui.lightbox) hideLightbox(); });
+
+  function renderChat() {
+    const t = T();
+    const conv = activeConv();
+    if (conv) ui.chat.dataset.conversationId = conv.id;
+    else delete ui.chat.dataset.conversationId;
+    const body = ui.body;
+    const nearBottom = body.scrollHeight - body.scrollTop - body.clientHeight < 80;
+
+    // Above the messages: the greeting for a new chat, the offline notice.
+    const top = [];
+    if (!conv) {
+      top.push(h('div', { class: 'msg msg-agent', testid: 'kefu-greeting' },
+        h('span', { class: 'avatar sm', 'aria-hidden': 'true' }, icon('chat')),
+        h('div', { class: 'msg-col' }, h('div', { class: 'bubble' }, greetingText()))));
+    }
+    if (!online() && (!conv || !conv.agent_name) && !isEnded(conv)) top.push(offlineCard());
+    if (conv && !conv.loaded && !state.msgs.get(conv.id)) top.push(h('div', { class: 'loading' }, t.loading));
+    ui.chatTop.replaceChildren(...top);
+
+    // The messages.
+    const items = messageItems(state.activeId);
+    const seen = new Set();
+    const els = items.map((it) => {
+      const el = renderMessage(it, conv);
+      seen.add(el);
+      return el;
+    });
+    ui.messages.replaceChildren(...els);
+    if (msgCache.size > 600) for (const [k, v] of msgCache) if (!seen.has(v.el)) msgCache.delete(k);
+
+    // Typing.
+    const ty = state.typing;
+    if (conv && ty && ty.conversationId === conv.id) {
+      ui.typing.hidden = false;
+      ui.typing.replaceChildren(h('span', { class: 'typing-dots', 'aria-hidden': 'true' }, h('i'), h('i'), h('i')), h('span', null, t.typing(ty.name)));
+    } else {
+      ui.typing.hidden = true;
+    }
+
+    // Below: the queue, the rating, the closed notice.
+    const bottom = [];
+    if (conv && conv.queue && !isEnded(conv) && !conv.agent_name) {
+      const q = conv.queue;
+      const mins = q.estimated_wait_secs != null ? Math.max(1, Math.ceil(q.estimated_wait_secs / 60)) : null;
+      bottom.push(h('div', { class: 'notice queue', testid: 'kefu-queue', dataset: { position: q.position } }, icon('clock'),
+        h('span', null, mins != null ? t.queueWait(q.position, mins) : t.queue(q.position))));
+    }
+    if (conv && isEnded(conv)) bottom.push(csatEl(conv));
+    if (conv && conv.status === 'closed' || state.closedOffer) {
+      bottom.push(h('div', { class: 'notice closed', testid: 'kefu-closed-notice' },
+        h('span', null, t.closedNotice),
+        h('button', { type: 'button', class: 'btn-primary', testid: 'kefu-start-new', onClick: () => startNew(state.closedOffer) }, t.startNew)));
+    }
+    ui.chatBottom.replaceChildren(...bottom);
+
+    if (nearBottom || state.stickBottom) {
+      state.stickBottom = false;
+      body.scrollTop = body.scrollHeight;
+    }
+    maybeRead();
+  }
+
+  let csatCache = { sig: '', el: null };
+  function csatEl(conv) {
+    const c0 = state.csat;
+    const sig = JSON.stringify([lang, conv.id, conv.rating, !!conv.justRated, c0.conversationId === conv.id ? c0.score : 0,
+      c0.sending, state.welcomed]);
+    if (csatCache.sig !== sig || !csatCache.el) csatCache = { sig, el: buildCsat(conv) };
+    return csatCache.el;
+  }
+
+  function buildCsat(conv) {
+    const t = T();
+    if (conv.rating) {
+      const s = conv.rating.score;
+      return h('div', { class: 'card csat', testid: 'kefu-csat', dataset: { rated: s } },
+        conv.justRated ? h('div', { class: 'csat-done', testid: 'kefu-csat-thanks' }, t.csatThanks) : null,
+        h('div', { class: 'csat-stars-static', 'aria-hidden': 'true' }, '★'.repeat(s) + '☆'.repeat(5 - s)),
+        h('div', { testid: 'kefu-rating' }, t.csatYours(s)),
+        conv.rating.comment ? h('div', { class: 'history-meta' }, `“${conv.rating.comment}”`) : null);
+    }
+    const c = state.csat;
+    if (c.conversationId !== conv.id) Object.assign(c, { conversationId: conv.id, score: 0, comment: '', sending: false });
+    const stars = [1, 2, 3, 4, 5].map((n) => h('button', {
+      type: 'button', class: ['star', n <= c.score && 'on'], testid: 'kefu-csat-star', dataset: { score: n },
+      'aria-label': t.star(n), 'aria-pressed': String(n === c.score),
+      onClick: () => { c.score = n; render(); const ta = ui.chatBottom.querySelector('textarea'); if (ta) ta.focus(); },
+    }, icon('star')));
+    const comment = h('textarea', { maxlength: '1000', testid: 'kefu-csat-comment', placeholder: t.csatComment, 'aria-label': t.csatComment, rows: '2' });
+    comment.value = c.comment;
+    comment.addEventListener('input', () => { c.comment = comment.value; });
+    return h('div', { class: 'card csat', testid: 'kefu-csat', role: 'group', 'aria-label': t.csatQuestion },
+      h('div', { class: 'csat-q' }, t.csatQuestion),
+      h('div', { class: 'stars' }, stars),
+      c.score ? comment : null,
+      c.score ? h('button', {
+        type: 'button', class: 'btn-primary', testid: 'kefu-csat-submit', disabled: c.sending || !state.welcomed,
+        onClick: () => rate(conv.id),
+      }, t.csatSubmit) : null);
+  }
+
+  function renderFoot() {
+    const t = T();
+    const conv = activeConv();
+    ui.foot.hidden = state.view !== 'chat' || (conv && conv.status === 'closed') || !!state.closedOffer;
+    ui.input.setAttribute('placeholder', t.placeholder);
+    ui.input.setAttribute('aria-label', t.placeholder);
+    ui.send.setAttribute('aria-label', t.send);
+    ui.send.title = t.send;
+    ui.attach.setAttribute('aria-label', t.attach);
+    ui.attach.title = t.attach;
+    ui.drop.textContent = t.dropHere;
+    const fatal = state.conn === 'fatal';
+    ui.input.disabled = fatal;
+    ui.send.disabled = fatal;
+    ui.attach.disabled = fatal;
+
+    const pre = needPrechat();
+    ui.prechat.hidden = !pre;
+    if (pre) {
+      ui.preIntro.textContent = pre.emailRequired ? t.emailNeeded : '';
+      ui.preIntro.hidden = !pre.emailRequired;
+      ui.preNameField.hidden = !pre.form;
+      ui.preTopicField.hidden = !pre.form;
+      ui.preNameLabel.textContent = `${t.name} (${t.optional})`;
+      ui.preEmailLabel.textContent = pre.emailRequired ? t.email : `${t.email} (${t.optional})`;
+      ui.preEmail.required = pre.emailRequired;
+      ui.preTopicLabel.textContent = t.topic;
+      const topics = (state.config && state.config.topics) || [];
+      const current = ui.preTopic.value;
+      ui.preTopic.replaceChildren(h('option', { value: '' }, t.topicChoose),
+        ...topics.map((k) => h('option', { value: k }, t.topics[k] || k)));
+      ui.preTopic.value = topics.includes(current) ? current : '';
+      ui.preTopicField.hidden = !pre.form || topics.length === 0;
+    }
+    if (state.notice) {
+      ui.formError.hidden = false;
+      ui.formError.replaceChildren(icon('alert'), h('span', null, state.notice));
+    } else {
+      ui.formError.hidden = true;
+    }
+  }
+
+  // --- Views and the public actions ----------------------------------------------------------
+
+  function open() {
+    if (state.open) return;
+    state.open = true;
+    if (!state.chosen) pickDefaultView();
+    state.stickBottom = true;
+    render();
+    refreshConfig();
+    if (state.conn === 'down' || state.conn === 'idle') connectNow();
+    setTimeout(() => (state.view === 'chat' ? ui.input : ui.closeBtn).focus(), 0);
+  }
+
+  function close() {
+    if (!state.open) return;
+    state.open = false;
+    hideLightbox();
+    stopTyping();
+    render();
+    ui.launcher.focus();
+  }
+
+  /** Opens the ongoing chat if there is one, the list when there are earlier chats, else a new chat. */
+  function pickDefaultView() {
+    const ongoing = state.order.map((id) => state.convs.get(id)).find((c) => c && !isEnded(c));
+    if (state.activeId && state.convs.has(state.activeId)) state.view = 'chat';
+    else if (ongoing) { state.view = 'chat'; state.activeId = ongoing.id; follow(ongoing.id); }
+    else if (state.order.length) state.view = 'home';
+    else { state.view = 'chat'; state.activeId = null; }
+  }
+
+  function showHome(byUser) {
+    if (byUser) state.chosen = true;
+    stopTyping();
+    state.view = 'home';
+    state.closedOffer = null;
+    state.notice = null;
+    render();
+    ui.closeBtn.focus();
+  }
+
+  function startNew(text) {
+    state.chosen = true;
+    stopTyping();
+    state.view = 'chat';
+    state.activeId = null;
+    state.closedOffer = null;
+    state.notice = null;
+    if (typeof text === 'string' && text.trim()) ui.input.value = text;
+    render();
+    ui.input.focus();
+  }
+
+  function openConversation(id) {
+    state.chosen = true;
+    stopTyping();
+    state.view = 'chat';
+    state.activeId = id;
+    state.closedOffer = null;
+    state.notice = null;
+    state.stickBottom = true;
+    follow(id);
+    render();
+    ui.input.focus();
+  }
+
+  /** Follows a chat on the socket: its whole history the first time, what is new afterwards. */
+  function follow(id) {
+    if (!id || state.followed.has(id) || !isReady()) return;
+    const c = state.convs.get(id);
+    state.followed.add(id);
+    sendFrame({ type: 'resume', conversation_id: id, after_seq: c && c.seq ? c.seq : 0 });
+  }
+
+  function setLanguage(l) {
+    const next = pickLanguage(l);
+    if (!next || next === lang) return;
+    lang = next;
+    msgCache.clear();
+    render();
+  }
+
+  function identify(id) {
+    const next = normalizeIdentity(id);
+    if (JSON.stringify(next) === JSON.stringify(identity) && state.conn !== 'fatal') return;
+    identity = next;
+    resetConversations();
+    loadOutbox();
+    state.fatal = null;
+    state.banner = null;
+    state.attempt = 0;
+    state.everReady = false;
+    reconnect(true);
+    render();
+  }
+
+  function resetConversations() {
+    state.convs.clear();
+    state.order = [];
+    state.msgs.clear();
+    state.msgIds.clear();
+    state.pending = [];
+    state.activeId = null;
+    state.chosen = false;
+    state.view = 'home';
+    state.typing = null;
+    state.closedOffer = null;
+    state.notice = null;
+    msgCache.clear();
+    if (state.open) pickDefaultView();
+  }
+
+  // --- Sending --------------------------------------------------------------------------------
+
+  function prechatValues() {
+    const pre = needPrechat();
+    if (!pre) return { ok: true, prechat: null };
+    const email = ui.preEmail.value.trim();
+    const t = T();
+    let err = null;
+    if (pre.emailRequired && !email) err = t.emailRequired;
+    else if (email && !EMAIL_RE.test(email)) err = t.emailInvalid;
+    if (err) {
+      ui.preEmailError.textContent = err;
+      ui.preEmailError.hidden = false;
+      ui.preEmail.setAttribute('aria-invalid', 'true');
+      ui.preEmail.setAttribute('aria-describedby', 'kc-email-error');
+      ui.preEmail.focus();
+      return { ok: false };
+    }
+    const prechat = {};
+    const name = ui.preName.value.trim();
+    if (pre.form && name) prechat.name = name;
+    if (email) prechat.email = email;
+    if (pre.form && ui.preTopic.value) prechat.topic = ui.preTopic.value;
+    return { ok: true, prechat: Object.keys(prechat).length ? prechat : null };
+  }
+
+  function submit() {
+    if (state.conn === 'fatal') return;
+    const body = ui.input.value.trim();
+    if (!body) return;
+    const pre = prechatValues();
+    if (!pre.ok) return;
+    enqueue({ body, prechat: pre.prechat });
+    ui.input.value = '';
+    autosize();
+    stopTyping();
+    ui.input.focus();
+  }
+
+  function enqueue({ body, attachment_ids = [], attachments = [], prechat = null, stateName = 'sending' }) {
+    const starting = !state.activeId;
+    const item = {
+      client_id: nextClientId(),
+      conversation_id: state.activeId || null,
+      body,
+      attachment_ids,
+      attachments,
+      prechat: starting && !state.pending.some((p) => !p.conversation_id) ? prechat : null,
+      created_at: new Date().toISOString(),
+      state: stateName,
+      inflight: false,
+      retryAt: 0,
+    };
+    state.pending.push(item);
+    state.notice = null;
+    state.stickBottom = true;
+    saveOutbox();
+    render();
+    flush();
+    return item;
+  }
+
+  function retry(item) {
+    item.state = 'sending';
+    item.error = null;
+    item.retryAt = 0;
+    saveOutbox();
+    render();
+    flush();
+  }
+
+  // The server takes a burst of `send` frames, then a few a second (welcome's `limits`); pacing
+  // them here keeps a fast typist's messages in order instead of bouncing off `rate_limited`.
+  const sendBucket = { tokens: 10, burst: 10, rate: 1.8, at: Date.now() };
+  let pacedFlush = null;
+
+  function takeSendToken() {
+    const now = Date.now();
+    const b = sendBucket;
+    b.tokens = Math.min(b.burst, b.tokens + ((now - b.at) / 1000) * b.rate);
+    b.at = now;
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - b.tokens) / b.rate) * 1000);
+  }
+
+  /** Sends every unacknowledged message the socket has not carried yet, in order. */
+  function flush() {
+    if (!isReady()) return;
+    const now = Date.now();
+    const starter = state.pending.find((p) => !p.conversation_id && (p.state === 'sending' || p.state === 'uploading'));
+    for (const p of state.pending) {
+      if (p.state === 'uploading') break; // keep the order: wait for the upload
+      if (p.state !== 'sending' || p.inflight) continue;
+      if (p.retryAt > now) break;
+      if (!p.conversation_id && p !== starter) continue; // sent once the chat exists
+      const wait = takeSendToken();
+      if (wait) {
+        if (!pacedFlush) pacedFlush = setTimeout(() => { pacedFlush = null; flush(); }, wait + 10);
+        break;
+      }
+      if (p.conversation_id) follow(p.conversation_id);
+      const f = { type: 'send', client_id: p.client_id, body: p.body };
+      if (p.conversation_id) f.conversation_id = p.conversation_id;
+      if (p.attachment_ids && p.attachment_ids.length) f.attachment_ids = p.attachment_ids;
+      if (!p.conversation_id && p.prechat) f.prechat = p.prechat;
+      if (sendFrame(f)) p.inflight = true;
+    }
+  }
+
+  function rate(convId) {
+    const c = state.csat;
+    if (!c.score || c.sending) return;
+    c.sending = true;
+    follow(convId);
+    const f = { type: 'rate', conversation_id: convId, score: c.score };
+    if (c.comment.trim()) f.comment = c.comment.trim().slice(0, 1000);
+    if (!sendFrame(f)) c.sending = false;
+    render();
+  }
+
+  // --- Attachments ----------------------------------------------------------------------------
+
+  async function uploadFiles(files) {
+    if (state.conn === 'fatal' || state.view !== 'chat') return;
+    const list = [...files].filter((f) => f && f.size >= 0);
+    if (!list.length) return;
+    const pre = prechatValues();
+    if (!pre.ok) return;
+    for (const file of list) {
+      const isImage = /^image\/(png|jpe?g|gif|webp)$/i.test(file.type);
+      const localUrl = isImage ? URL.createObjectURL(file) : null;
+      const item = enqueue({
+        body: '', prechat: pre.prechat, stateName: 'uploading',
+        attachments: [{ filename: file.name, size: file.size, content_type: file.type, inline: isImage, localUrl }],
+      });
+      try {
+        const fd = new FormData();
+        fd.append('hello', JSON.stringify(helloFrame()));
+        fd.append('file', file, file.name);
+        const res = await fetch(`${HOST}/api/v1/chat/attachments`, { method: 'POST', body: fd, credentials: 'omit', headers: { accept: 'application/json' } });
+        const data = await res.json().catch(() => null);
+        if (!res.ok || !data || !data.id) {
+          const t = T();
+          const msg = res.status === 413 ? t.fileTooLarge(file.name) : ((data && (data.detail || data.title)) || t.uploadFailed(file.name));
+          throw new Error(msg);
+        }
+        item.attachment_ids = [data.id];
+        // From now on the server's (signed) URL: a host page's CSP may not allow blob: images.
+        item.attachments = [data];
+        if (localUrl) setTimeout(() => URL.revokeObjectURL(localUrl), 60_000);
+        item.state = 'sending';
+        saveOutbox();
+        render();
+        flush();
+      } catch (e) {
+        const t = T();
+        item.state = 'failed';
+        item.retryable = false;
+        item.error = e && e.message && !/fetch|network/i.test(e.message) ? e.message : t.uploadFailed(file.name);
+        render();
+        flush(); // what waited behind the upload goes on
+      }
+    }
+  }
+
+  ui.fileInput.addEventListener('change', () => {
+    const files = [...ui.fileInput.files];
+    ui.fileInput.value = '';
+    uploadFiles(files);
+  });
+  ui.input.addEventListener('paste', (e) => {
+    const files = e.clipboardData ? [...e.clipboardData.files] : [];
+    if (files.length) {
+      e.preventDefault();
+      uploadFiles(files);
+    }
+  });
+  let dragDepth = 0;
+  const hasFiles = (e) => e.dataTransfer && [...e.dataTransfer.types].includes('Files');
+  ui.panel.addEventListener('dragenter', (e) => {
+    if (!hasFiles(e) || state.view !== 'chat') return;
+    e.preventDefault();
+    dragDepth += 1;
+    ui.drop.hidden = false;
+  });
+  ui.panel.addEventListener('dragover', (e) => { if (hasFiles(e) && state.view === 'chat') e.preventDefault(); });
+  ui.panel.addEventListener('dragleave', () => {
+    dragDepth = Math.max(0, dragDepth - 1);
+    if (!dragDepth) ui.drop.hidden = true;
+  });
+  ui.panel.addEventListener('drop', (e) => {
+    dragDepth = 0;
+    ui.drop.hidden = true;
+    if (!hasFiles(e) || state.view !== 'chat') return;
+    e.preventDefault();
+    uploadFiles(e.dataTransfer.files);
+  });
+
+  // --- Typing and reading ---------------------------------------------------------------------
+
+  const typingOut = { sentAt: 0, active: false, idle: null };
+
+  function noteTyping() {
+    const id = state.activeId;
+    if (!id || !isReady() || !state.followed.has(id)) return;
+    const now = Date.now();
+    if (!typingOut.active || now - typingOut.sentAt >= 3000) {
+      if (sendFrame({ type: 'typing', conversation_id: id, typing: true })) {
+        typingOut.sentAt = now;
+        typingOut.active = true;
+        typingOut.conversationId = id;
+      }
+    }
+    clearTimeout(typingOut.idle);
+    typingOut.idle = setTimeout(stopTyping, 4000);
+  }
+
+  function stopTyping() {
+    clearTimeout(typingOut.idle);
+    if (typingOut.active && isReady()) sendFrame({ type: 'typing', conversation_id: typingOut.conversationId, typing: false });
+    typingOut.active = false;
+    typingOut.sentAt = 0;
+  }
+
+  function maybeRead() {
+    if (!state.open || document.visibilityState !== 'visible' || state.view !== 'chat' || !isReady()) return;
+    const conv = activeConv();
+    if (!conv || !state.followed.has(conv.id) || !conv.loaded) return;
+    const top = conv.seq || 0;
+    const mark = Math.max(conv.readSent || 0, conv.customer_read_seq || 0);
+    const msgs = state.msgs.get(conv.id);
+    let unseen = false;
+    if (msgs) for (const m of msgs.values()) if (m.seq > mark && m.author_kind !== 'customer') { unseen = true; break; }
+    if (unseen && top > mark) {
+      if (sendFrame({ type: 'read', conversation_id: conv.id, seq: top })) {
+        conv.readSent = top;
+        queueMicrotask(renderBadgeOnly);
+      }
+    }
+  }
+
+  function renderBadgeOnly() {
+    const n = unreadCount();
+    ui.badge.hidden = n === 0;
+    ui.badge.textContent = n > 99 ? '99+' : String(n);
+  }
+
+  function autosize() {
+    ui.input.style.height = 'auto';
+    ui.input.style.height = `${Math.min(ui.input.scrollHeight, 120)}px`;
+  }
+
+  ui.input.addEventListener('input', () => {
+    autosize();
+    if (ui.input.value.trim()) noteTyping();
+    else stopTyping();
+  });
+  ui.input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+      e.preventDefault();
+      submit();
+    }
+  });
+  root.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape') return;
+    if (!ui.lightbox.hidden) { e.stopPropagation(); hideLightbox(); return; }
+    if (state.open) { e.stopPropagation(); close(); }
+  });
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') {
+      maybeRead();
+      if (state.conn === 'down') connectNow();
+    }
+  });
+  window.addEventListener('online', () => { if (state.conn === 'down') connectNow(); });
+
+  // --- The socket -----------------------------------------------------------------------------
+
+  let retryTimer = null;
+  let pingTimer = null;
+  let pongTimer = null;
+  let bannerTimer = null;
+
+  const isReady = () => state.conn === 'ready' && state.ws && state.ws.readyState === WebSocket.OPEN;
+
+  function sendFrame(f) {
+    const ws = state.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    try {
+      ws.send(JSON.stringify(f));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  function wsUrl() {
+    return `${HOST.replace(/^http/, 'ws')}/api/v1/chat/ws`;
+  }
+
+  function connectNow() {
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    if (state.conn === 'fatal' || state.conn === 'connecting' || isReady()) return;
+    connect();
+  }
+
+  function reconnect(immediately) {
+    const old = state.ws;
+    state.ws = null;
+    if (old) {
+      old.onclose = null;
+      old.onmessage = null;
+      old.onerror = null;
+      try { old.close(1000, 'identity changed'); } catch { /* closed already */ }
+    }
+    state.conn = 'idle';
+    state.followed.clear();
+    if (immediately) connectNow();
+  }
+
+  function connect() {
+    if (!WIDGET_ID) {
+      fail(T().unavailable);
+      return;
+    }
+    state.conn = 'connecting';
+    state.welcomed = false;
+    let ws;
+    try {
+      ws = new WebSocket(wsUrl());
+    } catch {
+      onDown();
+      return;
+    }
+    state.ws = ws;
+    ws.onopen = () => sendFrame(helloFrame());
+    ws.onmessage = (e) => {
+      if (ws !== state.ws) return;
+      armPing();
+      let f;
+      try { f = JSON.parse(e.data); } catch { return; }
+      if (f && typeof f.type === 'string') onFrame(f);
+    };
+    ws.onerror = () => { /* onclose follows */ };
+    ws.onclose = () => {
+      if (ws !== state.ws) return;
+      onDown();
+    };
+  }
+
+  function armPing() {
+    clearTimeout(pongTimer);
+    clearTimeout(pingTimer);
+    pingTimer = setTimeout(() => {
+      if (!sendFrame({ type: 'ping' })) return;
+      // No answer at all within 10 s: the connection is dead even if the browser has not noticed.
+      pongTimer = setTimeout(() => { if (state.ws) try { state.ws.close(); } catch { /* */ } onDown(); }, 10_000);
+    }, 25_000);
+  }
+
+  function onDown() {
+    clearTimeout(pingTimer);
+    clearTimeout(pongTimer);
+    const ws = state.ws;
+    state.ws = null;
+    if (ws) {
+      ws.onclose = null;
+      ws.onmessage = null;
+    }
+    state.followed.clear();
+    for (const p of state.pending) p.inflight = false;
+    state.typing = null;
+    typingOut.active = false;
+    state.csat.sending = false;
+    if (state.conn === 'fatal') return;
+    state.conn = 'down';
+    state.welcomed = false;
+    clearTimeout(bannerTimer);
+    state.banner = { kind: 'reconnecting', text: T().reconnecting };
+    const base = Math.min(30_000, 1000 * 2 ** Math.min(state.attempt, 5));
+    const delay = Math.round(base * (0.75 + Math.random() * 0.5));
+    state.attempt += 1;
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(() => { retryTimer = null; connect(); }, delay);
+    render();
+  }
+
+  function fail(message) {
+    state.conn = 'fatal';
+    state.fatal = message;
+    clearTimeout(retryTimer);
+    clearTimeout(bannerTimer);
+    state.banner = { kind: 'error', text: message };
+    render();
+  }
+
+  // --- Frames from the server -----------------------------------------------------------------
+
+  function onFrame(f) {
+    switch (f.type) {
+      case 'welcome': return onWelcome(f);
+      case 'ack': return onAck(f);
+      case 'message': return onMessage(f);
+      case 'conversation': return onConversation(f);
+      case 'resumed': return onResumed(f);
+      case 'typing': return onTyping(f);
+      case 'read': return onRead(f);
+      case 'rated': return onRated(f);
+      case 'error': return onError(f);
+      default: return undefined; // pong, and frames of later versions
+    }
+  }
+
+  function onWelcome(f) {
+    const wasDown = state.everReady;
+    state.conn = 'ready';
+    state.welcomed = true;
+    state.everReady = true;
+    state.attempt = 0;
+    state.verified = !!f.verified;
+    state.name = f.name || '';
+    const limits = f.limits || {};
+    // A new connection starts with a full bucket on the server too (a little slower here).
+    sendBucket.burst = limits.send_burst > 0 ? limits.send_burst : 10;
+    sendBucket.rate = (limits.sends_per_second > 0 ? limits.sends_per_second : 2) * 0.9;
+    sendBucket.tokens = sendBucket.burst;
+    sendBucket.at = Date.now();
+    for (const c of f.conversations || []) upsertConversation(c);
+    state.order = (f.conversations || []).map((c) => c.id).concat(state.order.filter((id) => !(f.conversations || []).some((c) => c.id === id)));
+    clearTimeout(bannerTimer);
+    if (wasDown && state.banner && state.banner.kind === 'reconnecting') {
+      state.banner = { kind: 'connected', text: T().connected };
+      bannerTimer = setTimeout(() => { state.banner = null; render(); }, 2500);
+    } else {
+      state.banner = null;
+    }
+    // Follow the open chat and the newest ongoing one (for its replies and the unread badge).
+    if (state.activeId) follow(state.activeId);
+    const ongoing = state.order.map((id) => state.convs.get(id)).find((c) => c && !isEnded(c));
+    if (ongoing) follow(ongoing.id);
+    for (const id of [...state.convs.keys()]) if (state.msgs.has(id)) follow(id);
+    // Opened before the socket said which chats there are: show the ongoing one.
+    if (state.open && !state.chosen && !state.activeId && !state.pending.length && !ui.input.value) pickDefaultView();
+    flush();
+    render();
+  }
+
+  function upsertConversation(c) {
+    if (!c || !c.id) return null;
+    const prev = state.convs.get(c.id);
+    const next = { ...(prev || {}), ...c };
+    next.seq = Math.max(prev ? prev.seq || 0 : 0, 0);
+    next.readSent = prev ? prev.readSent || 0 : 0;
+    next.loaded = prev ? prev.loaded : false;
+    next.agent_read_seq = Math.max(prev ? prev.agent_read_seq || 0 : 0, c.agent_read_seq || 0);
+    if (prev && prev.justRated && c.rating) next.justRated = true;
+    state.convs.set(c.id, next);
+    if (!state.order.includes(c.id)) state.order.unshift(c.id);
+    return next;
+  }
+
+  function addMessage(m) {
+    if (!m || !m.conversation_id) return false;
+    if (!state.convs.has(m.conversation_id)) return false;
+    let map = state.msgs.get(m.conversation_id);
+    if (!map) {
+      map = new Map();
+      state.msgs.set(m.conversation_id, map);
+    }
+    const conv = state.convs.get(m.conversation_id);
+    if (m.seq > (conv.seq || 0)) conv.seq = m.seq;
+    if ((m.id && state.msgIds.has(m.id)) || map.has(m.seq)) return false;
+    map.set(m.seq, m);
+    if (m.id) state.msgIds.add(m.id);
+    return true;
+  }
+
+  function takePending(clientId) {
+    const i = state.pending.findIndex((p) => p.client_id === clientId);
+    if (i < 0) return null;
+    const [p] = state.pending.splice(i, 1);
+    saveOutbox();
+    return p;
+  }
+
+  function onAck(f) {
+    const p = takePending(f.client_id);
+    if (!state.convs.has(f.conversation_id)) {
+      // A new chat: its `conversation` frame follows; keep a placeholder until then.
+      upsertConversation({ id: f.conversation_id, number: 0, subject: p ? p.body.slice(0, 80) : '', status: 'open', agent_name: null, rating: null, queue: null });
+    }
+    const conv = state.convs.get(f.conversation_id);
+    if (p) {
+      if (!p.conversation_id) {
+        // The first message started the chat: what waited for it goes there too, and the
+        // socket follows it from now on (the server sends `resumed`).
+        state.followed.add(f.conversation_id);
+        conv.loaded = true;
+        for (const q of state.pending) if (!q.conversation_id) q.conversation_id = f.conversation_id;
+        if (state.view === 'chat' && !state.activeId) state.activeId = f.conversation_id;
+        saveOutbox();
+      }
+      const atts = (p.attachments || []).map((a) => ({ ...a }));
+      addMessage({
+        id: f.message_id, conversation_id: f.conversation_id, seq: f.seq, author_kind: 'customer', author_name: state.name,
+        body: p.body, attachments: atts, client_id: p.client_id, created_at: p.created_at,
+      });
+    } else if (f.seq > (conv.seq || 0) && state.msgs.get(f.conversation_id)?.has(f.seq)) {
+      conv.seq = f.seq;
+    }
+    render();
+    flush();
+  }
+
+  function onMessage(m) {
+    if (m.client_id) {
+      // Ours, stored by an earlier attempt or sent from another tab: never shown twice.
+      takePending(m.client_id);
+    }
+    const added = addMessage(m);
+    if (added && m.author_kind !== 'customer' && state.typing && state.typing.conversationId === m.conversation_id) {
+      clearTimeout(state.typing.timer);
+      state.typing = null;
+    }
+    render();
+    flush();
+  }
+
+  function onConversation(c) {
+    const prev = state.convs.get(c.id);
+    const conv = upsertConversation(c);
+    if (!conv) return;
+    state.order = [c.id, ...state.order.filter((id) => id !== c.id)];
+    if (prev && isEnded(prev) && !isEnded(conv)) conv.justRated = false;
+    if (c.status !== 'closed' && state.closedOffer && state.activeId === c.id) state.closedOffer = null;
+    render();
+  }
+
+  function onResumed(f) {
+    const conv = state.convs.get(f.conversation_id);
+    if (conv) {
+      conv.loaded = true;
+      if (f.last_seq > (conv.seq || 0)) conv.seq = f.last_seq;
+      if (!state.msgs.has(conv.id)) state.msgs.set(conv.id, new Map());
+    }
+    render();
+    flush();
+  }
+
+  function onTyping(f) {
+    if (state.typing) clearTimeout(state.typing.timer);
+    if (f.typing) {
+      state.typing = { conversationId: f.conversation_id, name: f.name, timer: setTimeout(() => { state.typing = null; render(); }, 6000) };
+    } else {
+      state.typing = null;
+    }
+    render();
+  }
+
+  function onRead(f) {
+    if (f.reader && f.reader !== 'agent') return;
+    const conv = state.convs.get(f.conversation_id);
+    if (conv && f.seq > (conv.agent_read_seq || 0)) {
+      conv.agent_read_seq = f.seq;
+      render();
+    }
+  }
+
+  function onRated(f) {
+    const conv = state.convs.get(f.conversation_id);
+    if (conv) {
+      conv.rating = { score: f.score, comment: f.comment == null ? null : f.comment };
+      conv.justRated = true;
+    }
+    state.csat.sending = false;
+    render();
+  }
+
+  function onError(f) {
+    const t = T();
+    if (!state.welcomed) {
+      // Refused at hello: never fall back to another identity on our own.
+      if (f.code === 'invalid_signature') return fail(t.invalidIdentity);
+      if (f.code === 'identity_expired') return fail(t.identityExpired);
+      if (f.code === 'not_found' || f.code === 'validation_failed') return fail(t.unavailable);
+      return undefined; // the socket closes; reconnecting follows
+    }
+    const p = f.client_id ? state.pending.find((x) => x.client_id === f.client_id) : null;
+    switch (f.code) {
+      case 'rate_limited': {
+        const wait = Math.max(200, Number(f.retry_after_ms) || 1000);
+        if (p) {
+          p.inflight = false;
+          p.retryAt = Date.now() + wait;
+        }
+        setTimeout(flush, wait + 20);
+        if (!p && state.csat.sending) {
+          state.csat.sending = false;
+          render();
+        }
+        return undefined;
+      }
+      case 'conversation_closed': {
+        if (p) {
+          takePending(p.client_id);
+          const texts = [p.body, ...state.pending.filter((q) => q.conversation_id === p.conversation_id).map((q) => takePending(q.client_id)?.body)];
+          state.closedOffer = texts.filter(Boolean).join('\n') || ' ';
+          const conv = state.convs.get(p.conversation_id);
+          if (conv) conv.status = 'closed';
+        }
+        render();
+        return undefined;
+      }
+      case 'validation_failed': {
+        const detail = (f.errors && f.errors.length ? f.errors.map((e) => e.message).join(' ') : '') || f.message || t.tryLater;
+        if (p) {
+          p.state = 'failed';
+          p.inflight = false;
+          p.retryable = false;
+          p.error = detail;
+          saveOutbox();
+          if (!p.conversation_id && f.errors && f.errors.some((e) => String(e.field).startsWith('prechat'))) {
+            // A pre-chat answer was refused: let the visitor correct it and send again.
+            takePending(p.client_id);
+            for (const q of state.pending) if (!q.conversation_id && q.state === 'sending') takePending(q.client_id);
+            if (p.body) ui.input.value = p.body;
+            state.notice = detail;
+          }
+        } else {
+          state.notice = detail;
+          state.csat.sending = false;
+        }
+        render();
+        return undefined;
+      }
+      case 'not_resolved':
+        state.csat.sending = false;
+        state.notice = f.message || t.tryLater;
+        render();
+        return undefined;
+      case 'not_joined': {
+        const m = /conversation (\S+)/.exec(f.message || '');
+        const id = m ? m[1] : state.activeId;
+        if (id) { state.followed.delete(id); follow(id); }
+        return undefined;
+      }
+      case 'not_found':
+        if (p) {
+          takePending(p.client_id);
+          state.notice = f.message || t.tryLater;
+          render();
+        }
+        return undefined;
+      default:
+        if (p) {
+          // Not stored: send it again later with the same client id.
+          p.inflight = false;
+          p.retryAt = Date.now() + 3000;
+          setTimeout(flush, 3050);
+        }
+        return undefined;
+    }
+  }
+
+  // --- The widget's public configuration ------------------------------------------------------
+
+  let configAt = 0;
+  async function refreshConfig(force) {
+    if (!WIDGET_ID) return;
+    if (!force && Date.now() - configAt < 30_000) return;
+    configAt = Date.now();
+    try {
+      const res = await fetch(`${HOST}/api/v1/chat/widget/${encodeURIComponent(WIDGET_ID)}`, { credentials: 'omit', headers: { accept: 'application/json' } });
+      if (res.ok) {
+        state.config = await res.json();
+        render();
+      }
+    } catch {
+      configAt = 0; // try again next time
+    }
+  }
+  setInterval(() => { if (state.open) refreshConfig(true); }, 60_000);
+
+  // --- Start ----------------------------------------------------------------------------------
+
+  const api = {
+    version: 1,
+    open,
+    close,
+    identify,
+    setLanguage,
+    get isOpen() { return state.open; },
+    get language() { return lang; },
+  };
+  window.KefuChat = api;
+
+  function start() {
+    document.body.append(hostEl);
+    loadOutbox();
+    render();
+    refreshConfig(true);
+    connect();
+    if (preset.open) open();
+  }
+  if (document.body) start();
+  else document.addEventListener('DOMContentLoaded', start, { once: true });
+})();
