@@ -131,8 +131,9 @@ fn auth_changed() {
     AUTH_EPOCH.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
 }
 
-/// About 400 MB of write-ahead log: past this a checkpoint makes room even if writers wait.
-const WAL_RESTART_PAGES: i64 = 100_000;
+/// About 1.6 GB of write-ahead log: past this a checkpoint makes room even if writers wait.
+/// (Normally the log starts over every second or two: see `checkpoint`.)
+const WAL_TRUNCATE_PAGES: i64 = 400_000;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -217,14 +218,24 @@ impl Store {
         (names(&SQLITE_MIGRATIONS), names(&POSTGRES_MIGRATIONS))
     }
 
-    /// SQLite: copies the write-ahead log into the database file (the fsyncs happen here, on a
-    /// reader connection, not in the writer's commits); when the log has grown past
-    /// `WAL_RESTART_PAGES` because readers kept it pinned, waits for them on the writer instead.
-    /// Returns the log's size in pages before. PostgreSQL checkpoints by itself: `None`.
+    /// SQLite: copies the write-ahead log into the database file, never making the writer wait
+    /// for readers. The bulk of the copying and the fsyncs happen on a reader connection,
+    /// beside the writer's commits. Under a steady load that alone never catches up: the log
+    /// only starts over when a write begins with all of it copied, so it grew until a
+    /// truncation, which has to wait for readers, stalled every write for a third of a second.
+    /// So a second pass on the write connection, between two of its batches, copies the few
+    /// frames written meanwhile: readers that start from then on no longer need the log, and
+    /// the writer's next transaction starts it over. A log grown past `WAL_TRUNCATE_PAGES`
+    /// anyway is truncated, waiting for readers. Returns the log's size in pages before.
+    /// PostgreSQL checkpoints by itself: `None`.
     pub async fn checkpoint(&self) -> Result<Option<i64>> {
         let Store::Sqlite(s) = self else { return Ok(None) };
-        let (_busy, log, _done): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&s.read).await?;
-        if log > WAL_RESTART_PAGES {
+        let pass = "PRAGMA wal_checkpoint(PASSIVE)";
+        let (_busy, log, _done): (i64, i64, i64) = sqlx::query_as(pass).fetch_one(&s.read).await?;
+        if log > 0 {
+            sqlx::query(pass).execute(&s.write).await?;
+        }
+        if log > WAL_TRUNCATE_PAGES {
             sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&s.write).await?;
         }
         Ok(Some(log))

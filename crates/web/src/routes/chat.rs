@@ -493,8 +493,8 @@ async fn visitor_socket(s: WebState, mut socket: WebSocket) {
     let mut closing = s.closing.subscribe();
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
-    let mut queue = tokio::time::interval(QUEUE_EVERY);
-    queue.tick().await;
+    // Only while a followed chat waits for an agent: idle sockets carry no second timer.
+    let mut queue: Option<tokio::time::Interval> = None;
     let mut heard = Instant::now();
     loop {
         let out: Vec<Message> = tokio::select! {
@@ -520,7 +520,12 @@ async fn visitor_socket(s: WebState, mut socket: WebSocket) {
                 }
                 vec![Message::Ping(Default::default())]
             }
-            _ = queue.tick() => c.queue_updates().await,
+            _ = async {
+                match queue.as_mut() {
+                    Some(q) => q.tick().await,
+                    None => std::future::pending().await,
+                }
+            } => c.queue_updates().await,
             // (The watch's guard must not live on: it is not Send.)
             () = async { let _ = closing.wait_for(|c| *c).await; } => return close(socket, 1012, "server restarting").await,
         };
@@ -528,6 +533,14 @@ async fn visitor_socket(s: WebState, mut socket: WebSocket) {
             if socket.send(m).await.is_err() {
                 return;
             }
+        }
+        match (c.joined.values().any(|j| j.queue.is_some()), queue.is_some()) {
+            (true, false) => {
+                let start = tokio::time::Instant::now() + QUEUE_EVERY;
+                queue = Some(tokio::time::interval_at(start, QUEUE_EVERY));
+            }
+            (false, true) => queue = None,
+            _ => {}
         }
         if c.overflowed.swap(false, Ordering::Relaxed) {
             let ids: Vec<String> = c.joined.keys().cloned().collect();
