@@ -79,7 +79,8 @@ impl Services {
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Keeps SQLite's checkpoints (and their fsyncs) out of the requests that write: the write
-/// connection never checkpoints by itself, this service does it once a second from a reader.
+/// connection never checkpoints by itself; this service does it once a second, mostly from a
+/// reader (see `Store::checkpoint`).
 pub struct Checkpointer {
     app: crate::App,
 }
