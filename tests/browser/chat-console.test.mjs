@@ -16,7 +16,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { createHarness, waitForText, waitUntil, text, apiSession as apiSessionAt } from './helpers.mjs';
+import { createHarness, signIn, waitForText, waitUntil, text, apiSession as apiSessionAt } from './helpers.mjs';
 
 const harness = createHarness({ artifactPrefix: 'chat-console-' });
 const { pages, problems, newPage, step } = harness;
@@ -490,4 +490,27 @@ test('a visitor rates a resolved chat: the open conversation shows the rating an
     new RegExp(`為此次聊天評分 4/5：「${comment}」$`));
   await page.evaluate(() => localStorage.setItem('kefu.lang', 'en'));
   assert.deepEqual(problems, []);
+}));
+
+test('the console follows the live feed over the agents\' WebSocket', () => step('agent socket', async () => {
+  const page = await newPage('agent-socket');
+  const opened = page.waitForEvent('websocket', (ws) => new URL(ws.url()).pathname === '/api/v1/agent/ws');
+  await page.goto('/console/login');
+  await signIn(page, server.credentials.agent);
+  const ws = await opened;
+  // An event of the agent's inbox arrives as a frame on that socket.
+  const subject = `socket check ${suffix}`;
+  const frame = ws.waitForEvent('framereceived', {
+    predicate: (f) => {
+      try { return JSON.parse(f.payload).type === 'conversation_created'; } catch { return false; }
+    },
+    timeout: 10_000,
+  });
+  await seeded.agent.ok('POST', '/conversations', {
+    channel: 'api', subject, contact: { name: 'Socket Check', email: `socket-${suffix}@example.com` },
+    message: { body: 'Is the feed live?' },
+  });
+  const created = JSON.parse((await frame).payload);
+  assert.equal(created.type, 'conversation_created');
+  assert.equal(ws.isClosed(), false, 'the socket stays open');
 }));

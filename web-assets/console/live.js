@@ -1,13 +1,13 @@
-// The live feed (Server-Sent Events from /api/v1/events) and the
-// notifications bell.
+// The live feed and the notifications bell.
 //
-// One EventSource per signed-in console. Views subscribe with onLive(fn)
-// and unsubscribe in their cleanup. EventSource reconnects by itself after
-// a dropped connection; when the server refused the stream (for example a
-// 401 after sign-out) the browser gives up, and we try again a little later
-// while a session exists. After every (re)connection listeners get a
-// synthetic { type: 'reconnected' } event so that they can re-read what they
-// may have missed.
+// One connection per signed-in console: the agents' WebSocket
+// (/api/v1/agent/ws, docs/chat-protocol.md), reconnecting with backoff; when
+// a socket cannot be opened at all (a proxy that does not pass WebSockets)
+// the console falls back to Server-Sent Events from /api/v1/events, which
+// carry the same events. Views subscribe with onLive(fn) and unsubscribe in
+// their cleanup. After every reconnection listeners get a synthetic
+// { type: 'reconnected' } event so that they can re-read what they may have
+// missed.
 
 import { h, icon, toastProblem, replace, emptyState } from '../shared/ui.js';
 import { api, seg } from '../shared/api.js';
@@ -15,9 +15,14 @@ import { t, formatDateTime } from '../shared/i18n.js';
 import { app } from './context.js';
 
 const listeners = new Set();
+let socket = null;
 let source = null;
 let retryTimer = null;
 let connectedOnce = false;
+let useSse = false;
+let backoff = 1000;
+// Frames that answer the console's own requests, not events for the views.
+const REPLIES = new Set(['ack', 'pong', 'error']);
 
 function emit(event) {
   for (const fn of [...listeners]) {
@@ -29,42 +34,82 @@ function emit(event) {
   }
 }
 
-/** Open the feed (idempotent). */
-export function startLive() {
-  if (source || typeof EventSource === 'undefined') return;
+function connected() {
+  if (connectedOnce) emit({ type: 'reconnected' });
+  connectedOnce = true;
+  backoff = 1000;
+  notifications.refresh();
+}
+
+function received(raw) {
+  let data;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    return;
+  }
+  if (!data || typeof data.type !== 'string' || REPLIES.has(data.type)) return;
+  if (data.type === 'notification_created') notifications.refresh();
+  emit(data);
+}
+
+function retryLater() {
   clearTimeout(retryTimer);
+  const wait = backoff + Math.floor(Math.random() * 500);
+  backoff = Math.min(backoff * 2, 30000);
+  retryTimer = setTimeout(() => { if (app.session) startLive(); }, wait);
+}
+
+function startSse() {
   source = new EventSource('/api/v1/events', { withCredentials: true });
-  source.addEventListener('open', () => {
-    if (connectedOnce) emit({ type: 'reconnected' });
-    connectedOnce = true;
-    notifications.refresh();
-  });
-  source.addEventListener('message', (e) => {
-    let data;
-    try {
-      data = JSON.parse(e.data);
-    } catch {
-      return;
-    }
-    if (!data || typeof data.type !== 'string') return;
-    if (data.type === 'notification_created') notifications.refresh();
-    emit(data);
-  });
+  source.addEventListener('open', connected);
+  source.addEventListener('message', (e) => received(e.data));
   source.addEventListener('error', () => {
+    // EventSource reconnects by itself; when the server refused the stream
+    // (a 401 after sign-out, say) it gives up, and we try again later.
     if (source && source.readyState === EventSource.CLOSED) {
       source = null;
-      clearTimeout(retryTimer);
-      retryTimer = setTimeout(() => { if (app.session) startLive(); }, 5000);
+      retryLater();
     }
+  });
+}
+
+/** Open the feed (idempotent). */
+export function startLive() {
+  if (socket || source) return;
+  clearTimeout(retryTimer);
+  if (useSse || typeof WebSocket === 'undefined') {
+    if (typeof EventSource !== 'undefined') startSse();
+    return;
+  }
+  let opened = false;
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/agent/ws`);
+  socket = ws;
+  ws.addEventListener('open', () => { opened = true; connected(); });
+  ws.addEventListener('message', (e) => received(e.data));
+  ws.addEventListener('close', () => {
+    if (socket !== ws) return; // closed on purpose
+    socket = null;
+    if (!app.session) return;
+    // Never opened on this page: WebSockets do not get through; use the
+    // event stream instead.
+    if (!opened && !connectedOnce) useSse = true;
+    retryLater();
   });
 }
 
 /** Close the feed (sign-out). */
 export function stopLive() {
   clearTimeout(retryTimer);
+  if (socket) {
+    const ws = socket;
+    socket = null;
+    ws.close();
+  }
   if (source) source.close();
   source = null;
   connectedOnce = false;
+  backoff = 1000;
   notifications.reset();
 }
 

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
-use crate::routes::{admin, agents, auth, chat, contacts, files, inbox, library, me, portal};
+use crate::routes::{admin, agents, auth, chat, contacts, files, inbox, library, live, me, portal};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -17,7 +17,7 @@ use utoipa::OpenApi;
         admin::audit, admin::get_security, admin::put_security, admin::ip_lockouts, admin::lift_ip_lockout,
         admin::get_api_channel, admin::put_api_channel, admin::get_portal, admin::put_portal,
         inbox::list, inbox::create, inbox::get, inbox::update, inbox::timeline, inbox::post_message, inbox::merge, inbox::bulk,
-        inbox::counts, inbox::tags, inbox::presence, inbox::viewers, inbox::search, inbox::events,
+        inbox::counts, inbox::tags, inbox::presence, inbox::viewers, inbox::search, live::events, live::agent_ws,
         contacts::list, contacts::create, contacts::get, contacts::update, contacts::merge, contacts::conversations,
         library::list_teams, library::create_team, library::update_team, library::delete_team,
         library::list_canned, library::create_canned, library::update_canned, library::delete_canned, library::render_canned,
@@ -26,7 +26,8 @@ use utoipa::OpenApi;
         library::notifications, library::read_notification, library::read_all_notifications,
         files::upload, files::download, files::thumbnail, files::portal_upload, files::portal_download, files::portal_thumbnail,
         portal::open_ticket, portal::sign_in, portal::session, portal::sign_out, portal::tickets, portal::ticket, portal::reply,
-        chat::widget, chat::ws, chat::get_settings, chat::put_settings, chat::agent_read,
+        chat::widget, chat::ws, chat::get_settings, chat::put_settings, chat::agent_read, chat::upload, chat::download,
+        chat::thumbnail, chat::demo_identity,
     ),
     modifiers(&ProblemResponses),
     tags(

@@ -16,6 +16,7 @@ both_backends!(
     a_visitor_sees_only_their_own_chats,
     a_visitor_sends_files_and_rates_the_resolved_chat,
     the_queue_and_availability_tell_the_visitor_what_to_expect,
+    agents_follow_and_answer_over_their_websocket,
 );
 
 type Stream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -554,5 +555,99 @@ async fn the_queue_and_availability_tell_the_visitor_what_to_expect(backend: Bac
 
     // Only demo mode signs a demo identity.
     t.client().get("/api/v1/chat/demo-identity").await.assert_problem(404, "not_found");
+    t.shutdown().await;
+}
+
+/// Opens the agents' socket with these extra headers; the handshake's HTTP status on refusal.
+async fn agent_socket(t: &TestApp, headers: &[(&str, &str)]) -> Result<Ws, u16> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("ws://{}/api/v1/agent/ws", t.addr).into_client_request().expect("request");
+    for (k, v) in headers {
+        req.headers_mut()
+            .insert(tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(k.as_bytes()).expect("name"), v.parse().expect("value"));
+    }
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((s, _)) => Ok(Ws(s)),
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => Err(r.status().as_u16()),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+impl Ws {
+    /// The next frame of this type, skipping others.
+    async fn until(&mut self, kind: &str) -> Value {
+        loop {
+            let f = self.next().await;
+            if f["type"] == kind {
+                return f;
+            }
+            assert_ne!(f["type"], "closed", "closed while waiting for {kind}");
+        }
+    }
+}
+
+async fn agents_follow_and_answer_over_their_websocket(backend: Backend) {
+    let Some(t) = spawn_app(backend).await else { return };
+    let agent = admin(&t).await;
+    let widget = widget_id(&t, &agent).await;
+    let token = |scopes: Value| {
+        let agent = agent.clone();
+        async move {
+            let r = agent.post("/api/v1/me/tokens", json!({"name": "socket", "scopes": scopes})).await;
+            format!("Bearer {}", r.body["secret"].as_str().unwrap())
+        }
+    };
+    let write = token(json!(["read", "write"])).await;
+    assert_eq!(agent_socket(&t, &[]).await.err(), Some(401), "no credentials");
+    assert_eq!(
+        agent_socket(&t, &[("authorization", &write), ("origin", "https://evil.example")]).await.err(),
+        Some(403),
+        "another site's page"
+    );
+    let mut live = agent_socket(&t, &[("authorization", &write)]).await.expect("the agent's socket");
+    assert_eq!(t.client().get(&format!("/api/v1/chat/widget/{widget}")).await.body["online"], true, "its agent counts as online");
+
+    // A visitor starts a chat: the agent sees it at once.
+    let (mut ws, _) = Ws::hello(&t, json!({"type": "hello", "widget_id": widget, "visitor_key": key()})).await;
+    ws.send(json!({"type": "send", "client_id": "v-1", "body": "充值没到账"})).await;
+    let cid = ws.expect("ack").await["conversation_id"].as_str().unwrap().to_string();
+    ws.expect("conversation").await;
+    ws.expect("resumed").await;
+    assert_eq!(live.until("conversation_created").await["conversation_id"], cid.as_str());
+    ws.send(json!({"type": "send", "client_id": "v-2", "conversation_id": cid, "body": "TXID 0xabc"})).await;
+    ws.expect("ack").await;
+    let created = live.until("message_created").await;
+    assert_eq!((created["conversation_id"].as_str(), created["seq"].as_i64()), (Some(cid.as_str()), Some(2)));
+
+    // Typing and read marks reach the customer; a reply is acknowledged once stored.
+    live.send(json!({"type": "typing", "conversation_id": cid, "typing": true})).await;
+    assert_eq!(ws.expect("typing").await["typing"], true);
+    live.send(json!({"type": "read", "conversation_id": cid, "seq": 2})).await;
+    assert_eq!(ws.expect("read").await["seq"], 2);
+    live.send(json!({"type": "send", "client_id": "a-1", "conversation_id": cid, "body": "请提供交易哈希"})).await;
+    let ack = live.until("ack").await;
+    assert_eq!((ack["client_id"].as_str(), ack["seq"].as_i64(), ack["replayed"].as_bool()), (Some("a-1"), Some(3), Some(false)));
+    assert_eq!(messages(&agent, &cid).await[2]["id"], ack["message_id"], "acknowledged means stored");
+    assert_eq!(ws.until("message").await["body"], "请提供交易哈希");
+    // The same client id again: the stored message, not a second one.
+    live.send(json!({"type": "send", "client_id": "a-1", "conversation_id": cid, "body": "请提供交易哈希"})).await;
+    let again = live.until("ack").await;
+    assert_eq!((again["message_id"].clone(), again["replayed"].as_bool()), (ack["message_id"].clone(), Some(true)));
+    assert_eq!(messages(&agent, &cid).await.len(), 3);
+
+    // Bad frames get clear errors and the socket stays usable.
+    live.send(json!({"type": "send", "client_id": "a-2", "conversation_id": cid, "body": ""})).await;
+    let bad = live.until("error").await;
+    assert_eq!((bad["code"].as_str(), bad["client_id"].as_str()), (Some("validation_failed"), Some("a-2")));
+    live.0.send(Message::Text("nonsense".into())).await.unwrap();
+    assert_eq!(live.until("error").await["code"], "invalid_frame");
+    live.send(json!({"type": "ping"})).await;
+    live.until("pong").await;
+
+    // A read-only token follows but may not write.
+    let read = token(json!(["read"])).await;
+    let mut reader = agent_socket(&t, &[("authorization", &read)]).await.expect("a read-only socket");
+    reader.send(json!({"type": "send", "client_id": "r-1", "conversation_id": cid, "body": "hi"})).await;
+    assert_eq!(reader.until("error").await["code"], "insufficient_scope");
     t.shutdown().await;
 }

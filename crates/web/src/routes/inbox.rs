@@ -8,7 +8,6 @@ use crate::routes::me::Items;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use kefu_app::contacts::ContactInput;
 use kefu_app::conversations::{
@@ -16,10 +15,8 @@ use kefu_app::conversations::{
 };
 use kefu_app::presence::Viewer;
 use kefu_app::search::{SearchRequest, SearchResults};
-use kefu_domain::{AuthorKind, Channel, Conversation, ConversationFilter, DomainEvent, Message, Page, Priority, Role, Status};
+use kefu_domain::{AuthorKind, Channel, Conversation, ConversationFilter, Message, Page, Priority, Status};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
-use std::convert::Infallible;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -408,62 +405,4 @@ pub async fn search(State(s): State<WebState>, Auth(p): Auth, ApiQuery(q): ApiQu
         limit: q.limit.unwrap_or(20),
     };
     Ok(Json(s.app.search(&p, req).await?))
-}
-
-/// The live feed (Server-Sent Events): `conversation_created`, `conversation_updated`,
-/// `message_created`, `presence`, `customer_typing`, `messages_read`, and
-/// `notification_created` for me. Each event's data is
-/// JSON with a `type` field; what a viewer may not see is never sent.
-#[utoipa::path(get, path = "/api/v1/events", tag = "inbox", responses((status = 200, content_type = "text/event-stream", description = "An endless event stream")))]
-pub async fn events(State(s): State<WebState>, Auth(p): Auth) -> ApiResult<Response> {
-    let app = s.app.clone();
-    let me = p.agent.id.to_string();
-    let restricted = p.agent.role == Role::Agent;
-    let hidden: HashSet<String> = if restricted { app.teams_hidden_from(&me).await? } else { HashSet::new() };
-    let bus = app.bus().subscribe();
-    struct Feed {
-        app: kefu_app::App,
-        bus: Box<dyn kefu_domain::events::EventStream>,
-        me: String,
-        restricted: bool,
-        hidden: HashSet<String>,
-        refreshed: std::time::Instant,
-        closing: tokio::sync::watch::Receiver<bool>,
-        /// While the feed is open the agent counts as online (live chat's availability).
-        _online: kefu_app::presence::ConsoleOpen,
-    }
-    let _online = app.console_opened(&me);
-    let feed = Feed { app, bus, me, restricted, hidden, refreshed: std::time::Instant::now(), closing: s.closing.subscribe(), _online };
-    let stream = futures_util::stream::unfold(feed, |mut f| async move {
-        loop {
-            let e = tokio::select! {
-                e = f.bus.next() => e?,
-                // The server is stopping: end the stream so the connection can close.
-                _ = f.closing.wait_for(|c| *c) => return None,
-            };
-            // Team membership changes rarely; refresh what is hidden every half minute.
-            if f.restricted && f.refreshed.elapsed() > std::time::Duration::from_secs(30) {
-                if let Ok(h) = f.app.teams_hidden_from(&f.me).await {
-                    f.hidden = h;
-                }
-                f.refreshed = std::time::Instant::now();
-            }
-            let show = match &e {
-                DomainEvent::ConversationCreated { team_id, .. }
-                | DomainEvent::ConversationUpdated { team_id, .. }
-                | DomainEvent::MessageCreated { team_id, .. }
-                | DomainEvent::CustomerTyping { team_id, .. }
-                | DomainEvent::MessagesRead { team_id, .. } => team_id.as_ref().is_none_or(|t| !f.hidden.contains(t)),
-                DomainEvent::Presence { agent_id, .. } => *agent_id != f.me,
-                DomainEvent::NotificationCreated { agent_id, .. } => *agent_id == f.me,
-                // Signed out everywhere: the feed ends with the session.
-                DomainEvent::AgentSessionsRevoked { agent_id } if *agent_id == f.me => return None,
-                _ => false,
-            };
-            if show && let Ok(ev) = Event::default().json_data(&e) {
-                return Some((Ok::<Event, Infallible>(ev), f));
-            }
-        }
-    });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15))).into_response())
 }

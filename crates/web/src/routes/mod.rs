@@ -7,6 +7,7 @@ pub mod contacts;
 pub mod files;
 pub mod inbox;
 pub mod library;
+pub mod live;
 pub mod me;
 pub mod ops;
 pub mod portal;
