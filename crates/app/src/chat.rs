@@ -19,6 +19,8 @@ const SETTINGS_KEY: &str = "chat";
 const KEY_SETTING: &str = "chat_signing_key";
 /// Where a visitor fetches files, with a signed URL.
 const CHAT_ATTACHMENTS_URL: &str = "/api/v1/chat/attachments";
+/// How long the recent median first-reply time is reused for queue estimates.
+const MEDIAN_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 /// Longest rating comment, in characters.
 const MAX_RATING_COMMENT: usize = 1000;
 /// The most messages one history or resume answer carries; a client asks again after the last.
@@ -28,7 +30,7 @@ const PRECHAT_TOPICS: [&str; 6] = crate::portal::CATEGORIES;
 /// An identity token may not be valid for longer than this (it is meant to be short-lived).
 const MAX_TOKEN_LIFETIME_SECS: i64 = 24 * 3600;
 
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ChatSettings {
     /// The id that the embed tag's `data-channel` names.
     #[serde(default)]
@@ -61,6 +63,20 @@ fn default_reply_hours() -> u32 {
     12
 }
 
+impl Default for ChatSettings {
+    fn default() -> Self {
+        ChatSettings {
+            widget_id: String::new(),
+            greeting: BTreeMap::new(),
+            prechat_form: false,
+            jwt_public_key: None,
+            business_hours: None,
+            offline_message: BTreeMap::new(),
+            reply_within_hours: default_reply_hours(),
+        }
+    }
+}
+
 /// A weekly schedule in one UTC offset.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct BusinessHours {
@@ -78,6 +94,17 @@ pub struct DayHours {
 }
 
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// Texts per language (greeting, offline message): known languages, 500 characters each.
+fn check_texts(errors: &mut Vec<FieldError>, field: &str, texts: &BTreeMap<String, String>) {
+    for (lang, text) in texts {
+        if !["zh-CN", "zh-TW", "en"].contains(&lang.as_str()) {
+            errors.push(FieldError::new(field, format!("{lang:?} is not one of zh-CN, zh-TW, en")));
+        } else if text.chars().count() > 500 {
+            errors.push(FieldError::new(&format!("{field}.{lang}"), "must be at most 500 characters"));
+        }
+    }
+}
 
 /// `HH:MM` as minutes after midnight (up to `24:00`).
 fn parse_hhmm(s: &str) -> Option<u32> {
@@ -405,11 +432,27 @@ impl App {
         if r.channel != Channel::Chat.as_str() || r.status != Status::Open.as_str() || r.assignee_id.is_some() {
             return Ok(None);
         }
-        let since = micros(self.now() - chrono::Duration::days(7));
-        let q = self.store().chat_queue(&r.id, r.created_at, since).await?;
+        let position = self.store().chat_queue_position(&r.id, r.created_at).await?;
         let agents = self.agents_online().max(1) as i64;
-        let estimated_wait_secs = q.median_first_response.map(|m| (m / 1_000_000).max(1) * q.position / agents);
-        Ok(Some(Queue { position: q.position, estimated_wait_secs }))
+        let estimated_wait_secs = self.median_first_response().await?.map(|m| (m / 1_000_000).max(1) * position / agents);
+        Ok(Some(Queue { position, estimated_wait_secs }))
+    }
+
+    /// The recent median time to a chat's first reply: the same for every waiting chat, so it
+    /// is read at most every `MEDIAN_TTL` however many sockets ask. (Without any history it is
+    /// read every time, so that the first answered chat counts at once; that read is cheap.)
+    async fn median_first_response(&self) -> AppResult<Option<i64>> {
+        if let Ok(c) = self.0.chat_median.lock()
+            && let Some((at, m)) = *c
+            && at.elapsed() < MEDIAN_TTL
+        {
+            return Ok(Some(m));
+        }
+        let m = self.store().chat_median_first_response(micros(self.now() - chrono::Duration::days(7))).await?;
+        if let (Some(m), Ok(mut c)) = (m, self.0.chat_median.lock()) {
+            *c = Some((std::time::Instant::now(), m));
+        }
+        Ok(m)
     }
 
     /// A chat as its customer sees it, with its place in the queue.
@@ -433,26 +476,14 @@ impl App {
     pub async fn put_chat_settings(&self, p: &Principal, input: ChatSettings) -> AppResult<ChatSettings> {
         p.require_admin()?;
         let mut errors = Vec::new();
-        for (lang, text) in &input.greeting {
-            if !["zh-CN", "zh-TW", "en"].contains(&lang.as_str()) {
-                errors.push(FieldError::new("greeting", format!("{lang:?} is not one of zh-CN, zh-TW, en")));
-            } else if text.chars().count() > 500 {
-                errors.push(FieldError::new(&format!("greeting.{lang}"), "must be at most 500 characters"));
-            }
-        }
+        check_texts(&mut errors, "greeting", &input.greeting);
         let key = input.jwt_public_key.as_deref().map(str::trim).filter(|k| !k.is_empty()).map(str::to_string);
         if let Some(k) = &key
             && jsonwebtoken::DecodingKey::from_ec_pem(k.as_bytes()).is_err()
         {
             errors.push(FieldError::new("jwt_public_key", "must be a PEM-encoded P-256 public key (-----BEGIN PUBLIC KEY-----)"));
         }
-        for (lang, text) in &input.offline_message {
-            if !["zh-CN", "zh-TW", "en"].contains(&lang.as_str()) {
-                errors.push(FieldError::new("offline_message", format!("{lang:?} is not one of zh-CN, zh-TW, en")));
-            } else if text.chars().count() > 500 {
-                errors.push(FieldError::new(&format!("offline_message.{lang}"), "must be at most 500 characters"));
-            }
-        }
+        check_texts(&mut errors, "offline_message", &input.offline_message);
         if !(1..=168).contains(&input.reply_within_hours) {
             errors.push(FieldError::new("reply_within_hours", "must be 1 to 168"));
         }
@@ -839,58 +870,25 @@ impl App {
     /// The customer has seen their chat up to `seq`; agents see the read mark.
     pub async fn chat_read(&self, v: &ChatVisitor, id: &str, seq: i64) -> AppResult<()> {
         let row = self.visitor_row(v, id).await?;
-        if self.store().mark_read(&row.id, ReadSide::Customer, seq).await? {
-            self.bus()
-                .publish(DomainEvent::MessagesRead { conversation_id: row.id, team_id: row.team_id, reader: "customer".into(), seq })
-                .await;
-        }
-        Ok(())
+        self.mark_read(row, ReadSide::Customer, seq).await
     }
 
     /// An agent has seen a conversation up to `seq`; the customer's widget shows it as read.
     pub async fn agent_read(&self, p: &Principal, id: &str, seq: i64) -> AppResult<()> {
         p.require_enrolled()?;
         let row = self.visible_conversation(p, id).await?;
-        if self.store().mark_read(&row.id, ReadSide::Agent, seq).await? {
+        self.mark_read(row, ReadSide::Agent, seq).await
+    }
+
+    /// Moves one side's read mark and tells the other side, when it moved.
+    async fn mark_read(&self, row: ConversationRow, side: ReadSide, seq: i64) -> AppResult<()> {
+        if self.store().mark_read(&row.id, side, seq).await? {
+            let reader = if side == ReadSide::Agent { "agent" } else { "customer" };
             self.bus()
-                .publish(DomainEvent::MessagesRead { conversation_id: row.id, team_id: row.team_id, reader: "agent".into(), seq })
+                .publish(DomainEvent::MessagesRead { conversation_id: row.id, team_id: row.team_id, reader: reader.into(), seq })
                 .await;
         }
         Ok(())
-    }
-}
-
-/// A signed identity of the demo's logged-in customer, as an exchange's backend would make it.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct DemoIdentity {
-    pub user_id: String,
-    pub user_hash: String,
-    pub email: String,
-    pub name: String,
-}
-
-impl App {
-    /// Demo mode only: signs the demo exchange's logged-in customer, so that the demo page can
-    /// show a verified chat. Elsewhere there is no such thing (not found).
-    pub async fn demo_identity(&self) -> AppResult<DemoIdentity> {
-        if !self.config().demo {
-            return Err(AppError::NotFound("demo identity"));
-        }
-        let secret = match self.portal_identity_secret().await? {
-            Some(s) => s,
-            None => {
-                let s = crate::secrets::random_token(32);
-                self.set_portal_identity_secret(&s).await?;
-                s
-            }
-        };
-        let (user_id, email, name) = ("NB-100231", "wang.xm@example.com", "王小明");
-        Ok(DemoIdentity {
-            user_id: user_id.into(),
-            user_hash: crate::portal::hmac_hex(&secret, user_id).ok_or_else(|| AppError::internal("signing failed"))?,
-            email: email.into(),
-            name: name.into(),
-        })
     }
 }
 

@@ -348,3 +348,38 @@ const DEMO_CONVERSATIONS: &[DemoConversation] = &[
         ],
     },
 ];
+
+/// A signed identity of the demo's logged-in customer, as an exchange's backend would make it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct DemoIdentity {
+    pub user_id: String,
+    pub user_hash: String,
+    pub email: String,
+    pub name: String,
+}
+
+impl App {
+    /// Demo mode only: signs the demo exchange's logged-in customer, so that the demo page can
+    /// show a verified chat. Elsewhere there is no such thing (not found).
+    pub async fn demo_identity(&self) -> AppResult<DemoIdentity> {
+        if !self.config().demo {
+            return Err(AppError::NotFound("demo identity"));
+        }
+        let secret = match self.portal_identity_secret().await? {
+            Some(s) => s,
+            None => {
+                let s = crate::secrets::random_token(32);
+                self.set_portal_identity_secret(Some(s.clone())).await?;
+                s
+            }
+        };
+        // The first demo customer the exchange knows by a user id.
+        let (c, user_id) = DEMO_CONVERSATIONS.iter().find_map(|c| c.user_id.map(|u| (c, u))).ok_or(AppError::NotFound("demo identity"))?;
+        Ok(DemoIdentity {
+            user_id: user_id.into(),
+            user_hash: crate::portal::hmac_hex(&secret, user_id).ok_or_else(|| AppError::internal("signing failed"))?,
+            email: c.email.unwrap_or_default().into(),
+            name: c.name.into(),
+        })
+    }
+}

@@ -101,6 +101,8 @@ struct Inner {
     token_cache: auth::TokenCache,
     /// Signs live-chat attachment URLs; read (or made) once.
     chat_key: tokio::sync::OnceCell<Vec<u8>>,
+    /// The recent median first-reply time of chats, and when it was read.
+    chat_median: std::sync::Mutex<Option<(std::time::Instant, i64)>>,
 }
 
 impl App {
@@ -124,6 +126,7 @@ impl App {
             availability: Default::default(),
             token_cache: Default::default(),
             chat_key: Default::default(),
+            chat_median: Default::default(),
         })))
     }
 

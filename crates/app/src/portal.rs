@@ -162,15 +162,9 @@ impl App {
         {
             return Err(AppError::Validation(vec![FieldError::new("identity_secret", "must be 16 to 256 characters")]));
         }
-        let s = PortalSettings { identity_secret, has_identity_secret: false };
-        self.store().put_setting(SETTINGS_KEY, &serde_json::to_string(&s).map_err(AppError::internal)?, micros(self.now())).await?;
-        self.audit(
-            &crate::audit::Actor::agent(p),
-            "settings.portal",
-            None,
-            serde_json::json!({"identity_secret_set": s.identity_secret.is_some()}),
-        )
-        .await?;
+        let set = identity_secret.is_some();
+        self.set_portal_identity_secret(identity_secret).await?;
+        self.audit(&crate::audit::Actor::agent(p), "settings.portal", None, serde_json::json!({"identity_secret_set": set})).await?;
         self.get_portal_settings(p).await
     }
 
@@ -212,9 +206,9 @@ impl App {
     }
 
     /// The secret under which the exchange signs its users' identities (portal and chat).
-    /// Sets the identity secret (demo mode's own; admins use `put_portal_settings`).
-    pub(crate) async fn set_portal_identity_secret(&self, secret: &str) -> AppResult<()> {
-        let s = PortalSettings { identity_secret: Some(secret.to_string()), has_identity_secret: false };
+    /// Stores the identity secret (or none); `put_portal_settings` checks and audits it first.
+    pub(crate) async fn set_portal_identity_secret(&self, identity_secret: Option<String>) -> AppResult<()> {
+        let s = PortalSettings { identity_secret, has_identity_secret: false };
         self.store().put_setting(SETTINGS_KEY, &serde_json::to_string(&s).map_err(AppError::internal)?, micros(self.now())).await?;
         Ok(())
     }

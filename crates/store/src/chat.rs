@@ -84,42 +84,33 @@ impl Store {
     }
 }
 
-/// Where a chat stands in the queue of open chats that no agent has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QueueStats {
-    /// 1 for the next chat an agent takes.
-    pub position: i64,
-    /// The median time from a chat's start to an agent's first reply, in microseconds, over
-    /// recent chats; `None` without history.
-    pub median_first_response: Option<i64>,
-}
-
 impl Store {
-    /// The place of an open, unassigned chat created at `created_at` (ties by id), and the
-    /// recent median first-response time of chats answered since `since`.
-    pub async fn chat_queue(&self, id: &str, created_at: i64, since: i64) -> Result<QueueStats> {
-        let (position, recent): (i64, Vec<i64>) = read_pool!(self, |p| {
-            let position: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM conversations WHERE channel = 'chat' AND status = 'open' AND assignee_id IS NULL \
-                   AND (created_at < $1 OR (created_at = $1 AND id <= $2))",
-            )
-            .bind(created_at)
-            .bind(id)
-            .fetch_one(p)
-            .await?;
-            let recent: Vec<i64> = sqlx::query_scalar(
-                "SELECT first_response_at - created_at FROM conversations \
-                 WHERE channel = 'chat' AND first_response_at IS NOT NULL AND created_at >= $1 \
-                 ORDER BY created_at DESC LIMIT 50",
-            )
-            .bind(since)
-            .fetch_all(p)
-            .await?;
-            (position, recent)
-        });
-        let mut recent = recent;
+    /// The place (1 = next) of an open, unassigned chat created at `created_at` (ties by id)
+    /// among the open chats that no agent has.
+    pub async fn chat_queue_position(&self, id: &str, created_at: i64) -> Result<i64> {
+        let n: i64 = read_pool!(self, |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM conversations WHERE channel = 'chat' AND status = 'open' AND assignee_id IS NULL \
+               AND (created_at < $1 OR (created_at = $1 AND id <= $2))",
+        )
+        .bind(created_at)
+        .bind(id)
+        .fetch_one(p)
+        .await?);
+        Ok(n.max(1))
+    }
+
+    /// The median time from a chat's start to an agent's first reply, in microseconds, over
+    /// the last 50 chats started since `since` and answered; `None` without any.
+    pub async fn chat_median_first_response(&self, since: i64) -> Result<Option<i64>> {
+        let mut recent: Vec<i64> = read_pool!(self, |p| sqlx::query_scalar(
+            "SELECT first_response_at - created_at FROM conversations \
+             WHERE channel = 'chat' AND first_response_at IS NOT NULL AND created_at >= $1 \
+             ORDER BY created_at DESC LIMIT 50",
+        )
+        .bind(since)
+        .fetch_all(p)
+        .await?);
         recent.sort_unstable();
-        let median_first_response = (!recent.is_empty()).then(|| recent[recent.len() / 2]);
-        Ok(QueueStats { position: position.max(1), median_first_response })
+        Ok((!recent.is_empty()).then(|| recent[recent.len() / 2]))
     }
 }

@@ -20,7 +20,7 @@ mod tokens;
 pub use agents::{AgentRow, NewAgent};
 pub use attachments::AttachmentRow;
 pub use audit::AuditFilter;
-pub use chat::{QueueStats, ReadSide};
+pub use chat::ReadSide;
 pub use contacts::{ContactChanges, ContactRow, IdentityRow, NewContact};
 pub use conversations::{
     ActivityRow, ContactRef, ConversationChanges, ConversationRow, Keyset, ListFilter, MessageEffects, MessageOutcome, MessageRow,
@@ -231,6 +231,8 @@ impl Store {
     pub async fn checkpoint(&self) -> Result<Option<i64>> {
         let Store::Sqlite(s) = self else { return Ok(None) };
         let pass = "PRAGMA wal_checkpoint(PASSIVE)";
+        // Even when this pass copied all it saw, writes that came during it are not copied: the
+        // writer's pass is needed whenever there is a log.
         let (_busy, log, _done): (i64, i64, i64) = sqlx::query_as(pass).fetch_one(&s.read).await?;
         if log > 0 {
             sqlx::query(pass).execute(&s.write).await?;

@@ -11,9 +11,8 @@ use axum::Json;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::response::Response;
-use kefu_app::chat::{
-    ChatConversation, ChatMessage, ChatSettings, ChatVisitor, DemoIdentity, PreChat, Queue, SignedIdentity, WidgetConfig,
-};
+use kefu_app::chat::{ChatConversation, ChatMessage, ChatSettings, ChatVisitor, PreChat, Queue, SignedIdentity, WidgetConfig};
+use kefu_app::demo::DemoIdentity;
 use kefu_app::{App, AppError};
 use kefu_domain::DomainEvent;
 use serde::{Deserialize, Serialize};
@@ -316,18 +315,14 @@ pub async fn upload(
     State(s): State<WebState>,
     mut mp: axum::extract::Multipart,
 ) -> ApiResult<(axum::http::StatusCode, Json<kefu_domain::AttachmentInfo>)> {
+    use crate::routes::files::{multipart_problem, read_file_field};
     let bad = |field: &str, msg: &str| Problem::from(AppError::Validation(vec![kefu_domain::FieldError::new(field, msg)]));
     let mut hello: Option<String> = None;
     let mut file: Option<(String, Vec<u8>)> = None;
-    let limit = s.app.max_attachment_bytes();
-    while let Some(field) = mp.next_field().await.map_err(|_| bad("file", "the upload is not valid multipart/form-data"))? {
+    while let Some(field) = mp.next_field().await.map_err(multipart_problem)? {
         match field.name() {
-            Some("hello") => hello = Some(field.text().await.map_err(|_| bad("hello", "must be text"))?),
-            Some("file") => {
-                let name = field.file_name().unwrap_or("file").to_string();
-                let bytes = field.bytes().await.map_err(|_| Problem::from(AppError::AttachmentTooLarge(limit)))?;
-                file = Some((name, bytes.to_vec()));
-            }
+            Some("hello") => hello = Some(field.text().await.map_err(multipart_problem)?),
+            Some("file") => file = Some(read_file_field(field, s.app.max_attachment_bytes()).await?),
             _ => {}
         }
     }
