@@ -14,7 +14,9 @@
 //   7. on a 375×667 phone the panel opens full screen, in the browser's language;
 //   8. the demo page's switch chats as the signed-in (verified) demo customer;
 //   9. embedded on another origin, the widget loads its configuration and uploads files from
-//      the support host.
+//      the support host;
+//  10. while the visitor types, help-center articles are suggested above the composer in the
+//      widget's language; opening one records the click; sending (or "×") hides them.
 //
 //   npm ci --prefix tests/browser
 //   KEFU_BIN=target/debug/kefu node --test tests/browser/widget.test.mjs
@@ -512,5 +514,143 @@ test('embedded on another origin, the widget reaches the support host for everyt
   const img = image.getByTestId('kefu-attachment-thumb');
   await waitUntil(() => img.evaluate((el) => el.complete && el.naturalWidth > 0), 'the image to show');
   assert.ok((await img.getAttribute('src')).startsWith(`${server.baseUrl}/api/v1/chat/attachments/`), 'served by the support host');
+  assert.deepEqual(problems, []);
+}));
+
+// --- 10. Help-center suggestions while typing -----------------------------------------------------------
+
+test('while the visitor types, help-center articles are suggested in the widget\'s language', () => step('suggestions', async () => {
+  const page = await newPage('suggest', { consoleErrors: 'all' });
+  const searches = [];
+  page.on('request', (req) => {
+    const u = new URL(req.url());
+    if (u.pathname === '/api/v1/help/search') searches.push(Object.fromEntries(u.searchParams));
+  });
+  await page.goto('/demo');
+  await page.evaluate(() => window.KefuChat.setLanguage('zh-CN'));
+  await page.getByTestId('kefu-launcher').click();
+  const input = page.getByTestId('kefu-input');
+  await input.waitFor();
+  assert.equal(await input.getAttribute('placeholder'), '输入消息…');
+  const list = page.getByTestId('kefu-suggestions');
+  const links = page.getByTestId('kefu-suggestion');
+  assert.equal(await list.isVisible(), false, 'no suggestions before anything is typed');
+
+  // One character is not a question; typing on waits for a pause, then asks once.
+  await input.click();
+  await input.pressSequentially('忘', { delay: 60 });
+  await new Promise((r) => setTimeout(r, 600));
+  assert.equal(searches.length, 0, 'no search for a single character');
+  await input.pressSequentially('记密码', { delay: 60 });
+  await list.waitFor();
+  assert.equal(searches.length, 1, `one search after the pause (${JSON.stringify(searches)})`);
+  assert.deepEqual(searches[0], { q: '忘记密码', locale: 'zh-CN', limit: '3', source: 'widget', track: 'false' });
+
+  // The article that answers it, as the help center has it.
+  const article = await (await fetch(`${server.baseUrl}/api/v1/help/articles/reset-password-zh-cn`)).json();
+  assert.ok(article.title, 'the demo help center has the article');
+  const reset = links.filter({ has: page.locator('.suggest-name', { hasText: article.title }) });
+  await reset.waitFor();
+  assert.equal(await text(reset.locator('.suggest-name')), article.title);
+  assert.equal(await reset.getAttribute('href'), `${server.baseUrl}/help/zh-CN/articles/reset-password-zh-cn`);
+  assert.equal(await reset.getAttribute('target'), '_blank');
+  assert.match(await reset.getAttribute('rel'), /\bnoopener\b/);
+  assert.ok((await links.count()) >= 1 && (await links.count()) <= 3, 'at most three suggestions');
+  assert.equal(await list.getAttribute('role'), 'region');
+  assert.equal(await list.getAttribute('aria-label'), '推荐文章');
+  assert.equal(await page.getByTestId('kefu-suggestions-close').getAttribute('aria-label'), '隐藏推荐文章');
+  // The list sits in the footer, right above the composer; the summary keeps to one line.
+  const [listBox, composeBox] = [await list.boundingBox(), await page.locator('.compose').boundingBox()];
+  assert.ok(listBox.y + listBox.height <= composeBox.y + 1, 'above the composer');
+  const summary = reset.locator('.suggest-summary');
+  if (await summary.count()) {
+    assert.equal(await summary.evaluate((el) => getComputedStyle(el).whiteSpace), 'nowrap');
+    assert.equal(await summary.evaluate((el) => getComputedStyle(el).textOverflow), 'ellipsis');
+  }
+
+  // Keyboard: Up from the start of the text goes into the list; Down at its end comes back.
+  await input.press('Home');
+  await input.press('ArrowUp');
+  assert.equal(await page.evaluate(() => document.querySelector('kefu-chat').shadowRoot.activeElement?.dataset.testid), 'kefu-suggestion');
+  for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+  assert.equal(await page.evaluate(() => document.querySelector('kefu-chat').shadowRoot.activeElement?.dataset.testid), 'kefu-input');
+
+  // Opening one: the tab opens at once; the tracked search and the click follow on the side.
+  const clicked = page.waitForResponse((res) => res.url() === `${server.baseUrl}/api/v1/help/clicks` && res.request().method() === 'POST');
+  const [popup] = await Promise.all([page.waitForEvent('popup'), reset.click()]);
+  assert.match(popup.url(), /\/help\/zh-CN\/articles\/reset-password-zh-cn$/);
+  const click = await clicked;
+  assert.equal(click.status(), 204);
+  const tracked = searches.filter((q) => q.track === 'true');
+  assert.deepEqual(tracked, [{ q: '忘记密码', locale: 'zh-CN', limit: '3', source: 'widget', track: 'true' }]);
+  const posted = JSON.parse(click.request().postData());
+  assert.equal(posted.article_id, (await reset.getAttribute('data-id')));
+  assert.ok(posted.search_id, 'the click names the tracked search');
+  await popup.close();
+  // The help center's analytics count the search and its click (the untracked ones are not logged).
+  await waitUntil(async () => {
+    const stats = await shared.admin.ok('GET', '/kb/analytics?days=1');
+    const row = stats.top_queries.find((r) => r.query === '忘记密码');
+    return row && row.searches === 1 && row.clicks === 1;
+  }, 'the click in the help-center analytics');
+  assert.equal(await list.isVisible(), true, 'the list stays after an article was opened');
+
+  // "×" hides the list while the question only grows; Escape too; a send hides it for good.
+  await page.getByTestId('kefu-suggestions-close').click();
+  await waitUntil(async () => !(await list.isVisible()), 'the suggestions to close');
+  const before = searches.length;
+  await input.pressSequentially(' 怎么办', { delay: 30 });
+  await new Promise((r) => setTimeout(r, 700));
+  assert.equal(await list.isVisible(), false, 'still closed while the same question goes on');
+  assert.equal(searches.length, before, 'and nothing is searched');
+  await input.fill('');
+  await input.fill('忘记密码');
+  await list.waitFor();
+  await input.press('Escape');
+  await waitUntil(async () => !(await list.isVisible()), 'Escape to close the suggestions');
+  assert.equal(await page.getByTestId('kefu-panel').isVisible(), true, 'the first Escape leaves the panel open');
+  await input.fill('');
+  await input.fill('忘记密码');
+  await list.waitFor();
+  const email = page.getByTestId('kefu-prechat-email');
+  if (await email.isVisible()) await email.fill(`suggest-${suffix}@example.com`);
+  await page.getByTestId('kefu-send').click();
+  await waitUntil(async () => !(await list.isVisible()), 'sending to hide the suggestions');
+  assert.equal(await input.inputValue(), '');
+  const sent = customerMessages(page).filter({ hasText: '忘记密码' });
+  await waitUntil(async () => ['sent', 'read'].includes(await sent.getAttribute('data-state')), 'the message to be acknowledged');
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(await list.isVisible(), false, 'no late answer brings the list back');
+
+  // In English, for an English question; an older, slower answer never wins.
+  await page.evaluate(() => window.KefuChat.setLanguage('en'));
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route('**/api/v1/help/search?*', async (route) => {
+    if (new URL(route.request().url()).searchParams.get('q') === 'deposit address') await held;
+    await route.continue().catch(() => {}); // (aborted by the widget meanwhile)
+  });
+  await input.fill('deposit address');
+  await waitUntil(() => searches.some((q) => q.q === 'deposit address'), 'the slow search to go out');
+  await input.fill('withdrawal pending');
+  await list.waitFor();
+  await waitUntil(async () => /\/help\/en\/articles\/withdrawal-pending$/.test(await links.first().getAttribute('href')),
+    'the withdrawal article first');
+  assert.ok((await links.first().getAttribute('href')).endsWith('/help/en/articles/withdrawal-pending'));
+  assert.equal(await list.getAttribute('aria-label'), 'Suggested articles');
+  assert.equal(await text(list.locator('.suggest-heading')), 'Suggested articles');
+  assert.equal(await page.getByTestId('kefu-suggestions-close').getAttribute('aria-label'), 'Hide suggested articles');
+  assert.deepEqual(searches.at(-1), { q: 'withdrawal pending', locale: 'en', limit: '3', source: 'widget', track: 'false' });
+  release();
+  await new Promise((r) => setTimeout(r, 500));
+  assert.ok((await links.first().getAttribute('href')).endsWith('/help/en/articles/withdrawal-pending'), 'the stale answer is dropped');
+  await page.unroute('**/api/v1/help/search?*');
+
+  // Clearing the composer hides the list; a question without an article shows none.
+  await input.fill('');
+  await waitUntil(async () => !(await list.isVisible()), 'clearing to hide the suggestions');
+  await input.fill(`qzxv ${suffix}`);
+  await new Promise((r) => setTimeout(r, 900));
+  assert.equal(await list.isVisible(), false, 'no list without hits');
   assert.deepEqual(problems, []);
 }));

@@ -23,6 +23,8 @@ import { cannedView } from './views/canned.js';
 import { macrosView } from './views/macros.js';
 import { contactsView, contactView } from './views/contacts.js';
 import { channelsView } from './views/channels.js';
+import { kbArticlesView, kbCategoriesView, kbSynonymsView, kbAnalyticsView } from './views/help-center.js';
+import { kbEditorView } from './views/kb-editor.js';
 import { startLive, stopLive } from './live.js';
 import { forget } from './inbox-common.js';
 import { normalisePath, viewScopes } from '../shared/views.js';
@@ -39,6 +41,12 @@ const ROUTES = [
   { pattern: /^\/console\/contacts\/([^/]+)$/, params: ['id'], view: contactView, title: 'contacts.pageTitle', activePath: '/console/contacts' },
   { path: '/console/canned-responses', view: cannedView, title: 'nav.canned' },
   { path: '/console/macros', view: macrosView, title: 'nav.macros' },
+  { path: '/console/help-center', view: kbArticlesView, title: 'nav.helpCenter' },
+  { path: '/console/help-center/categories', view: kbCategoriesView, title: 'kb.tab.categories', activePath: '/console/help-center' },
+  { path: '/console/help-center/synonyms', view: kbSynonymsView, title: 'kb.tab.synonyms', activePath: '/console/help-center' },
+  { path: '/console/help-center/analytics', view: kbAnalyticsView, title: 'kb.tab.analytics', activePath: '/console/help-center' },
+  { path: '/console/help-center/articles/new', view: kbEditorView, title: 'kb.editor.newTitle', wide: true, activePath: '/console/help-center' },
+  { pattern: /^\/console\/help-center\/articles\/([^/]+)$/, params: ['id'], view: kbEditorView, title: 'kb.editor.pageTitle', wide: true, activePath: '/console/help-center' },
   { path: '/console/admin/teams', view: teamsView, admin: true, title: 'nav.teams' },
   { path: '/console/account', view: accountView, title: 'nav.account' },
   { path: '/console/admin/agents', view: agentsView, admin: true, title: 'nav.agents' },

@@ -115,6 +115,9 @@
       closeImage: 'Close image',
       loading: 'Loading…',
       tryLater: 'Please try again in a moment.',
+      suggestions: 'Suggested articles',
+      hideSuggestions: 'Hide suggested articles',
+      opensInNewTab: 'Opens in a new tab',
     },
     'zh-CN': {
       title: '在线客服',
@@ -178,6 +181,9 @@
       closeImage: '关闭图片',
       loading: '加载中…',
       tryLater: '请稍后再试。',
+      suggestions: '推荐文章',
+      hideSuggestions: '隐藏推荐文章',
+      opensInNewTab: '在新标签页中打开',
     },
     'zh-TW': {
       title: '線上客服',
@@ -241,6 +247,9 @@
       closeImage: '關閉圖片',
       loading: '載入中…',
       tryLater: '請稍後再試。',
+      suggestions: '推薦文章',
+      hideSuggestions: '隱藏推薦文章',
+      opensInNewTab: '在新分頁中開啟',
     },
   };
   // zh-CN's queue line without a "people ahead" count reads more naturally:
@@ -729,6 +738,23 @@ a { color: inherit; }
 .icon-btn:hover:not(:disabled) { background: var(--sunken); color: var(--ink); }
 .send-btn { background: var(--brand); color: var(--brand-ink); }
 .send-btn:hover:not(:disabled) { background: var(--brand); color: var(--brand-ink); filter: brightness(1.08); }
+.suggest { border: 1px solid var(--line); border-radius: 12px; background: var(--surface); overflow: hidden; }
+.suggest-head { display: flex; align-items: center; justify-content: space-between; gap: 8px; padding: 4px 4px 0 10px; }
+.suggest-heading { font-size: 11.5px; font-weight: 650; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.suggest-close { width: 26px; height: 26px; border-radius: 8px; display: flex; align-items: center; justify-content: center; color: var(--subtle); flex: none; }
+.suggest-close:hover { background: var(--sunken); color: var(--ink); }
+.suggest-close:focus-visible { outline-offset: -2px; }
+.suggest-close .icon { width: 14px; height: 14px; stroke-width: 2.2; }
+.suggest-list { list-style: none; margin: 0; padding: 0 4px 4px; display: flex; flex-direction: column; }
+.suggest-link { display: flex; align-items: flex-start; gap: 8px; padding: 6px 8px; border-radius: 8px; text-decoration: none; color: var(--ink); min-width: 0; }
+.suggest-link:hover { background: var(--sunken); }
+.suggest-link:focus-visible { outline-offset: -2px; background: var(--sunken); }
+.suggest-link .icon { width: 16px; height: 16px; margin-top: 1px; color: var(--brand); }
+.suggest-text { flex: 1; min-width: 0; display: flex; flex-direction: column; }
+.suggest-name, .suggest-summary { display: block; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.suggest-name { font-size: 13px; font-weight: 600; line-height: 1.35; }
+.suggest-link:hover .suggest-name { color: var(--brand); }
+.suggest-summary { font-size: 12px; color: var(--muted); line-height: 1.35; }
 .file-input { position: absolute; width: 1px; height: 1px; opacity: 0; pointer-events: none; }
 .powered { text-align: center; font-size: 11px; color: var(--subtle); }
 
@@ -808,7 +834,14 @@ a { color: inherit; }
   ui.send = h('button', { type: 'submit', class: 'icon-btn send-btn', testid: 'kefu-send' }, icon('send'));
   ui.compose = h('form', { class: 'compose', novalidate: true, onSubmit: (e) => { e.preventDefault(); submit(); } },
     ui.attach, ui.input, ui.send, ui.fileInput);
-  ui.foot = h('footer', { class: 'foot' }, ui.prechat, ui.formError, ui.compose);
+  // Help-center articles that may answer what is being typed (see "Suggested articles" below).
+  ui.suggestHeading = h('div', { class: 'suggest-heading', 'aria-hidden': 'true' });
+  ui.suggestClose = h('button', { type: 'button', class: 'suggest-close', testid: 'kefu-suggestions-close', onClick: () => dismissSuggestions() }, icon('close'));
+  ui.suggestList = h('ul', { class: 'suggest-list' });
+  ui.suggestNewTab = h('span', { class: 'sr-only', id: 'kc-suggest-newtab' });
+  ui.suggest = h('div', { class: 'suggest', role: 'region', testid: 'kefu-suggestions', hidden: true },
+    h('div', { class: 'suggest-head' }, ui.suggestHeading, ui.suggestClose), ui.suggestList, ui.suggestNewTab);
+  ui.foot = h('footer', { class: 'foot' }, ui.prechat, ui.formError, ui.suggest, ui.compose);
 
   ui.drop = h('div', { class: 'drop', hidden: true });
   ui.lightbox = h('div', { class: 'lightbox', hidden: true, role: 'dialog', 'aria-modal': 'true', testid: 'kefu-lightbox' });
@@ -1197,6 +1230,7 @@ a { color: inherit; }
     } else {
       ui.formError.hidden = true;
     }
+    renderSuggestions();
   }
 
   // --- Views and the public actions ----------------------------------------------------------
@@ -1279,6 +1313,7 @@ a { color: inherit; }
     lang = next;
     msgCache.clear();
     render();
+    if (suggest.shown || suggest.timer) suggestNow(); // the same question, in the new language
   }
 
   function identify(id) {
@@ -1347,6 +1382,7 @@ a { color: inherit; }
     ui.input.value = '';
     autosize();
     stopTyping();
+    clearSuggestions();
     ui.input.focus();
   }
 
@@ -1512,6 +1548,205 @@ a { color: inherit; }
     uploadFiles(e.dataTransfer.files);
   });
 
+  // --- Suggested articles ---------------------------------------------------------------------
+  //
+  // While the visitor writes, up to three help-center articles that may already answer the
+  // question show above the composer (GET /api/v1/help/search, untracked). Opening one records
+  // the click afterwards: the same search again with track=true, then POST /api/v1/help/clicks.
+  // Nothing here ever shows an error: without suggestions the chat works as before.
+
+  const HAN_RE = /[\u3400-\u9fff\uf900-\ufaff]/;
+  const SUGGEST_DELAY_MS = 350;
+  const suggest = {
+    timer: null,
+    seq: 0, // the newest request: the answers of older ones are dropped
+    ctrl: null, // its AbortController
+    shown: null, // { q, locale, hits, tracked } of the list on screen
+    dismissed: null, // the question the visitor closed the list for
+    sig: '',
+  };
+
+  /** The search for what is in the composer, or null when it is too short or too long. */
+  function suggestQuery(raw) {
+    const q = String(raw || '').trim().replace(/\s+/g, ' ');
+    const n = [...q].length;
+    return n >= (HAN_RE.test(q) ? 2 : 3) && n <= 200 ? q : null;
+  }
+
+  function searchUrl(q, locale, track) {
+    const params = new URLSearchParams({ q, locale, limit: '3', source: 'widget', track: track ? 'true' : 'false' });
+    return `${HOST}/api/v1/help/search?${params}`;
+  }
+
+  /** A closed list stays closed while the text only grows or shrinks at its end. */
+  function rewritten(text, dismissed) {
+    const a = String(text || '').trim().replace(/\s+/g, ' ').toLowerCase();
+    const b = dismissed.toLowerCase();
+    return !a.startsWith(b) && !b.startsWith(a);
+  }
+
+  /** Forget the waiting search and drop the answer of the one under way. */
+  function cancelSuggest() {
+    clearTimeout(suggest.timer);
+    suggest.timer = null;
+    suggest.seq += 1;
+    if (suggest.ctrl) {
+      try { suggest.ctrl.abort(); } catch { /* done already */ }
+      suggest.ctrl = null;
+    }
+  }
+
+  function hideSuggestions() {
+    cancelSuggest();
+    suggest.shown = null;
+    renderSuggestions();
+  }
+
+  /** After a send: no list, and the next question gets suggestions again. */
+  function clearSuggestions() {
+    suggest.dismissed = null;
+    hideSuggestions();
+  }
+
+  function dismissSuggestions() {
+    const hadFocus = ui.suggest.contains(shadow.activeElement);
+    suggest.dismissed = suggestQuery(ui.input.value) || ui.input.value.trim().replace(/\s+/g, ' ') || null;
+    hideSuggestions();
+    if (hadFocus || shadow.activeElement === ui.input) ui.input.focus();
+  }
+
+  function onComposerInput() {
+    const raw = ui.input.value;
+    if (!raw.trim()) return clearSuggestions();
+    if (suggest.dismissed && rewritten(raw, suggest.dismissed)) suggest.dismissed = null;
+    const q = suggestQuery(raw);
+    if (!q || suggest.dismissed) return hideSuggestions();
+    clearTimeout(suggest.timer);
+    suggest.timer = setTimeout(() => { suggest.timer = null; fetchSuggestions(); }, SUGGEST_DELAY_MS);
+    return undefined;
+  }
+
+  /** Search now (the language changed), not after the pause. */
+  function suggestNow() {
+    clearTimeout(suggest.timer);
+    suggest.timer = null;
+    fetchSuggestions();
+  }
+
+  async function fetchSuggestions() {
+    const q = suggestQuery(ui.input.value);
+    if (!q || suggest.dismissed || state.conn === 'fatal') return hideSuggestions();
+    const locale = lang;
+    const s0 = suggest.shown;
+    if (s0 && s0.q === q && s0.locale === locale) { cancelSuggest(); return undefined; } // showing it already
+    cancelSuggest();
+    const id = suggest.seq;
+    const ctrl = typeof AbortController === 'function' ? new AbortController() : null;
+    suggest.ctrl = ctrl;
+    let hits = [];
+    try {
+      const res = await fetch(searchUrl(q, locale, false), {
+        credentials: 'omit', headers: { accept: 'application/json' }, signal: ctrl ? ctrl.signal : undefined,
+      });
+      const data = res.ok ? await res.json() : null;
+      hits = (data && Array.isArray(data.hits) ? data.hits : [])
+        // Only the support host's own pages (never another scheme or host).
+        .filter((x) => x && x.id && x.title && typeof x.url === 'string' && /^\/(?!\/)/.test(x.url))
+        .slice(0, 3);
+    } catch {
+      hits = []; // offline, refused, aborted: no list
+    }
+    if (id !== suggest.seq) return undefined; // a later keystroke won, or the list was closed
+    suggest.ctrl = null;
+    if (suggestQuery(ui.input.value) !== q || lang !== locale) return undefined; // a newer search follows
+    suggest.shown = hits.length ? { q, locale, hits, tracked: null } : null;
+    renderSuggestions();
+    return undefined;
+  }
+
+  const suggestionsVisible = () => !ui.suggest.hidden && !ui.foot.hidden && state.open;
+  const suggestionLinks = () => [...ui.suggestList.querySelectorAll('a')];
+
+  function renderSuggestions() {
+    const t = T();
+    const s = suggest.shown;
+    const show = !!(s && s.hits.length && !suggest.dismissed && state.conn !== 'fatal');
+    ui.suggest.setAttribute('aria-label', t.suggestions);
+    ui.suggestHeading.textContent = t.suggestions;
+    ui.suggestClose.setAttribute('aria-label', t.hideSuggestions);
+    ui.suggestClose.title = t.hideSuggestions;
+    ui.suggestNewTab.textContent = t.opensInNewTab;
+    const sig = show ? JSON.stringify([s.locale, s.q, s.hits.map((x) => [x.id, x.title, x.summary, x.url])]) : '';
+    if (sig === suggest.sig) return;
+    suggest.sig = sig;
+    // Focus in a list that goes away returns to the composer.
+    const active = shadow.activeElement;
+    const hadFocus = ui.suggest.contains(active) && (!show || active !== ui.suggestClose);
+    ui.suggest.hidden = !show;
+    ui.suggestList.replaceChildren(...(show ? s.hits.map((hit) => suggestionEl(s, hit)) : []));
+    if (hadFocus) ui.input.focus();
+  }
+
+  function suggestionEl(shown, hit) {
+    const summary = String(hit.summary || hit.snippet || '').replace(/\s+/g, ' ').trim();
+    return h('li', null, h('a', {
+      class: 'suggest-link', href: `${HOST}${hit.url}`, target: '_blank', rel: 'noopener',
+      hreflang: hit.locale || null, title: hit.title, testid: 'kefu-suggestion',
+      dataset: { id: hit.id, slug: hit.slug || null }, 'aria-describedby': 'kc-suggest-newtab',
+      // The link opens the tab itself; the click is recorded on the side.
+      onClick: () => recordClick(shown, hit),
+      onAuxclick: (e) => { if (e.button === 1) recordClick(shown, hit); },
+    },
+    icon('file'),
+    h('span', { class: 'suggest-text' },
+      h('span', { class: 'suggest-name' }, hit.title),
+      summary ? h('span', { class: 'suggest-summary' }, summary) : null)));
+  }
+
+  /** Fire and forget: the tracked search (once per list), then the click on it. */
+  function recordClick(shown, hit) {
+    try {
+      if (!shown.tracked) {
+        shown.tracked = fetch(searchUrl(shown.q, shown.locale, true), { credentials: 'omit', headers: { accept: 'application/json' } })
+          .then((res) => (res.ok ? res.json() : null))
+          .then((data) => (data && typeof data.search_id === 'string' && data.search_id) || null)
+          .catch(() => null);
+      }
+      const tracked = shown.tracked;
+      tracked.then((searchId) => {
+        if (!searchId) {
+          if (shown.tracked === tracked) shown.tracked = null; // try again on the next click
+          return undefined;
+        }
+        return fetch(`${HOST}/api/v1/help/clicks`, {
+          method: 'POST', credentials: 'omit', keepalive: true,
+          headers: { 'content-type': 'application/json', accept: 'application/json' },
+          body: JSON.stringify({ search_id: searchId, article_id: hit.id }),
+        });
+      }).catch(() => { /* analytics only */ });
+    } catch {
+      // analytics only
+    }
+  }
+
+  ui.suggest.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') {
+      e.stopPropagation();
+      e.preventDefault();
+      dismissSuggestions();
+      return;
+    }
+    if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+    const links = suggestionLinks();
+    const at = links.indexOf(shadow.activeElement);
+    if (!links.length || (at < 0 && shadow.activeElement !== ui.suggestClose)) return;
+    e.preventDefault();
+    const next = e.key === 'ArrowDown' ? at + 1 : at - 1; // from the close button (-1): down to the first
+    if (next >= links.length) ui.input.focus();
+    else if (next >= 0) links[next].focus();
+    else ui.suggestClose.focus();
+  });
+
   // --- Typing and reading ---------------------------------------------------------------------
 
   const typingOut = { sentAt: 0, active: false, idle: null };
@@ -1566,15 +1801,29 @@ a { color: inherit; }
     ui.input.style.height = `${Math.min(ui.input.scrollHeight, 120)}px`;
   }
 
-  ui.input.addEventListener('input', () => {
+  ui.input.addEventListener('input', (e) => {
     autosize();
     if (ui.input.value.trim()) noteTyping();
     else stopTyping();
+    if (!e.isComposing) onComposerInput(); // an IME's half-typed pinyin is not a question yet
   });
+  ui.input.addEventListener('compositionend', () => onComposerInput());
   ui.input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
       e.preventDefault();
       submit();
+    } else if (e.key === 'Escape' && !e.isComposing && suggestionsVisible()) {
+      // The suggestions go first; a second Escape closes the panel.
+      e.stopPropagation();
+      dismissSuggestions();
+    } else if (e.key === 'ArrowUp' && !e.isComposing && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey
+      && suggestionsVisible() && ui.input.selectionStart === 0 && ui.input.selectionEnd === 0) {
+      // Up from the very start of the text moves into the list just above.
+      const links = suggestionLinks();
+      if (links.length) {
+        e.preventDefault();
+        links[links.length - 1].focus();
+      }
     }
   });
   root.addEventListener('keydown', (e) => {

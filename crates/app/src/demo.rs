@@ -9,6 +9,35 @@ use kefu_domain::{AuthorKind, Channel, Id, MacroAction, Priority, Role, Status};
 use kefu_store::{CannedRow, ContactRef, ConversationChanges, MacroRow, NewConversation, micros};
 
 const DEMO_MARKER: &str = "demo";
+/// The fictional exchange the demo plays.
+pub const DEMO_EXCHANGE: &str = "Nebula Exchange";
+
+/// Set once the demo help center was imported.
+const DEMO_KB_MARKER: &str = "demo_kb_seeded";
+
+/// The demo exchange's help center, in the format `kefu kb import` reads.
+#[derive(rust_embed::RustEmbed)]
+#[folder = "../../demo/kb"]
+struct DemoHelpCenter;
+
+/// The demo help center as an import bundle.
+pub fn demo_help_center() -> AppResult<crate::kb::files::Bundle> {
+    use crate::kb::files;
+    let mut bundle = files::Bundle::default();
+    let mut names: Vec<String> = <DemoHelpCenter as rust_embed::Embed>::iter().map(|n| n.to_string()).collect();
+    names.sort();
+    for name in names {
+        let Some(file) = <DemoHelpCenter as rust_embed::Embed>::get(&name) else { continue };
+        let text = String::from_utf8_lossy(&file.data);
+        if name == "categories.yaml" {
+            bundle.categories = Some(files::parse_categories(&text).map_err(AppError::internal)?);
+        } else if name.ends_with(".md") {
+            bundle.articles.push((name.clone(), files::parse_article(&text).map_err(|e| AppError::internal(format!("{name}: {e}")))?));
+        }
+    }
+    Ok(bundle)
+}
+
 pub const DEMO_PASSWORD: &str = "kefu-demo-pass";
 
 pub struct DemoAgent {
@@ -55,6 +84,10 @@ impl App {
         if self.store().setting(DEMO_INBOX_MARKER).await?.is_none() {
             self.seed_demo_inbox().await?;
             self.store().put_setting(DEMO_INBOX_MARKER, "{\"seeded\":true}", micros(self.now())).await?;
+        }
+        if self.store().setting(DEMO_KB_MARKER).await?.is_none() {
+            self.kb_import(None, demo_help_center()?).await?;
+            self.store().put_setting(DEMO_KB_MARKER, "{\"seeded\":true}", micros(self.now())).await?;
         }
         Ok(if marked { DemoOutcome::Existing } else { DemoOutcome::Seeded })
     }

@@ -44,7 +44,7 @@ pub enum AppError {
     LastAdmin,
     #[error("this database already holds real data; demo data goes only into a new or a demo data directory")]
     RealDataPresent,
-    #[error("someone changed this conversation first: reload it (current version {0})")]
+    #[error("someone changed this first: reload it (current version {0})")]
     VersionConflict(i64),
     #[error("this conversation is closed: open a new one instead")]
     ConversationClosed,
@@ -58,6 +58,8 @@ pub enum AppError {
     IdentityTaken,
     #[error("this name is already taken")]
     NameTaken,
+    #[error("another article already has this slug")]
+    SlugTaken,
     #[error("the file is larger than the limit of {0} bytes")]
     AttachmentTooLarge(usize),
     #[error("this portal link is unknown or has expired")]
@@ -100,6 +102,7 @@ impl AppError {
             AppError::ContactMerged(_) => "contact_merged",
             AppError::IdentityTaken => "identity_taken",
             AppError::NameTaken => "name_taken",
+            AppError::SlugTaken => "slug_taken",
             AppError::AttachmentTooLarge(_) => "attachment_too_large",
             AppError::PortalLinkInvalid => "portal_link_invalid",
             AppError::InvalidSignature => "invalid_signature",
@@ -129,7 +132,8 @@ impl AppError {
             | AppError::ConversationMerged(_)
             | AppError::ContactMerged(_)
             | AppError::IdentityTaken
-            | AppError::NameTaken => 409,
+            | AppError::NameTaken
+            | AppError::SlugTaken => 409,
             AppError::AttachmentTooLarge(_) => 413,
             AppError::PortalLinkInvalid | AppError::InvalidSignature | AppError::IdentityExpired => 401,
             AppError::Internal(_) => 500,
@@ -164,6 +168,7 @@ impl AppError {
         "contact_merged",
         "identity_taken",
         "name_taken",
+        "slug_taken",
         "attachment_too_large",
         "portal_link_invalid",
         "invalid_signature",

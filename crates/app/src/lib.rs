@@ -12,6 +12,7 @@ pub mod demo;
 mod error;
 pub mod idempotency;
 pub mod jobs;
+pub mod kb;
 pub mod library;
 pub mod portal;
 pub mod presence;
@@ -103,6 +104,8 @@ struct Inner {
     chat_key: tokio::sync::OnceCell<Vec<u8>>,
     /// The recent median first-reply time of chats, and when it was read.
     chat_median: std::sync::Mutex<Option<(std::time::Instant, i64)>>,
+    /// The help center's search index, its catch-up mark, search log and page cache.
+    kb: kb::index::KbState,
 }
 
 impl App {
@@ -127,6 +130,7 @@ impl App {
             token_cache: Default::default(),
             chat_key: Default::default(),
             chat_median: Default::default(),
+            kb: kb::index::KbState::new(),
         })))
     }
 

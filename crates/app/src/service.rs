@@ -64,12 +64,16 @@ impl Services {
 }
 
 impl Services {
-    /// The services every node runs beside the web server: presence, the search indexer and
-    /// the database's checkpoints. (The job worker is started by the binary.)
+    /// The services every node runs beside the web server: presence, the search indexers, the
+    /// help center's search log and the database's checkpoints. (The job worker is started by the binary.)
     pub fn start_core(&mut self, app: &crate::App) {
         self.start(crate::presence::PresenceTracker::new(app));
         if let Some(indexer) = crate::search::SearchIndexer::new(app) {
             self.start(indexer);
+        }
+        self.start(crate::kb::KbIndexer::new(app));
+        if let Some(log) = crate::kb::KbSearchLog::new(app) {
+            self.start(log);
         }
         self.start(Arc::new(Checkpointer { app: app.clone() }));
     }

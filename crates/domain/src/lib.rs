@@ -9,6 +9,7 @@ pub mod error;
 pub mod events;
 pub mod id;
 pub mod inbox;
+pub mod kb;
 pub mod page;
 
 pub use agent::{Agent, AgentName, Email, Password, Role};

@@ -81,6 +81,17 @@ struct FileConfig {
     ip_lockout_minutes: Option<u64>,
     max_body_kib: Option<usize>,
     max_attachment_mib: Option<usize>,
+    help_center: Option<HelpCenterFile>,
+}
+
+/// `[help_center]`: the exchange's branding on the public help center.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HelpCenterFile {
+    name: Option<String>,
+    logo_url: Option<String>,
+    primary_color: Option<String>,
+    home_url: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -100,6 +111,9 @@ pub struct Config {
     pub ip_lockout_for: Duration,
     pub max_body_bytes: usize,
     pub max_attachment_bytes: usize,
+    /// `None` when `[help_center]` names no exchange: demo mode then brands it as the demo's.
+    pub help_name: Option<String>,
+    pub help: kefu_web::routes::help::HelpBranding,
 }
 
 fn positive<T: PartialOrd + Default + std::fmt::Display>(name: &str, v: T) -> Result<T, String> {
@@ -132,7 +146,35 @@ impl Config {
         let log = args.log.clone().or(file.log).unwrap_or_else(|| "info".into());
         tracing_subscriber::EnvFilter::try_new(&log).map_err(|e| format!("log: {log:?} is not a log filter ({e})"))?;
         let minutes = |m: u64| Duration::from_secs(m * 60);
+        let hc = file.help_center.unwrap_or_default();
+        let mut help = kefu_web::routes::help::HelpBranding::default();
+        let help_name = hc.name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+        if let Some(n) = &help_name {
+            if n.chars().count() > 80 {
+                return Err("help_center.name must be at most 80 characters".into());
+            }
+            help.name = n.clone();
+        }
+        if let Some(c) = hc.primary_color {
+            let ok = c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|ch| ch.is_ascii_hexdigit());
+            if !ok {
+                return Err(format!("help_center.primary_color: {c:?} must be a colour like #1a73e8"));
+            }
+            help.primary_color = c;
+        }
+        for (key, value, slot) in [("logo_url", hc.logo_url, &mut help.logo_url), ("home_url", hc.home_url, &mut help.home_url)] {
+            if let Some(u) = value.filter(|u| !u.is_empty()) {
+                let ok = url::Url::parse(&u).is_ok_and(|p| matches!(p.scheme(), "http" | "https"))
+                    || (u.starts_with('/') && !u.starts_with("//"));
+                if !ok {
+                    return Err(format!("help_center.{key}: {u:?} must be an http(s) URL or a path"));
+                }
+                *slot = Some(u);
+            }
+        }
         Ok(Config {
+            help_name,
+            help,
             config_file,
             data_dir: args.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("kefu-data")),
             database_url: database_url.map(SecretString::from),
@@ -170,8 +212,18 @@ impl Config {
         }
     }
 
-    pub fn web_config(&self) -> kefu_web::WebConfig {
-        kefu_web::WebConfig { public_url: self.public_url.clone(), trust_proxy: self.trust_proxy, max_body_bytes: self.max_body_bytes }
+    pub fn web_config(&self, demo: bool) -> kefu_web::WebConfig {
+        let mut help = self.help.clone();
+        if demo && self.help_name.is_none() {
+            help.name = kefu_app::demo::DEMO_EXCHANGE.into();
+            help.home_url = help.home_url.or_else(|| Some("/demo".into()));
+        }
+        kefu_web::WebConfig {
+            public_url: self.public_url.clone(),
+            trust_proxy: self.trust_proxy,
+            max_body_bytes: self.max_body_bytes,
+            help,
+        }
     }
 
     pub fn database_url(&self) -> Option<&str> {
@@ -200,6 +252,10 @@ impl Config {
             ("ip_lockout_minutes", (self.ip_lockout_for.as_secs() / 60).to_string()),
             ("max_body_kib", (self.max_body_bytes / 1024).to_string()),
             ("max_attachment_mib", (self.max_attachment_bytes / 1024 / 1024).to_string()),
+            ("help_center.name", self.help.name.clone()),
+            ("help_center.primary_color", self.help.primary_color.clone()),
+            ("help_center.logo_url", self.help.logo_url.clone().unwrap_or_else(|| "(none)".into())),
+            ("help_center.home_url", self.help.home_url.clone().unwrap_or_else(|| "(none)".into())),
         ];
         rows.into_iter().map(|(k, v)| format!("{k} = {v:?}\n")).collect()
     }

@@ -55,6 +55,34 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// The help center's knowledge base: import, export, search, reindex
+    Kb {
+        #[command(subcommand)]
+        command: KbCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KbCommand {
+    /// Import Markdown files with YAML front matter (a folder, searched recursively, or one file);
+    /// a `categories.yaml` in the folder defines categories; existing slugs are updated
+    Import { path: std::path::PathBuf },
+    /// Write every article (and `categories.yaml`) to a folder, in the format import reads
+    Export { path: std::path::PathBuf },
+    /// Rebuild the search index (running servers rebuild theirs within a second)
+    Reindex,
+    /// Search published articles and print the ranked results
+    Search {
+        query: String,
+        /// Preferred language: zh-CN, zh-TW or en
+        #[arg(long)]
+        locale: Option<String>,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// Print JSON (slug, title, locale, score, snippet per result)
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -182,6 +210,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             }
             Ok(if verdict.first_bad.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
         }
+        Command::Kb { command } => {
+            let store = open_store(&config).await?;
+            let app = build_app(store.clone(), &config, false)?;
+            let code = kb(&app, command).await;
+            store.close().await;
+            code
+        }
         Command::Config { command: ConfigCommand::Check } => {
             print!("{}", config.render_masked());
             println!("# configuration is valid");
@@ -211,6 +246,111 @@ async fn admin(app: &App, command: AdminCommand) -> anyhow::Result<ExitCode> {
             }
             Err(e) => Ok(user_error(e)),
         },
+    }
+}
+
+/// Reads a folder of article files (recursively) or one file into an import bundle.
+fn read_kb_files(path: &std::path::Path) -> anyhow::Result<kefu_app::kb::files::Bundle> {
+    use kefu_app::kb::files;
+    let mut bundle = files::Bundle::default();
+    let mut errors = Vec::new();
+    let mut pending = vec![path.to_path_buf()];
+    let single = path.is_file();
+    while let Some(p) = pending.pop() {
+        if p.is_dir() {
+            let mut entries: Vec<_> = std::fs::read_dir(&p)?.filter_map(Result::ok).map(|e| e.path()).collect();
+            entries.sort();
+            pending.extend(entries.into_iter().rev());
+            continue;
+        }
+        let name = p.strip_prefix(path).ok().filter(|n| !n.as_os_str().is_empty()).unwrap_or(&p).display().to_string();
+        let file_name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if !single && file_name == "categories.yaml" {
+            bundle.categories = Some(files::parse_categories(&std::fs::read_to_string(&p)?).map_err(|e| anyhow::anyhow!("{name}: {e}"))?);
+        } else if single || file_name.ends_with(".md") {
+            match files::parse_article(&std::fs::read_to_string(&p)?) {
+                Ok(a) => bundle.articles.push((name, a)),
+                Err(e) => errors.push(format!("{name}: {e}")),
+            }
+        }
+    }
+    if !errors.is_empty() {
+        anyhow::bail!("{}", errors.join("\n"));
+    }
+    Ok(bundle)
+}
+
+async fn kb(app: &App, command: KbCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        KbCommand::Import { path } => {
+            let bundle = match read_kb_files(&path) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("kefu: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            match app.kb_import(None, bundle).await {
+                Ok(r) => {
+                    println!(
+                        "imported: {} created, {} updated, {} unchanged; {} categories",
+                        r.created, r.updated, r.unchanged, r.categories
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => Ok(user_error(e)),
+            }
+        }
+        KbCommand::Export { path } => {
+            let bundle = app.kb_export().await?;
+            std::fs::create_dir_all(&path)?;
+            if let Some(c) = &bundle.categories {
+                std::fs::write(path.join("categories.yaml"), kefu_app::kb::files::write_categories(c).map_err(anyhow::Error::msg)?)?;
+            }
+            for (name, file) in &bundle.articles {
+                std::fs::write(path.join(name), kefu_app::kb::files::write_article(file).map_err(anyhow::Error::msg)?)?;
+            }
+            println!("exported {} articles to {}", bundle.articles.len(), path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        KbCommand::Reindex => {
+            app.request_kb_rebuild().await?;
+            let started = std::time::Instant::now();
+            let n = app.kb_sync().await?;
+            println!(
+                "search index rebuilt: {n} articles in {} ms; running servers rebuild theirs within a second",
+                started.elapsed().as_millis()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        KbCommand::Search { query, locale, limit, json } => {
+            let req = kefu_app::kb::KbSearchRequest {
+                q: query,
+                locale,
+                limit,
+                source: kefu_app::kb::SearchSource::Api,
+                track: false,
+                include_drafts: false,
+                kind: None,
+            };
+            let found = match app.kb_search(None, req).await {
+                Ok(f) => f,
+                Err(e) => return Ok(user_error(e)),
+            };
+            if json {
+                let hits: Vec<serde_json::Value> = found
+                    .hits
+                    .iter()
+                    .map(|h| serde_json::json!({ "slug": h.slug, "title": h.title, "locale": h.locale, "score": h.score, "snippet": h.snippet }))
+                    .collect();
+                println!("{}", serde_json::to_string(&hits)?);
+            } else {
+                for (i, h) in found.hits.iter().enumerate() {
+                    println!("{:>2}. {} [{}] {} ({:.2})", i + 1, h.slug, h.locale, h.title, h.score);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -257,7 +397,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     println!("kefu listening on http://{addr} (console: {base}/console, API reference: {base}/api/docs)");
     let _ = std::io::stdout().flush();
     tracing::info!(%addr, backend = store.backend(), demo, "serving");
-    kefu_web::serve(listener, app, config.web_config(), shutdown_signal()).await?;
+    kefu_web::serve(listener, app, config.web_config(demo), shutdown_signal()).await?;
     tracing::info!("stopped accepting; in-flight requests finished");
     services.stop().await;
     store.close().await;

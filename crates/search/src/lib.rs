@@ -2,8 +2,12 @@
 //! Simplified/Traditional folding and English stemming. No HTTP, no database; callers feed it documents.
 
 pub mod analysis;
+pub mod articles;
 pub mod conversations;
 mod error;
+mod keyed;
+mod text;
 
+pub use articles::{ArticleDoc, ArticleHit, ArticleIndex, ArticleQuery};
 pub use conversations::{ConversationDoc, ConversationHit, ConversationIndex, ConversationQuery};
 pub use error::{Result, SearchError};

@@ -9,6 +9,7 @@ mod contacts;
 mod conversations;
 mod idempotency;
 mod jobs;
+mod kb;
 mod library;
 mod lockouts;
 mod portal;
@@ -28,6 +29,7 @@ pub use conversations::{
 };
 pub use idempotency::IdempotencyClaim;
 pub use jobs::{JobRow, NewJob};
+pub use kb::{KbArticleFilter, KbArticleRow, KbCategoryRow, KbCommentRow, KbFeedbackStat, KbQueryStat, KbSearchEvent, KbVersionRow};
 pub use library::{CannedRow, MacroRow, NewNotification, NotificationRow, TeamRow, ViewRow};
 pub use lockouts::IpLockoutRow;
 pub use portal::{NewPortalAccess, PortalAccessRow};

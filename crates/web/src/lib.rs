@@ -29,11 +29,13 @@ pub struct WebConfig {
     /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_proxy: bool,
     pub max_body_bytes: usize,
+    /// The exchange's branding on the public help center.
+    pub help: routes::help::HelpBranding,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self { public_url: None, trust_proxy: false, max_body_bytes: 1024 * 1024 }
+        Self { public_url: None, trust_proxy: false, max_body_bytes: 1024 * 1024, help: Default::default() }
     }
 }
 
@@ -114,6 +116,16 @@ fn build_router(app: App, config: WebConfig, closing: Arc<tokio::sync::watch::Se
         .route("/me/notifications", get(library::notifications))
         .route("/me/notifications/read-all", post(library::read_all_notifications))
         .route("/me/notifications/{id}/read", post(library::read_notification))
+        .route("/kb/articles", get(kb::list_articles).post(kb::create_article))
+        .route("/kb/articles/{id}", get(kb::get_article).put(kb::update_article).delete(kb::delete_article))
+        .route("/kb/articles/{id}/versions", get(kb::versions))
+        .route("/kb/preview", post(kb::preview))
+        .route("/kb/search", get(kb::agent_search))
+        .route("/kb/categories", get(kb::list_categories).post(kb::create_category))
+        .route("/kb/categories/{id}", put(kb::update_category).delete(kb::delete_category))
+        .route("/kb/synonyms", get(kb::get_synonyms).put(kb::put_synonyms))
+        .route("/kb/analytics", get(kb::analytics))
+        .route("/kb/reindex", post(kb::reindex))
         .route("/attachments", post(files::upload).layer(DefaultBodyLimit::max(upload_limit)))
         .route("/attachments/{id}", get(files::download))
         .route("/attachments/{id}/thumbnail", get(files::thumbnail))
@@ -142,7 +154,24 @@ fn build_router(app: App, config: WebConfig, closing: Arc<tokio::sync::watch::Se
             axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
             axum::http::HeaderValue::from_static("*"),
         ));
+    let help_api = Router::new()
+        .route("/search", get(kb::public_search))
+        .route("/categories", get(kb::public_categories))
+        .route("/articles/{slug}", get(kb::public_article))
+        .route("/articles/{id}/feedback", post(kb::feedback))
+        .route("/articles/{id}/feedback/{feedback_id}/comment", post(kb::feedback_comment))
+        .route("/clicks", post(kb::click))
+        // Called from the exchange's own pages (the widget) with JSON bodies: answer the
+        // browser's preflight. No credentials are ever involved.
+        .layer(
+            tower_http::cors::CorsLayer::new()
+                .allow_origin(tower_http::cors::Any)
+                .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+                .allow_headers([axum::http::header::CONTENT_TYPE])
+                .max_age(std::time::Duration::from_secs(86_400)),
+        );
     Router::new()
+        .nest("/api/v1/help", help_api)
         .nest("/api/v1/portal", portal_api)
         .nest("/api/v1/chat", chat_api)
         .nest("/api/v1", api)
@@ -158,6 +187,19 @@ fn build_router(app: App, config: WebConfig, closing: Arc<tokio::sync::watch::Se
         .route("/portal", get(assets::portal))
         .route("/portal/", get(assets::portal))
         .route("/portal/{*rest}", get(assets::portal))
+        .route("/help", get(help::root))
+        .route("/help/", get(help::root))
+        .route("/help/brand.css", get(help::brand_css))
+        .route("/help/{locale}", get(help::home))
+        .route("/help/{locale}/categories/{slug}", get(help::category))
+        .route("/help/{locale}/articles/{slug}", get(help::article))
+        .route("/help/{locale}/articles/{slug}/feedback", post(help::vote))
+        .route("/help/{locale}/articles/{slug}/feedback/{feedback_id}", post(help::comment))
+        .route("/help/{locale}/search", get(help::search))
+        .route("/help/{locale}/announcements", get(help::announcements))
+        .route("/help/{locale}/announcements.atom", get(help::feed))
+        .route("/sitemap.xml", get(help::sitemap))
+        .route("/robots.txt", get(help::robots))
         .route("/widget.js", get(assets::widget))
         .route("/demo", get(assets::demo))
         .route("/assets/{*path}", get(assets::asset))

@@ -220,8 +220,12 @@ pub async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return res;
     }
-    let is_problem = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if is_problem {
+    // Problems pass, and so do the help center's pages for readers (its "not found" page).
+    let is_problem_or_page = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()) || v.as_bytes().starts_with(b"text/html"));
+    if is_problem_or_page {
         return res;
     }
     let allow = res.headers().get(header::ALLOW).cloned();

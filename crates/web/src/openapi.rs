@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
-use crate::routes::{admin, agents, auth, chat, contacts, files, inbox, library, live, me, portal};
+use crate::routes::{admin, agents, auth, chat, contacts, files, inbox, kb, library, live, me, portal};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -28,6 +28,10 @@ use utoipa::OpenApi;
         portal::open_ticket, portal::sign_in, portal::session, portal::sign_out, portal::tickets, portal::ticket, portal::reply,
         chat::widget, chat::ws, chat::get_settings, chat::put_settings, chat::agent_read, chat::upload, chat::download,
         chat::thumbnail, chat::demo_identity,
+        kb::list_articles, kb::create_article, kb::get_article, kb::update_article, kb::delete_article, kb::versions, kb::preview,
+        kb::agent_search, kb::list_categories, kb::create_category, kb::update_category, kb::delete_category,
+        kb::get_synonyms, kb::put_synonyms, kb::analytics, kb::reindex,
+        kb::public_search, kb::public_article, kb::public_categories, kb::feedback, kb::feedback_comment, kb::click,
     ),
     modifiers(&ProblemResponses),
     tags(
@@ -42,6 +46,8 @@ use utoipa::OpenApi;
         (name = "macros", description = "Macros: several actions at once"),
         (name = "attachments", description = "Files on messages"),
         (name = "portal", description = "The customer ticket portal (portal cookie; writes need `X-Kefu-Portal: 1`)"),
+        (name = "help center", description = "Help-center articles, categories, synonyms and analytics, for agents"),
+        (name = "help center (public)", description = "Help-center search, articles and feedback for readers: no sign-in, any origin"),
         (name = "chat", description = "Live chat: the widget's configuration and its WebSocket (protocol in docs/chat-protocol.md)"),
     )
 )]

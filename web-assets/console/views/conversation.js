@@ -22,6 +22,7 @@ import {
   formatBytes, identityBadge,
 } from '../inbox-common.js';
 import { contactEditModal, contactPath } from '../contact-common.js';
+import { articleInsertButton } from '../kb-common.js';
 
 const HEARTBEAT_MS = 10_000;
 const TYPING_IDLE_MS = 6_000;
@@ -534,6 +535,19 @@ export function conversationView(page, ctx) {
     h('option', { value: '' }, t('conversation.keepStatus')),
     ['pending', 'on_hold', 'resolved'].map((s) => h('option', { value: s }, t('conversation.andSet', { status: statusLabel(s) }))));
   const sendBtn = button(t('conversation.sendReply'), { variant: 'primary', type: 'submit', testid: 'composer-send' });
+  // "Insert article": search the help center in the conversation's language and insert a link or the text.
+  const kbInsert = articleInsertButton({
+    getLocale: () => (conv && conv.language) || (contact && contact.language) || null,
+    onInsert: (text) => {
+      const start = textarea.selectionStart;
+      const end = textarea.selectionEnd;
+      const before = textarea.value.slice(0, start);
+      const after = textarea.value.slice(end);
+      const lead = before && !/\s$/.test(before) ? (text.includes('\n') ? '\n\n' : ' ') : '';
+      const trail = after && !/^\s/.test(after) ? ' ' : '';
+      insertText(start, end, `${lead}${text}${trail}`);
+    },
+  });
   const modeReply = h('button', { type: 'button', class: 'composer-tab', testid: 'composer-mode-reply', onClick: () => setMode('reply', true) }, icon('message'), t('conversation.reply'));
   const modeNote = h('button', { type: 'button', class: 'composer-tab', testid: 'composer-mode-note', onClick: () => setMode('note', true) }, icon('note'), t('conversation.noteTab'));
   const composer = h('form', { class: 'composer', method: 'post', action: '#', testid: 'composer' },
@@ -541,7 +555,7 @@ export function conversationView(page, ctx) {
       h('span', { class: 'composer-hint muted small', testid: 'composer-hint' })),
     h('div', { class: 'composer-field' }, textarea, suggest),
     pending,
-    h('div', { class: 'composer-actions' }, attachBtn, fileInput,
+    h('div', { class: 'composer-actions' }, attachBtn, fileInput, kbInsert,
       h('span', { class: 'composer-drop-hint muted small' }, t('conversation.dropHint')),
       h('span', { class: 'topbar-spacer' }), statusAfter, sendBtn));
   const composerHint = composer.querySelector('.composer-hint');

@@ -32,6 +32,7 @@ mod chat;
 mod cli;
 mod inbox;
 mod jobs;
+mod kb;
 mod library;
 mod live;
 mod portal;

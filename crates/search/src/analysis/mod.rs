@@ -1,5 +1,5 @@
 //! Text analysis shared by every Kefu index (conversations now, help-center articles and the bot
-//! later): how support text in zh-CN, zh-TW and English becomes terms, and how typed words become a query.
+//! and the bot): how support text in zh-CN, zh-TW and English becomes terms, and how typed words become a query.
 
 mod fold;
 mod t2s_table;
@@ -13,12 +13,16 @@ use tantivy::query::{BooleanQuery, BoostQuery, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Score, Term};
-use tokenizer::{KefuTokenizer, Mode, analyze, is_han};
+pub use tokenizer::is_han;
+use tokenizer::{KefuTokenizer, Mode, analyze};
 
 /// The tokenizer name fields are declared with. The version is part of the name so that an index
 /// built by an older analysis no longer matches the schema and gets rebuilt: bump it whenever a
 /// change here would cut the same text into different terms.
 pub const TOKENIZER: &str = "kefu_text_v1";
+
+/// As [`TOKENIZER`], and every Chinese character on its own too (see `Mode::IndexWithChars`).
+pub const TOKENIZER_WITH_CHARS: &str = "kefu_text_chars_v1";
 
 /// Typed text past this many characters is ignored; nobody searches with a page of text.
 const MAX_QUERY_CHARS: usize = 256;
@@ -29,6 +33,7 @@ const MAX_QUERY_WORDS: usize = 24;
 /// Registers [`TOKENIZER`] on `index`; needed before writing to or searching a field that uses it.
 pub fn register(index: &Index) {
     index.tokenizers().register(TOKENIZER, TextAnalyzer::from(KefuTokenizer { mode: Mode::Index }));
+    index.tokenizers().register(TOKENIZER_WITH_CHARS, TextAnalyzer::from(KefuTokenizer { mode: Mode::IndexWithChars }));
 }
 
 /// Loads the dictionary now rather than on the first document or search.
@@ -38,9 +43,39 @@ pub fn warm_up() {
 
 /// Options for a text field analysed by [`TOKENIZER`], with positions (phrases need them).
 pub fn text_field(stored: bool) -> TextOptions {
-    let indexing = TextFieldIndexing::default().set_tokenizer(TOKENIZER).set_index_option(IndexRecordOption::WithFreqsAndPositions);
+    field_options(TOKENIZER, stored)
+}
+
+/// Options for a text field analysed by [`TOKENIZER_WITH_CHARS`].
+pub fn text_field_with_chars(stored: bool) -> TextOptions {
+    field_options(TOKENIZER_WITH_CHARS, stored)
+}
+
+fn field_options(tokenizer: &str, stored: bool) -> TextOptions {
+    let indexing = TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(IndexRecordOption::WithFreqsAndPositions);
     let options = TextOptions::default().set_indexing_options(indexing);
     if stored { options.set_stored() } else { options }
+}
+
+/// The locale `text` is most likely written in: Chinese (Traditional when folding changes a
+/// character) or else English. `None` for text without letters.
+pub fn script_locale(text: &str) -> Option<&'static str> {
+    let mut han = false;
+    for c in text.chars() {
+        if is_han(c) {
+            if fold_char(c) != c {
+                return Some("zh-TW");
+            }
+            han = true;
+        }
+    }
+    if han {
+        Some("zh-CN")
+    } else if text.chars().any(|c| c.is_ascii_alphabetic()) {
+        Some("en")
+    } else {
+        None
+    }
 }
 
 /// The words of `text` as a query sees them: folded, segmented, lowercased, stemmed.
@@ -58,31 +93,7 @@ pub fn match_all_words(text: &str, fields: &[(Field, Score)]) -> Option<Box<dyn 
     if fields.is_empty() {
         return None;
     }
-    let text = match text.char_indices().nth(MAX_QUERY_CHARS) {
-        Some((cut, _)) => &text[..cut],
-        None => text,
-    };
-    let mut clauses: Vec<Vec<String>> = Vec::new();
-    let mut run_end = None;
-    for token in analyze(text, Mode::Query) {
-        let mut chars = token.text.chars();
-        let single_han = chars.next().is_some_and(is_han) && chars.next().is_none();
-        match clauses.last_mut() {
-            Some(phrase) if single_han && run_end == Some(token.position) => phrase.push(token.text),
-            _ => clauses.push(vec![token.text]),
-        }
-        run_end = single_han.then_some(token.position + 1);
-    }
-    let mut seen = Vec::new();
-    clauses.retain(|clause| {
-        let new = !seen.contains(clause);
-        if new {
-            seen.push(clause.clone());
-        }
-        new
-    });
-    clauses.truncate(MAX_QUERY_WORDS);
-    let mut required: Vec<Box<dyn Query>> = clauses.iter().map(|clause| any_field(clause, fields)).collect();
+    let mut required: Vec<Box<dyn Query>> = query_words(text).iter().map(|word| any_field(word, fields)).collect();
     match required.len() {
         0 => None,
         1 => required.pop(),
@@ -90,14 +101,65 @@ pub fn match_all_words(text: &str, fields: &[(Field, Score)]) -> Option<Box<dyn 
     }
 }
 
-fn any_field(words: &[String], fields: &[(Field, Score)]) -> Box<dyn Query> {
+/// One word of what a user typed: a single term, or several terms that must match as a phrase
+/// (Chinese characters jieba left standing alone, adjacent in the text). Each term comes with its
+/// offset from the first, in characters, as the index counts positions.
+pub type QueryWord = Vec<(usize, String)>;
+
+/// The distinct words of `text` as a query sees them, in order, at most [`MAX_QUERY_WORDS`].
+///
+/// User text is never parsed as query syntax, so no input can fail: quotes, colons and brackets
+/// are separators. Chinese characters that jieba left standing alone and that are adjacent in
+/// the text become one phrase, so an unknown word still matches only where it occurs whole.
+pub fn query_words(text: &str) -> Vec<QueryWord> {
+    let text = match text.char_indices().nth(MAX_QUERY_CHARS) {
+        Some((cut, _)) => &text[..cut],
+        None => text,
+    };
+    let mut words: Vec<QueryWord> = Vec::new();
+    // Start and end position of the phrase of single characters being built, if any.
+    let mut run: Option<(usize, usize)> = None;
+    for token in analyze(text, Mode::Query) {
+        let mut chars = token.text.chars();
+        let single_han = chars.next().is_some_and(is_han) && chars.next().is_none();
+        match (run, words.last_mut()) {
+            (Some((start, end)), Some(phrase)) if single_han && end == token.position => {
+                phrase.push((token.position - start, token.text));
+                run = Some((start, token.position + 1));
+            }
+            _ => {
+                run = single_han.then_some((token.position, token.position + 1));
+                words.push(vec![(0, token.text)]);
+            }
+        }
+    }
+    let mut seen: Vec<QueryWord> = Vec::new();
+    words.retain(|word| {
+        let new = !seen.contains(word);
+        if new {
+            seen.push(word.clone());
+        }
+        new
+    });
+    words.truncate(MAX_QUERY_WORDS);
+    words
+}
+
+/// The query for one word in one field: a term, or a phrase of its terms.
+pub fn word_query(word: &QueryWord, field: Field) -> Box<dyn Query> {
+    match word.as_slice() {
+        [(_, term)] => Box::new(TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::WithFreqs)),
+        _ => Box::new(PhraseQuery::new_with_offset(
+            word.iter().map(|(offset, term)| (*offset, Term::from_field_text(field, term))).collect(),
+        )),
+    }
+}
+
+fn any_field(word: &QueryWord, fields: &[(Field, Score)]) -> Box<dyn Query> {
     let mut per_field: Vec<Box<dyn Query>> = fields
         .iter()
         .map(|&(field, boost)| {
-            let query: Box<dyn Query> = match words {
-                [word] => Box::new(TermQuery::new(Term::from_field_text(field, word), IndexRecordOption::WithFreqs)),
-                _ => Box::new(PhraseQuery::new(words.iter().map(|word| Term::from_field_text(field, word)).collect())),
-            };
+            let query = word_query(word, field);
             if boost == 1.0 { query } else { Box::new(BoostQuery::new(query, boost)) }
         })
         .collect();

@@ -29,6 +29,10 @@ pub(super) enum Mode {
     /// Documents: each word plus every dictionary word inside it (`提币地址` also gives `提币` and
     /// `地址`), and `trc20` also as `trc` and `20`, so a query for a part finds the whole.
     Index,
+    /// As `Index`, and also every Chinese character of a longer word on its own, so that a
+    /// query word jieba cuts differently (`丢` of `丢了` against `丢失`) still finds the text.
+    /// For short texts such as help-center articles, where recall matters more than index size.
+    IndexWithChars,
     /// What a user typed: one cut, so each word is one required term.
     Query,
 }
@@ -101,7 +105,8 @@ pub(super) fn analyze(text: &str, mode: Mode) -> Vec<Token> {
     tokens
 }
 
-pub(super) fn is_han(c: char) -> bool {
+/// Whether `c` is a Chinese character.
+pub fn is_han(c: char) -> bool {
     matches!(c,
         '\u{3007}'
         | '\u{3400}'..='\u{4DBF}'
@@ -156,8 +161,14 @@ impl Sink<'_> {
             let position = start + word.start;
             self.push(word.word.to_string(), base + word.byte_start, base + word.byte_end, position);
             let length = word.end - word.start;
-            if mode == Mode::Index && (3..=MAX_EXPANDED_WORD_CHARS).contains(&length) {
+            if mode != Mode::Query && (3..=MAX_EXPANDED_WORD_CHARS).contains(&length) {
                 self.inner_words(word.word, base + word.byte_start, position);
+            }
+            if mode == Mode::IndexWithChars && length > 1 {
+                for (i, (at, c)) in word.word.char_indices().enumerate() {
+                    let from = base + word.byte_start + at;
+                    self.push(c.to_string(), from, from + c.len_utf8(), position + i);
+                }
             }
         }
     }
@@ -182,7 +193,7 @@ impl Sink<'_> {
         let to = self.byte_at(chars, end);
         let word = &self.folded.text[from..to];
         self.push(normalize_word(word), from, to, start);
-        if mode == Mode::Index
+        if mode != Mode::Query
             && let Some(split) = letters_digits_split(&chars[start..end])
         {
             let split_byte = self.byte_at(chars, start + split);
@@ -231,6 +242,15 @@ mod tests {
             assert!(index.iter().any(|term| term == part), "{part} missing from {index:?}");
         }
         assert_eq!(terms("提币地址", Mode::Query), ["提币地址"]);
+    }
+
+    #[test]
+    fn the_chars_mode_also_indexes_each_character() {
+        let index = terms("丢失手机", Mode::IndexWithChars);
+        for part in ["丢失", "手机", "丢", "失", "手", "机"] {
+            assert!(index.iter().any(|term| term == part), "{part} missing from {index:?}");
+        }
+        assert!(!terms("丢失手机", Mode::Index).iter().any(|term| term == "丢"));
     }
 
     #[test]

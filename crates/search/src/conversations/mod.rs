@@ -3,17 +3,15 @@
 
 use crate::analysis;
 use crate::error::{Result, SearchError};
+use crate::keyed::KeyedIndex;
+use crate::text::{char_boundary_at_or_before, text_value, windows};
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery, TermSetQuery};
 use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, Value};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{
-    DocId, Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Score, Searcher, SegmentReader, TantivyDocument, TantivyError,
-    Term,
-};
+use tantivy::{DocId, Index, IndexSettings, ReloadPolicy, Score, Searcher, SegmentReader, TantivyDocument, TantivyError, Term};
 
 /// Shared by the writer's indexing threads; enough for batches of thousands of conversations
 /// without holding much memory in a server that mostly indexes a few at a time.
@@ -41,17 +39,6 @@ const NO_ASSIGNEE: &str = "\u{0}none";
 
 /// Snippet length in bytes: about 65 Chinese characters or a line and a half of English.
 const SNIPPET_BYTES: usize = 200;
-
-/// Long threads are looked through for a snippet a window at a time, stopping at the first window
-/// with a match: highlighting re-segments the text, and a whole 200 KB thread per hit would cost
-/// more than the search itself.
-const SNIPPET_WINDOW_BYTES: usize = 4_096;
-
-/// Windows overlap by more than the longest term, so no match is cut in two.
-const SNIPPET_WINDOW_OVERLAP: usize = 160;
-
-/// Past this much text without a match, the snippet falls back to the start of the conversation.
-const SNIPPET_SCAN_BYTES: usize = 64 * 1024;
 
 const LAST_ACTIVITY_AT: &str = "last_activity_at";
 
@@ -149,8 +136,7 @@ impl Fields {
 /// Changes are staged: [`upsert`](Self::upsert), [`delete`](Self::delete) and
 /// [`clear`](Self::clear) become visible together at the next [`commit`](Self::commit).
 pub struct ConversationIndex {
-    reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    docs: KeyedIndex,
     fields: Fields,
 }
 
@@ -189,51 +175,37 @@ impl ConversationIndex {
     fn with_index(index: Index, fields: Fields) -> Result<Self> {
         analysis::register(&index);
         analysis::warm_up();
-        // One indexing thread: the server indexes small batches, and on a small machine a second
-        // thread would take a core from the requests each time a batch is committed.
-        let writer = index.writer_with_num_threads(1, WRITER_MEMORY_BYTES)?;
         // `commit` reloads at once so the next search sees it; the policy also picks up the
         // segments that background merges publish later.
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into()?;
-        Ok(Self { reader, writer: Mutex::new(writer), fields })
+        let docs = KeyedIndex::new(&index, fields.id, WRITER_MEMORY_BYTES, ReloadPolicy::OnCommitWithDelay)?;
+        Ok(Self { docs, fields })
     }
 
     /// Adds these conversations, replacing any indexed under the same id.
     pub fn upsert(&self, docs: &[ConversationDoc]) -> Result<()> {
-        let writer = self.writer();
-        for doc in docs {
-            writer.delete_term(Term::from_field_text(self.fields.id, &doc.id));
-            writer.add_document(self.document(doc))?;
-        }
-        Ok(())
+        self.docs.upsert(docs.iter().map(|doc| (doc.id.as_str(), self.document(doc))))
     }
 
     /// Removes the conversation with this id, if indexed.
     pub fn delete(&self, id: &str) -> Result<()> {
-        self.writer().delete_term(Term::from_field_text(self.fields.id, id));
+        self.docs.delete(id);
         Ok(())
     }
 
     /// Removes every conversation, including changes staged since the last commit. For a rebuild:
     /// clear, upsert everything, commit; searches see the old index until that commit.
     pub fn clear(&self) -> Result<()> {
-        let mut writer = self.writer();
-        writer.rollback()?;
-        writer.delete_all_documents()?;
-        Ok(())
+        self.docs.clear()
     }
 
     /// Makes staged changes durable and visible to the next search.
     pub fn commit(&self) -> Result<()> {
-        let mut writer = self.writer();
-        writer.commit()?;
-        self.reader.reload()?;
-        Ok(())
+        self.docs.commit()
     }
 
     /// Conversations visible to searches (as of the last commit).
     pub fn num_docs(&self) -> u64 {
-        self.reader.searcher().num_docs()
+        self.docs.searcher().num_docs()
     }
 
     /// The best matches for `query`, most relevant first (the most recently active first among equals).
@@ -256,7 +228,7 @@ impl ConversationIndex {
         };
         let full = BooleanQuery::new([(Occur::Must, matcher.box_clone())].into_iter().chain(self.filters(query)).collect());
 
-        let searcher = self.reader.searcher();
+        let searcher = self.docs.searcher();
         let limit = if query.limit == 0 { DEFAULT_HITS } else { query.limit.min(MAX_HITS) };
         let by_relevance_then_recency = TopDocs::with_limit(limit).tweak_score(|segment: &SegmentReader| {
             let recency = segment.fast_fields().i64(LAST_ACTIVITY_AT).ok().map(|column| column.first_or_default_col(0));
@@ -327,12 +299,6 @@ impl ConversationIndex {
         doc.add_i64(fields.last_activity_at, conversation.last_activity_at);
         doc
     }
-
-    /// A panic while holding the writer leaves it usable (tantivy keeps its own state
-    /// consistent), so a poisoned lock is taken over rather than failing every later write.
-    fn writer(&self) -> MutexGuard<'_, IndexWriter> {
-        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
-    }
 }
 
 /// The conversation number `text` names, if it is nothing but one: `10234`, `#10234`, `＃１０２３４`.
@@ -343,10 +309,6 @@ fn conversation_number(text: &str) -> Option<i64> {
         return None;
     }
     digits.parse().ok()
-}
-
-fn text_value(doc: &TantivyDocument, field: Field) -> &str {
-    doc.get_first(field).and_then(|value| value.as_str()).unwrap_or_default()
 }
 
 /// One snippet generator per searchable field, tried in order of how useful its text is to show.
@@ -383,30 +345,6 @@ impl Snippets {
         let text = self.fallback.iter().map(|&field| text_value(doc, field)).find(|text| !text.is_empty()).unwrap_or_default();
         (text[..char_boundary_at_or_before(text, SNIPPET_BYTES)].to_string(), Vec::new())
     }
-}
-
-/// Overlapping slices of the first [`SNIPPET_SCAN_BYTES`] of `text`, [`SNIPPET_WINDOW_BYTES`] long.
-fn windows(text: &str) -> impl Iterator<Item = &str> {
-    let mut start = 0;
-    std::iter::from_fn(move || {
-        if start >= text.len().min(SNIPPET_SCAN_BYTES) {
-            return None;
-        }
-        let end = char_boundary_at_or_before(text, start + SNIPPET_WINDOW_BYTES);
-        let window = &text[start..end];
-        start = if end == text.len() { end } else { char_boundary_at_or_before(text, end - SNIPPET_WINDOW_OVERLAP) };
-        Some(window)
-    })
-}
-
-fn char_boundary_at_or_before(text: &str, mut at: usize) -> usize {
-    if at >= text.len() {
-        return text.len();
-    }
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+use crate::text::SNIPPET_WINDOW_BYTES;
 
 use super::*;
 use std::sync::Arc;
