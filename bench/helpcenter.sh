@@ -32,7 +32,7 @@ base="http://127.0.0.1:$PORT"
 wait_healthy "$base"
 # The index is built at start; the first search waits for it.
 curl -fs "$base/api/v1/help/search?q=warmup&track=false" > /dev/null
-grep -o 'articles=[0-9]* ms=[0-9]*' "$out/server.log" | head -1 | sed 's/^/index build: /' | tee -a "$out/import.txt"
+sed 's/\x1b\[[0-9;]*m//g' "$out/server.log" | grep -o 'index built articles=[0-9]* ms=[0-9]*' | head -1 | tee -a "$out/import.txt" || true
 python3 - "$base" > "$work/urls.txt" <<'PY'
 import sys, urllib.parse
 base = sys.argv[1]
@@ -40,8 +40,8 @@ for line in open("tests/relevance/queries.tsv", encoding="utf-8").read().splitli
     locale, query, _ = line.split("\t")
     print(f"{base}/api/v1/help/search?" + urllib.parse.urlencode({"q": query, "locale": locale, "source": "help_center"}))
 PY
-"$OHA" --no-tui -j -c 1 -n "$LATENCY_REQUESTS" --urls-from-file "$work/urls.txt" > "$out/latency.json"
-"$OHA" --no-tui -j -c 8 -z "${DURATION}s" --urls-from-file "$work/urls.txt" > "$out/throughput.json"
+"$OHA" --no-tui --output-format json -c 1 -n "$LATENCY_REQUESTS" --urls-from-file "$work/urls.txt" > "$out/latency.json"
+"$OHA" --no-tui --output-format json -c 8 -z "${DURATION}s" --urls-from-file "$work/urls.txt" > "$out/throughput.json"
 python3 - "$out" <<'PY' | tee "$out/summary.md"
 import json, sys
 out = sys.argv[1]

@@ -17,6 +17,8 @@
 //      the support host;
 //  10. while the visitor types, help-center articles are suggested above the composer in the
 //      widget's language; opening one records the click; sending (or "×") hides them.
+//  11. on the home view, a help search lists articles as the visitor types; when none is found,
+//      one button starts a new chat with the search already in the composer.
 //
 //   npm ci --prefix tests/browser
 //   KEFU_BIN=target/debug/kefu node --test tests/browser/widget.test.mjs
@@ -652,5 +654,106 @@ test('while the visitor types, help-center articles are suggested in the widget\
   await input.fill(`qzxv ${suffix}`);
   await new Promise((r) => setTimeout(r, 900));
   assert.equal(await list.isVisible(), false, 'no list without hits');
+  assert.deepEqual(problems, []);
+}));
+
+// --- 11. The help search on the home view ----------------------------------------------------------------
+
+test('on the home view the visitor searches the help center, or starts a chat with the search', () => step('help search', async () => {
+  const page = await newPage('help', { consoleErrors: 'all' });
+  const searches = [];
+  page.on('request', (req) => {
+    const u = new URL(req.url());
+    if (u.pathname === '/api/v1/help/search') searches.push(Object.fromEntries(u.searchParams));
+  });
+  await page.goto('/demo');
+  await page.evaluate(() => window.KefuChat.setLanguage('zh-TW'));
+  await page.getByTestId('kefu-launcher').click();
+
+  // A first visit opens a new chat; the home view lists the visitor's chats once there are some.
+  const input = page.getByTestId('kefu-input');
+  await input.waitFor();
+  const first = `我有一個問題 ${suffix}`;
+  await input.fill(first);
+  const email = page.getByTestId('kefu-prechat-email');
+  if (await email.isVisible()) await email.fill(`help-${suffix}@example.com`);
+  await page.getByTestId('kefu-send').click();
+  const sent = customerMessages(page).filter({ hasText: first });
+  await waitUntil(async () => ['sent', 'read'].includes(await sent.getAttribute('data-state')), 'the first message to be acknowledged');
+  await page.getByTestId('kefu-back').click();
+  await page.getByTestId('kefu-home').waitFor();
+  await page.getByTestId('kefu-history-item').first().waitFor();
+  searches.length = 0; // (what the composer suggested does not count here)
+
+  // The card: a labelled search box in a search landmark, in the widget's language.
+  const box = page.getByTestId('kefu-help-search');
+  assert.equal(await box.isVisible(), true);
+  assert.equal(await box.getAttribute('placeholder'), '搜尋幫助文章');
+  assert.equal(await box.evaluate((el) => el.labels[0] && el.labels[0].textContent), '搜尋幫助文章');
+  const card = page.locator('[role="search"]').filter({ has: box });
+  assert.equal(await card.count(), 1, 'the box is in a role=search landmark');
+  assert.equal(await card.getAttribute('aria-label'), '搜尋幫助文章');
+  const status = card.locator('[role="status"][aria-live="polite"]');
+  assert.equal(await status.count(), 1, 'a live region for the results count');
+  const results = page.getByTestId('kefu-help-results');
+  const links = page.getByTestId('kefu-help-result');
+  const empty = page.getByTestId('kefu-help-empty');
+  assert.equal(await results.isVisible(), false, 'no results before anything is typed');
+  assert.equal(await empty.isVisible(), false);
+
+  // Typing lists the articles once the typing pauses: one search, for up to five.
+  await box.click();
+  await box.pressSequentially('忘記密碼', { delay: 60 });
+  const article = await (await fetch(`${server.baseUrl}/api/v1/help/articles/reset-password-zh-tw`)).json();
+  assert.ok(article.title, 'the demo help center has the article');
+  const reset = links.filter({ has: page.locator('.suggest-name', { hasText: article.title }) });
+  await reset.waitFor();
+  assert.equal(await results.isVisible(), true);
+  assert.equal(await reset.getAttribute('href'), `${server.baseUrl}/help/zh-TW/articles/reset-password-zh-tw`);
+  assert.equal(await reset.getAttribute('target'), '_blank');
+  assert.match(await reset.getAttribute('rel'), /\bnoopener\b/);
+  const count = await links.count();
+  assert.ok(count >= 1 && count <= 5, `one to five results (${count})`);
+  assert.equal(await empty.isVisible(), false, 'no "No articles found" with results');
+  assert.deepEqual(searches, [{ q: '忘記密碼', locale: 'zh-TW', limit: '5', source: 'widget', track: 'false' }]);
+  await waitForText(status, `找到 ${count} 篇文章`);
+
+  // Enter submits nothing: still the home view, no message, no second search.
+  const messagesBefore = await page.evaluate((wid) => localStorage.getItem(`kefu.outbox.${wid}`), shared.settings.widget_id);
+  await box.press('Enter');
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(await page.getByTestId('kefu-home').isVisible(), true, 'Enter stays on the home view');
+  assert.equal(await page.evaluate((wid) => localStorage.getItem(`kefu.outbox.${wid}`), shared.settings.widget_id), messagesBefore);
+  assert.equal(searches.length, 1, 'the answer on screen is not asked for again');
+
+  // Keyboard: Down into the results, Up back to the box.
+  const focused = () => page.evaluate(() => document.querySelector('kefu-chat').shadowRoot.activeElement?.dataset.testid);
+  await box.press('ArrowDown');
+  assert.equal(await focused(), 'kefu-help-result');
+  await page.keyboard.press('ArrowUp');
+  assert.equal(await focused(), 'kefu-help-search');
+
+  // Opening one records the click, as the suggestions do.
+  const clicked = page.waitForResponse((res) => res.url() === `${server.baseUrl}/api/v1/help/clicks` && res.request().method() === 'POST');
+  const [popup] = await Promise.all([page.waitForEvent('popup'), reset.click()]);
+  assert.match(popup.url(), /\/help\/zh-TW\/articles\/reset-password-zh-tw$/);
+  assert.equal((await clicked).status(), 204);
+  assert.deepEqual(searches.filter((q) => q.track === 'true'), [{ q: '忘記密碼', locale: 'zh-TW', limit: '5', source: 'widget', track: 'true' }]);
+  await popup.close();
+
+  // Nothing found: one button starts a new chat with the search in the composer.
+  await box.fill('qwxzqwxz');
+  await empty.waitFor();
+  assert.match(await text(empty), /^沒有找到相關文章/);
+  assert.equal(await results.isVisible(), false, 'no list without results');
+  await waitForText(status, '沒有找到相關文章');
+  const start = page.getByTestId('kefu-help-start-chat');
+  assert.equal(await text(start), '開始對話');
+  await start.click();
+  await page.getByTestId('kefu-chat').waitFor();
+  assert.equal(await page.getByTestId('kefu-home').isVisible(), false);
+  assert.equal(await page.getByTestId('kefu-chat').getAttribute('data-conversation-id'), null, 'a new conversation');
+  await waitUntil(async () => (await input.inputValue()) === 'qwxzqwxz', 'the search in the composer');
+  assert.equal(await focused(), 'kefu-input');
   assert.deepEqual(problems, []);
 }));

@@ -118,6 +118,11 @@
       suggestions: 'Suggested articles',
       hideSuggestions: 'Hide suggested articles',
       opensInNewTab: 'Opens in a new tab',
+      helpSearch: 'Search help articles',
+      helpPlaceholder: 'Search for help',
+      helpResults: (n) => `${n} ${n === 1 ? 'article' : 'articles'} found`,
+      helpNone: 'No articles found',
+      helpAsk: 'Start a conversation',
     },
     'zh-CN': {
       title: '在线客服',
@@ -184,6 +189,11 @@
       suggestions: '推荐文章',
       hideSuggestions: '隐藏推荐文章',
       opensInNewTab: '在新标签页中打开',
+      helpSearch: '搜索帮助文章',
+      helpPlaceholder: '搜索帮助文章',
+      helpResults: (n) => `找到 ${n} 篇文章`,
+      helpNone: '没有找到相关文章',
+      helpAsk: '发起会话',
     },
     'zh-TW': {
       title: '線上客服',
@@ -250,6 +260,11 @@
       suggestions: '推薦文章',
       hideSuggestions: '隱藏推薦文章',
       opensInNewTab: '在新分頁中開啟',
+      helpSearch: '搜尋幫助文章',
+      helpPlaceholder: '搜尋幫助文章',
+      helpResults: (n) => `找到 ${n} 篇文章`,
+      helpNone: '沒有找到相關文章',
+      helpAsk: '開始對話',
     },
   };
   // zh-CN's queue line without a "people ahead" count reads more naturally:
@@ -424,6 +439,7 @@
     alert: 'M12 8v5M12 16.5v.5M10.3 3.9L2.4 17.5A2 2 0 0 0 4.1 20.5h15.8a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0z',
     moon: 'M20 14.5A8 8 0 0 1 9.5 4a8 8 0 1 0 10.5 10.5z',
     plus: 'M12 5v14M5 12h14',
+    search: 'M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM20 20l-4.2-4.2',
   };
 
   function icon(name, cls) {
@@ -755,6 +771,19 @@ a { color: inherit; }
 .suggest-name { font-size: 13px; font-weight: 600; line-height: 1.35; }
 .suggest-link:hover .suggest-name { color: var(--brand); }
 .suggest-summary { font-size: 12px; color: var(--muted); line-height: 1.35; }
+.home-part { display: contents; }
+.help { display: flex; flex-direction: column; gap: 8px; padding: 12px; }
+.help-field { position: relative; display: flex; align-items: center; }
+.help-field .icon { position: absolute; left: 11px; width: 18px; height: 18px; color: var(--subtle); pointer-events: none; }
+.help-input {
+  width: 100%; height: 40px; border: 1px solid var(--line); border-radius: 10px; padding: 0 12px 0 36px; background: var(--sunken);
+  font-size: 14px; -webkit-appearance: none; appearance: none;
+}
+.help-input::placeholder { color: var(--subtle); }
+.help-input:focus { border-color: var(--brand); box-shadow: 0 0 0 3px rgba(41,82,227,.14); background: #fff; }
+.help-input:focus-visible { outline: none; }
+.help .suggest-list { padding: 0; margin: 0 -4px; }
+.help-empty { font-size: 13px; color: var(--muted); padding: 0 2px; overflow-wrap: anywhere; }
 .file-input { position: absolute; width: 1px; height: 1px; opacity: 0; pointer-events: none; }
 .powered { text-align: center; font-size: 11px; color: var(--subtle); }
 
@@ -804,6 +833,23 @@ a { color: inherit; }
   ui.banner = h('div', { class: 'banner', testid: 'kefu-status', role: 'status', 'aria-live': 'polite', hidden: true });
 
   ui.home = h('div', { class: 'home', testid: 'kefu-home' });
+  // The home view's parts: the greeting, the help-center search card (see "Help-center search"
+  // below), then "New conversation" and the earlier chats. The card is kept across renders, so
+  // that what was typed, and the focus, stay while the rest is redrawn.
+  ui.homeIntro = h('div', { class: 'home-part' });
+  ui.homeMain = h('div', { class: 'home-part' });
+  ui.helpLabel = h('label', { for: 'kc-help-q', class: 'sr-only' });
+  ui.helpInput = h('input', {
+    type: 'search', id: 'kc-help-q', class: 'help-input', testid: 'kefu-help-search', autocomplete: 'off',
+    maxlength: '200', enterkeyhint: 'search', spellcheck: 'false', 'aria-controls': 'kc-help-results',
+  });
+  ui.helpStatus = h('div', { class: 'sr-only', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true', testid: 'kefu-help-status' });
+  ui.helpResults = h('ul', { class: 'suggest-list', id: 'kc-help-results', testid: 'kefu-help-results', hidden: true });
+  ui.helpEmpty = h('div', { class: 'help-empty', testid: 'kefu-help-empty', hidden: true });
+  ui.helpNewTab = h('span', { class: 'sr-only', id: 'kc-help-newtab' });
+  ui.help = h('div', { class: 'card help', role: 'search', testid: 'kefu-help' },
+    ui.helpLabel, h('div', { class: 'help-field' }, icon('search'), ui.helpInput),
+    ui.helpStatus, ui.helpResults, ui.helpEmpty, ui.helpNewTab);
   ui.messages = h('ol', { class: 'messages', testid: 'kefu-messages', 'aria-live': 'polite', 'aria-relevant': 'additions' });
   ui.chatTop = h('div', { class: 'chat-top' });
   ui.typing = h('div', { class: 'typing', testid: 'kefu-typing', hidden: true, 'aria-live': 'polite' });
@@ -974,14 +1020,18 @@ a { color: inherit; }
   let homeSig = '';
   function renderHome() {
     const t = T();
+    if (ui.home.firstChild !== ui.homeIntro) ui.home.replaceChildren(ui.homeIntro, ui.help, ui.homeMain);
+    renderHelp();
     const items = state.order.map((id) => state.convs.get(id)).filter(Boolean);
     const sig = JSON.stringify([lang, online(), greetingText(), expectText(), offlineText(),
       items.map((c) => [c.id, c.status, c.subject, c.agent_name, c.last_activity_at, unreadCount(c.id)])]);
     if (sig === homeSig) return;
     homeSig = sig;
-    ui.home.replaceChildren(
+    ui.homeIntro.replaceChildren(
       h('div', { class: 'card greeting', testid: 'kefu-greeting' }, greetingText()),
       online() ? null : offlineCard(),
+    );
+    ui.homeMain.replaceChildren(
       h('button', { type: 'button', class: 'btn-primary', testid: 'kefu-new-conversation', onClick: () => startNew() },
         icon('plus'), t.newConversation),
       items.length ? h('div', { class: 'section-title' }, t.recent) : null,
@@ -1281,8 +1331,13 @@ a { color: inherit; }
     state.activeId = null;
     state.closedOffer = null;
     state.notice = null;
-    if (typeof text === 'string' && text.trim()) ui.input.value = text;
+    const prefill = typeof text === 'string' && !!text.trim();
+    if (prefill) ui.input.value = text;
     render();
+    if (prefill) {
+      autosize();
+      onComposerInput(); // its suggestions, as if typed
+    }
     ui.input.focus();
   }
 
@@ -1313,7 +1368,9 @@ a { color: inherit; }
     lang = next;
     msgCache.clear();
     render();
-    if (suggest.shown || suggest.timer) suggestNow(); // the same question, in the new language
+    // The same questions, in the new language.
+    if (suggest.shown || suggest.timer) suggest.now();
+    if (help.shown || help.timer) help.now();
   }
 
   function identify(id) {
@@ -1548,166 +1605,139 @@ a { color: inherit; }
     uploadFiles(e.dataTransfer.files);
   });
 
-  // --- Suggested articles ---------------------------------------------------------------------
+  // --- Help-center search ---------------------------------------------------------------------
   //
-  // While the visitor writes, up to three help-center articles that may already answer the
-  // question show above the composer (GET /api/v1/help/search, untracked). Opening one records
-  // the click afterwards: the same search again with track=true, then POST /api/v1/help/clicks.
-  // Nothing here ever shows an error: without suggestions the chat works as before.
+  // Two places search the help center as the visitor types, with one implementation (helpSearch,
+  // articleItems, recordClick): the suggestions above the composer, up to three articles that may
+  // already answer the message being written, and the search card on the home view, up to five.
+  // Each waits for a pause in the typing, asks GET /api/v1/help/search (untracked) and keeps only
+  // the newest answer. Opening an article records the click afterwards: the same search again
+  // with track=true, then POST /api/v1/help/clicks. Nothing here ever shows an error: without
+  // articles the chat works as before.
 
   const HAN_RE = /[\u3400-\u9fff\uf900-\ufaff]/;
-  const SUGGEST_DELAY_MS = 350;
-  const suggest = {
-    timer: null,
-    seq: 0, // the newest request: the answers of older ones are dropped
-    ctrl: null, // its AbortController
-    shown: null, // { q, locale, hits, tracked } of the list on screen
-    dismissed: null, // the question the visitor closed the list for
-    sig: '',
-  };
+  const SEARCH_DELAY_MS = 350;
 
-  /** The search for what is in the composer, or null when it is too short or too long. */
-  function suggestQuery(raw) {
+  /** The search for some typed text, or null when it is too short or too long. */
+  function helpQuery(raw) {
     const q = String(raw || '').trim().replace(/\s+/g, ' ');
     const n = [...q].length;
     return n >= (HAN_RE.test(q) ? 2 : 3) && n <= 200 ? q : null;
   }
 
-  function searchUrl(q, locale, track) {
-    const params = new URLSearchParams({ q, locale, limit: '3', source: 'widget', track: track ? 'true' : 'false' });
+  function searchUrl(q, locale, limit, track) {
+    const params = new URLSearchParams({ q, locale, limit: String(limit), source: 'widget', track: track ? 'true' : 'false' });
     return `${HOST}/api/v1/help/search?${params}`;
   }
 
-  /** A closed list stays closed while the text only grows or shrinks at its end. */
-  function rewritten(text, dismissed) {
-    const a = String(text || '').trim().replace(/\s+/g, ' ').toLowerCase();
-    const b = dismissed.toLowerCase();
-    return !a.startsWith(b) && !b.startsWith(a);
-  }
+  /**
+   * A search that follows what is typed somewhere. `text()` is that text, `limit` how many
+   * articles to show, `enabled()` whether to search at all, and `show()` draws `search.shown`:
+   * { q, locale, limit, hits, tracked } once the help center answered (`hits` may be empty), or
+   * null (nothing searched yet, the text is no question, or the search failed).
+   */
+  function helpSearch({ text, limit, enabled = () => true, show }) {
+    const search = {
+      timer: null,
+      seq: 0, // the newest request: the answers of older ones are dropped
+      ctrl: null, // its AbortController
+      shown: null,
+      sig: '', // what the list on screen shows (set by `show`)
+    };
 
-  /** Forget the waiting search and drop the answer of the one under way. */
-  function cancelSuggest() {
-    clearTimeout(suggest.timer);
-    suggest.timer = null;
-    suggest.seq += 1;
-    if (suggest.ctrl) {
-      try { suggest.ctrl.abort(); } catch { /* done already */ }
-      suggest.ctrl = null;
+    /** Forget the waiting search and drop the answer of the one under way. */
+    search.cancel = () => {
+      clearTimeout(search.timer);
+      search.timer = null;
+      search.seq += 1;
+      if (search.ctrl) {
+        try { search.ctrl.abort(); } catch { /* done already */ }
+        search.ctrl = null;
+      }
+    };
+
+    search.hide = () => {
+      search.cancel();
+      search.shown = null;
+      show();
+    };
+
+    /** After a keystroke: search once the typing pauses. */
+    search.schedule = () => {
+      if (!helpQuery(text()) || !enabled()) return search.hide();
+      clearTimeout(search.timer);
+      search.timer = setTimeout(() => { search.timer = null; run(); }, SEARCH_DELAY_MS);
+      return undefined;
+    };
+
+    /** Search now (Enter, or the language changed), not after the pause. */
+    search.now = () => {
+      clearTimeout(search.timer);
+      search.timer = null;
+      return run();
+    };
+
+    async function run() {
+      const q = helpQuery(text());
+      if (!q || !enabled()) return search.hide();
+      const locale = lang;
+      const s0 = search.shown;
+      if (s0 && s0.q === q && s0.locale === locale) { search.cancel(); return undefined; } // showing it already
+      search.cancel();
+      const id = search.seq;
+      const ctrl = typeof AbortController === 'function' ? new AbortController() : null;
+      search.ctrl = ctrl;
+      let hits = null;
+      try {
+        const res = await fetch(searchUrl(q, locale, limit, false), {
+          credentials: 'omit', headers: { accept: 'application/json' }, signal: ctrl ? ctrl.signal : undefined,
+        });
+        const data = res.ok ? await res.json() : null;
+        hits = data && Array.isArray(data.hits)
+          // Only the support host's own pages (never another scheme or host).
+          ? data.hits.filter((x) => x && x.id && x.title && typeof x.url === 'string' && /^\/(?!\/)/.test(x.url)).slice(0, limit)
+          : null;
+      } catch {
+        hits = null; // offline, refused, aborted: no list
+      }
+      if (id !== search.seq) return undefined; // a later keystroke won, or the list was closed
+      search.ctrl = null;
+      if (helpQuery(text()) !== q || lang !== locale) return undefined; // a newer search follows
+      search.shown = hits ? { q, locale, limit, hits, tracked: null } : null;
+      show();
+      return undefined;
     }
+
+    return search;
   }
 
-  function hideSuggestions() {
-    cancelSuggest();
-    suggest.shown = null;
-    renderSuggestions();
+  /** What a list of articles shows: it is redrawn only when that changes. */
+  const hitsSig = (shown) => JSON.stringify([shown.locale, shown.q, shown.hits.map((x) => [x.id, x.title, x.summary, x.snippet, x.url])]);
+
+  /** The list items for the articles of an answer: links that open in a new tab. */
+  function articleItems(shown, { testid, describedby }) {
+    return shown.hits.map((hit) => {
+      const summary = String(hit.summary || hit.snippet || '').replace(/\s+/g, ' ').trim();
+      return h('li', null, h('a', {
+        class: 'suggest-link', href: `${HOST}${hit.url}`, target: '_blank', rel: 'noopener',
+        hreflang: hit.locale || null, title: hit.title, testid,
+        dataset: { id: hit.id, slug: hit.slug || null }, 'aria-describedby': describedby,
+        // The link opens the tab itself; the click is recorded on the side.
+        onClick: () => recordClick(shown, hit),
+        onAuxclick: (e) => { if (e.button === 1) recordClick(shown, hit); },
+      },
+      icon('file'),
+      h('span', { class: 'suggest-text' },
+        h('span', { class: 'suggest-name' }, hit.title),
+        summary ? h('span', { class: 'suggest-summary' }, summary) : null)));
+    });
   }
 
-  /** After a send: no list, and the next question gets suggestions again. */
-  function clearSuggestions() {
-    suggest.dismissed = null;
-    hideSuggestions();
-  }
-
-  function dismissSuggestions() {
-    const hadFocus = ui.suggest.contains(shadow.activeElement);
-    suggest.dismissed = suggestQuery(ui.input.value) || ui.input.value.trim().replace(/\s+/g, ' ') || null;
-    hideSuggestions();
-    if (hadFocus || shadow.activeElement === ui.input) ui.input.focus();
-  }
-
-  function onComposerInput() {
-    const raw = ui.input.value;
-    if (!raw.trim()) return clearSuggestions();
-    if (suggest.dismissed && rewritten(raw, suggest.dismissed)) suggest.dismissed = null;
-    const q = suggestQuery(raw);
-    if (!q || suggest.dismissed) return hideSuggestions();
-    clearTimeout(suggest.timer);
-    suggest.timer = setTimeout(() => { suggest.timer = null; fetchSuggestions(); }, SUGGEST_DELAY_MS);
-    return undefined;
-  }
-
-  /** Search now (the language changed), not after the pause. */
-  function suggestNow() {
-    clearTimeout(suggest.timer);
-    suggest.timer = null;
-    fetchSuggestions();
-  }
-
-  async function fetchSuggestions() {
-    const q = suggestQuery(ui.input.value);
-    if (!q || suggest.dismissed || state.conn === 'fatal') return hideSuggestions();
-    const locale = lang;
-    const s0 = suggest.shown;
-    if (s0 && s0.q === q && s0.locale === locale) { cancelSuggest(); return undefined; } // showing it already
-    cancelSuggest();
-    const id = suggest.seq;
-    const ctrl = typeof AbortController === 'function' ? new AbortController() : null;
-    suggest.ctrl = ctrl;
-    let hits = [];
-    try {
-      const res = await fetch(searchUrl(q, locale, false), {
-        credentials: 'omit', headers: { accept: 'application/json' }, signal: ctrl ? ctrl.signal : undefined,
-      });
-      const data = res.ok ? await res.json() : null;
-      hits = (data && Array.isArray(data.hits) ? data.hits : [])
-        // Only the support host's own pages (never another scheme or host).
-        .filter((x) => x && x.id && x.title && typeof x.url === 'string' && /^\/(?!\/)/.test(x.url))
-        .slice(0, 3);
-    } catch {
-      hits = []; // offline, refused, aborted: no list
-    }
-    if (id !== suggest.seq) return undefined; // a later keystroke won, or the list was closed
-    suggest.ctrl = null;
-    if (suggestQuery(ui.input.value) !== q || lang !== locale) return undefined; // a newer search follows
-    suggest.shown = hits.length ? { q, locale, hits, tracked: null } : null;
-    renderSuggestions();
-    return undefined;
-  }
-
-  const suggestionsVisible = () => !ui.suggest.hidden && !ui.foot.hidden && state.open;
-  const suggestionLinks = () => [...ui.suggestList.querySelectorAll('a')];
-
-  function renderSuggestions() {
-    const t = T();
-    const s = suggest.shown;
-    const show = !!(s && s.hits.length && !suggest.dismissed && state.conn !== 'fatal');
-    ui.suggest.setAttribute('aria-label', t.suggestions);
-    ui.suggestHeading.textContent = t.suggestions;
-    ui.suggestClose.setAttribute('aria-label', t.hideSuggestions);
-    ui.suggestClose.title = t.hideSuggestions;
-    ui.suggestNewTab.textContent = t.opensInNewTab;
-    const sig = show ? JSON.stringify([s.locale, s.q, s.hits.map((x) => [x.id, x.title, x.summary, x.url])]) : '';
-    if (sig === suggest.sig) return;
-    suggest.sig = sig;
-    // Focus in a list that goes away returns to the composer.
-    const active = shadow.activeElement;
-    const hadFocus = ui.suggest.contains(active) && (!show || active !== ui.suggestClose);
-    ui.suggest.hidden = !show;
-    ui.suggestList.replaceChildren(...(show ? s.hits.map((hit) => suggestionEl(s, hit)) : []));
-    if (hadFocus) ui.input.focus();
-  }
-
-  function suggestionEl(shown, hit) {
-    const summary = String(hit.summary || hit.snippet || '').replace(/\s+/g, ' ').trim();
-    return h('li', null, h('a', {
-      class: 'suggest-link', href: `${HOST}${hit.url}`, target: '_blank', rel: 'noopener',
-      hreflang: hit.locale || null, title: hit.title, testid: 'kefu-suggestion',
-      dataset: { id: hit.id, slug: hit.slug || null }, 'aria-describedby': 'kc-suggest-newtab',
-      // The link opens the tab itself; the click is recorded on the side.
-      onClick: () => recordClick(shown, hit),
-      onAuxclick: (e) => { if (e.button === 1) recordClick(shown, hit); },
-    },
-    icon('file'),
-    h('span', { class: 'suggest-text' },
-      h('span', { class: 'suggest-name' }, hit.title),
-      summary ? h('span', { class: 'suggest-summary' }, summary) : null)));
-  }
-
-  /** Fire and forget: the tracked search (once per list), then the click on it. */
+  /** Fire and forget: the tracked search (once per answer), then the click on it. */
   function recordClick(shown, hit) {
     try {
       if (!shown.tracked) {
-        shown.tracked = fetch(searchUrl(shown.q, shown.locale, true), { credentials: 'omit', headers: { accept: 'application/json' } })
+        shown.tracked = fetch(searchUrl(shown.q, shown.locale, shown.limit, true), { credentials: 'omit', headers: { accept: 'application/json' } })
           .then((res) => (res.ok ? res.json() : null))
           .then((data) => (data && typeof data.search_id === 'string' && data.search_id) || null)
           .catch(() => null);
@@ -1729,6 +1759,68 @@ a { color: inherit; }
     }
   }
 
+  // --- Suggested articles above the composer ---------------------------------------------------
+
+  const suggest = helpSearch({
+    text: () => ui.input.value,
+    limit: 3,
+    enabled: () => !suggest.dismissed && state.conn !== 'fatal',
+    show: () => renderSuggestions(),
+  });
+  suggest.dismissed = null; // the question the visitor closed the list for
+
+  /** A closed list stays closed while the text only grows or shrinks at its end. */
+  function rewritten(text, dismissed) {
+    const a = String(text || '').trim().replace(/\s+/g, ' ').toLowerCase();
+    const b = dismissed.toLowerCase();
+    return !a.startsWith(b) && !b.startsWith(a);
+  }
+
+  const hideSuggestions = () => suggest.hide();
+
+  /** After a send: no list, and the next question gets suggestions again. */
+  function clearSuggestions() {
+    suggest.dismissed = null;
+    hideSuggestions();
+  }
+
+  function dismissSuggestions() {
+    const hadFocus = ui.suggest.contains(shadow.activeElement);
+    suggest.dismissed = helpQuery(ui.input.value) || ui.input.value.trim().replace(/\s+/g, ' ') || null;
+    hideSuggestions();
+    if (hadFocus || shadow.activeElement === ui.input) ui.input.focus();
+  }
+
+  function onComposerInput() {
+    const raw = ui.input.value;
+    if (!raw.trim()) return clearSuggestions();
+    if (suggest.dismissed && rewritten(raw, suggest.dismissed)) suggest.dismissed = null;
+    return suggest.schedule();
+  }
+
+  const suggestionsVisible = () => !ui.suggest.hidden && !ui.foot.hidden && state.open;
+  const suggestionLinks = () => [...ui.suggestList.querySelectorAll('a')];
+
+  function renderSuggestions() {
+    const t = T();
+    const s = suggest.shown;
+    const show = !!(s && s.hits.length && !suggest.dismissed && state.conn !== 'fatal');
+    ui.suggest.setAttribute('aria-label', t.suggestions);
+    ui.suggestHeading.textContent = t.suggestions;
+    ui.suggestClose.setAttribute('aria-label', t.hideSuggestions);
+    ui.suggestClose.title = t.hideSuggestions;
+    ui.suggestNewTab.textContent = t.opensInNewTab;
+    const sig = show ? hitsSig(s) : '';
+    if (sig === suggest.sig) return;
+    suggest.sig = sig;
+    // Focus in a list that goes away returns to the composer.
+    const active = shadow.activeElement;
+    const hadFocus = ui.suggest.contains(active) && (!show || active !== ui.suggestClose);
+    ui.suggest.hidden = !show;
+    ui.suggestList.replaceChildren(...(show ? articleItems(s, { testid: 'kefu-suggestion', describedby: 'kc-suggest-newtab' }) : []));
+    if (hadFocus) ui.input.focus();
+  }
+
   ui.suggest.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') {
       e.stopPropagation();
@@ -1745,6 +1837,92 @@ a { color: inherit; }
     if (next >= links.length) ui.input.focus();
     else if (next >= 0) links[next].focus();
     else ui.suggestClose.focus();
+  });
+
+  // --- The help search card on the home view ---------------------------------------------------
+  //
+  // Before a chat, the visitor can look for an answer themselves: up to five articles list under
+  // the box as they type (the same search as the suggestions above). When none is found, one
+  // button starts a new conversation with what they typed already in the composer.
+
+  const help = helpSearch({ text: () => ui.helpInput.value, limit: 5, show: () => renderHelp() });
+
+  /** The results' links, then the "start a conversation" button: what the arrow keys move through. */
+  const helpItems = () => [...ui.helpResults.querySelectorAll('a'), ...ui.helpEmpty.querySelectorAll('button')];
+
+  function renderHelp() {
+    const t = T();
+    ui.help.setAttribute('aria-label', t.helpSearch);
+    ui.helpLabel.textContent = t.helpSearch;
+    ui.helpInput.setAttribute('placeholder', t.helpPlaceholder);
+    ui.helpNewTab.textContent = t.opensInNewTab;
+    const s = help.shown;
+    const sig = s ? JSON.stringify([lang, hitsSig(s)]) : '';
+    if (sig === help.sig) return;
+    help.sig = sig;
+    const active = shadow.activeElement;
+    const hadFocus = !!active && active !== ui.helpInput && ui.help.contains(active);
+    const found = s ? s.hits.length : 0;
+    ui.helpResults.hidden = !found;
+    ui.helpResults.replaceChildren(...(found ? articleItems(s, { testid: 'kefu-help-result', describedby: 'kc-help-newtab' }) : []));
+    ui.helpEmpty.hidden = !s || found > 0;
+    ui.helpEmpty.replaceChildren(...(s && !found ? [`${t.helpNone} — `, h('button', {
+      type: 'button', class: 'btn-link', testid: 'kefu-help-start-chat', onClick: () => startFromHelp(),
+    }, t.helpAsk)] : []));
+    // What screen readers announce once an answer is in (nothing while there is no question).
+    ui.helpStatus.textContent = !s ? '' : found ? t.helpResults(found) : t.helpNone;
+    // Focus in a list that was redrawn returns to the box.
+    if (hadFocus) ui.helpInput.focus();
+  }
+
+  /** "Start a conversation": a new chat, with the search already written in the composer. */
+  function startFromHelp() {
+    const q = ui.helpInput.value.trim().replace(/\s+/g, ' ');
+    ui.helpInput.value = '';
+    help.hide();
+    startNew(q);
+  }
+
+  ui.helpInput.addEventListener('input', (e) => {
+    if (!e.isComposing) help.schedule(); // an IME's half-typed pinyin is not a question yet
+  });
+  ui.helpInput.addEventListener('compositionend', () => help.schedule());
+  ui.helpInput.addEventListener('keydown', (e) => {
+    if (e.isComposing || e.keyCode === 229) return;
+    if (e.key === 'Enter') {
+      // Search at once; there is nothing else to submit here.
+      e.preventDefault();
+      help.now();
+    } else if (e.key === 'Escape' && ui.helpInput.value) {
+      // The text goes first; a second Escape closes the panel.
+      e.preventDefault();
+      e.stopPropagation();
+      ui.helpInput.value = '';
+      help.hide();
+    } else if (e.key === 'ArrowDown' && !e.altKey && !e.ctrlKey && !e.metaKey) {
+      const items = helpItems();
+      if (items.length) {
+        e.preventDefault();
+        items[0].focus();
+      }
+    }
+  });
+  ui.help.addEventListener('keydown', (e) => {
+    if (e.target === ui.helpInput) return;
+    const items = helpItems();
+    const at = items.indexOf(shadow.activeElement);
+    if (at < 0) return;
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      e.stopPropagation();
+      ui.helpInput.focus();
+      return;
+    }
+    if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+    e.preventDefault();
+    const next = e.key === 'ArrowDown' ? at + 1 : at - 1; // up from the first: back to the box
+    if (next < 0) ui.helpInput.focus();
+    else if (next < items.length) items[next].focus();
   });
 
   // --- Typing and reading ---------------------------------------------------------------------

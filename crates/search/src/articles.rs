@@ -16,7 +16,7 @@ use tantivy::collector::TopDocs;
 use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
 };
-use tantivy::schema::{Field, IndexRecordOption, STORED, STRING, Schema};
+use tantivy::schema::{FAST, Field, IndexRecordOption, STORED, STRING, Schema};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Index, ReloadPolicy, Score, Searcher, TantivyDocument, Term};
 
@@ -39,11 +39,19 @@ const LOCALE_SCORE: Score = 3.0;
 /// A word matched with a typo counts for this much of an exact match.
 const TYPO_WEIGHT: Score = 0.4;
 
-/// Latin words at least this long also match with one typo; shorter ones too often become
+/// Latin words at least this long that no article has also match with one typo; shorter ones too often become
 /// another real word (`fee`/`few`, `memo`/`demo`).
 const MIN_TYPO_CHARS: usize = 5;
 
 const SNIPPET_BYTES: usize = 180;
+
+/// Articles are looked through for a snippet a kilobyte at a time: highlighting segments the
+/// text again, and the first kilobyte with a match is usually enough.
+const SNIPPET_WINDOW_BYTES: usize = 1_024;
+
+/// A Chinese word is also looked for as its characters in a row unless even its rarest character
+/// is in this many articles: such a phrase reads long position lists and costs more than it finds.
+const CHAR_PHRASE_MAX_ARTICLES: u64 = 2_000;
 
 /// Words that say nothing about which article is meant, as typed; compared after analysis.
 /// Only dropped when something else is left.
@@ -213,8 +221,8 @@ impl Fields {
         let fields = Self {
             id: builder.add_text_field("id", STRING | STORED),
             slug: builder.add_text_field("slug", STRING | STORED),
-            locale: builder.add_text_field("locale", STRING | STORED),
-            group: builder.add_text_field("group", STRING | STORED),
+            locale: builder.add_text_field("locale", STRING | STORED | FAST),
+            group: builder.add_text_field("group", STRING | STORED | FAST),
             kind: builder.add_text_field("kind", STRING),
             status: builder.add_text_field("status", STRING),
             category: builder.add_text_field("category", STRING),
@@ -325,8 +333,8 @@ impl ArticleIndex {
         if text.is_empty() {
             return Err(SearchError::EmptyQuery);
         }
-        let Some(Clauses { words: clauses, required, highlight }) = self.clauses(text) else { return Ok(Vec::new()) };
         let searcher = self.docs.searcher();
+        let Some(Clauses { words: clauses, required, highlight }) = self.clauses(text, &searcher) else { return Ok(Vec::new()) };
         let limit = if query.limit == 0 { DEFAULT_HITS } else { query.limit.min(MAX_HITS) };
         let mut top = Vec::new();
         // Most of the words first; when that finds nothing, any of them.
@@ -387,31 +395,45 @@ impl ArticleIndex {
         let fields = &self.fields;
         let order = locale_order(query.locale.as_deref(), analysis::script_locale(text));
         let rank = |locale: &str| order.iter().position(|l| *l == locale).unwrap_or(order.len());
-        // Groups in order of their best match, each with its best-placed translation.
-        let mut picked: Vec<(String, Score, TantivyDocument)> = Vec::new();
+        // Groups in order of their best match, each with its best-placed translation; read from
+        // the fast fields, so only the documents shown are loaded.
+        let mut picked: Vec<(String, Score, DocAddress, String)> = Vec::new();
+        let (mut group, mut locale) = (String::new(), String::new());
         for (score, address) in top {
-            let doc: TantivyDocument = searcher.doc(address)?;
-            let group = text_value(&doc, fields.group).to_string();
-            match picked.iter_mut().find(|(g, _, _)| *g == group) {
+            let fast = searcher.segment_reader(address.segment_ord).fast_fields();
+            for (name, out) in [("group", &mut group), ("locale", &mut locale)] {
+                out.clear();
+                if let Some(column) = fast.str(name)?
+                    && let Some(ord) = column.term_ords(address.doc_id).next()
+                {
+                    column.ord_to_str(ord, out).map_err(|e| SearchError::Index(e.to_string()))?;
+                }
+            }
+            match picked.iter_mut().find(|(g, ..)| *g == group) {
                 Some(entry) => {
-                    if rank(text_value(&doc, fields.locale)) < rank(text_value(&entry.2, fields.locale)) {
-                        entry.2 = doc;
+                    if rank(&locale) < rank(&entry.3) {
+                        entry.2 = address;
+                        entry.3 = locale.clone();
                     }
                 }
-                None => picked.push((group, score, doc)),
+                None => picked.push((group.clone(), score, address, locale.clone())),
             }
         }
         picked.truncate(limit);
         if picked.is_empty() {
             return Ok(Vec::new());
         }
+        let picked = picked
+            .into_iter()
+            .map(|(_, score, address, _)| Ok((score, searcher.doc::<TantivyDocument>(address)?)))
+            .collect::<Result<Vec<_>>>()?;
         let mut body_snippets = SnippetGenerator::create(searcher, matcher, fields.body)?;
         body_snippets.set_max_num_chars(SNIPPET_BYTES);
         let mut summary_snippets = SnippetGenerator::create(searcher, matcher, fields.summary)?;
         summary_snippets.set_max_num_chars(SNIPPET_BYTES);
         Ok(picked
             .into_iter()
-            .map(|(_, score, doc)| {
+            .map(|(score, doc)| {
                 let (snippet, highlights) = snippet(&doc, fields, &body_snippets, &summary_snippets);
                 ArticleHit {
                     id: text_value(&doc, fields.id).to_string(),
@@ -429,7 +451,7 @@ impl ArticleIndex {
 
     /// One query per word (or synonym group) of `text`, and how many of them an article needs.
     /// `None` when the text has nothing to search for.
-    fn clauses(&self, text: &str) -> Option<Clauses> {
+    fn clauses(&self, text: &str, searcher: &Searcher) -> Option<Clauses> {
         let mut words = analysis::query_words(text);
         let meaningful: Vec<QueryWord> = words.iter().filter_map(without_stop_words).collect();
         if !meaningful.is_empty() {
@@ -447,12 +469,12 @@ impl ArticleIndex {
                     shown.extend(synonyms.groups[group].iter().flatten());
                     // The best of the alternatives counts, not their sum: an article using three
                     // words for one thing is not three times as relevant.
-                    let alternatives = synonyms.groups[group].iter().map(|phrase| self.phrase_query(phrase)).collect();
+                    let alternatives = synonyms.groups[group].iter().map(|phrase| self.phrase_query(phrase, searcher)).collect();
                     clauses.push(Box::new(DisjunctionMaxQuery::new(alternatives)));
                     at += length;
                 }
                 None => {
-                    clauses.push(self.word_query(&words[at]));
+                    clauses.push(self.word_query(&words[at], searcher));
                     shown.push(&words[at]);
                     at += 1;
                 }
@@ -470,19 +492,24 @@ impl ArticleIndex {
     }
 
     /// Several words that must all be there, each in any field.
-    fn phrase_query(&self, words: &[QueryWord]) -> Box<dyn Query> {
+    fn phrase_query(&self, words: &[QueryWord], searcher: &Searcher) -> Box<dyn Query> {
         match words {
-            [word] => self.word_query(word),
-            _ => Box::new(BooleanQuery::intersection(words.iter().map(|word| self.word_query(word)).collect())),
+            [word] => self.word_query(word, searcher),
+            _ => Box::new(BooleanQuery::intersection(words.iter().map(|word| self.word_query(word, searcher)).collect())),
         }
     }
 
     /// One word in any field, weighted by field; a long Latin word also with one typo.
-    fn word_query(&self, word: &QueryWord) -> Box<dyn Query> {
+    fn word_query(&self, word: &QueryWord, searcher: &Searcher) -> Box<dyn Query> {
         // A Chinese word also matches as its characters in a row: jieba may cut the same
         // characters differently in the article (`开户` inside `开户行`, `没到账` as `没` + `到账`).
+        // Not when every character is everywhere: then the phrase is the slowest part of a search.
+        let rare = |term: &str| {
+            let df = |c: char| searcher.doc_freq(&Term::from_field_text(self.fields.body, &c.to_string())).unwrap_or(0);
+            term.chars().map(df).min().unwrap_or(0) < CHAR_PHRASE_MAX_ARTICLES
+        };
         let chars: Option<QueryWord> = match word.as_slice() {
-            [(_, term)] if term.chars().count() > 1 && term.chars().all(analysis::is_han) => {
+            [(_, term)] if term.chars().count() > 1 && term.chars().all(analysis::is_han) && rare(term) => {
                 Some(term.chars().enumerate().map(|(i, c)| (i, c.to_string())).collect())
             }
             _ => None,
@@ -504,9 +531,14 @@ impl ArticleIndex {
                 Box::new(BoostQuery::new(query, boost)) as Box<dyn Query>
             })
             .collect();
+        // A typo is only assumed for a word no article has as written.
+        let unknown = |term: &str| {
+            [self.fields.title, self.fields.body].iter().all(|&f| searcher.doc_freq(&Term::from_field_text(f, term)).is_ok_and(|n| n == 0))
+        };
         if let [(_, term)] = word.as_slice()
             && term.chars().count() >= MIN_TYPO_CHARS
             && term.chars().all(|c| c.is_ascii_lowercase())
+            && unknown(term)
         {
             for field in [self.fields.title, self.fields.body] {
                 let fuzzy = FuzzyTermQuery::new(Term::from_field_text(field, term), 1, true);
@@ -596,7 +628,7 @@ fn merged(ranges: impl Iterator<Item = std::ops::Range<usize>>) -> Vec<(usize, u
 }
 
 fn snippet(doc: &TantivyDocument, fields: &Fields, body: &SnippetGenerator, summary: &SnippetGenerator) -> (String, Vec<(usize, usize)>) {
-    for window in windows(text_value(doc, fields.body)) {
+    for window in windows(text_value(doc, fields.body), SNIPPET_WINDOW_BYTES) {
         let snippet = body.snippet(window);
         if !snippet.highlighted().is_empty() {
             return (snippet.fragment().to_string(), merged(snippet.highlighted().iter().cloned()));

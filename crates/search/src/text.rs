@@ -19,14 +19,15 @@ pub(crate) fn text_value(doc: &TantivyDocument, field: Field) -> &str {
     doc.get_first(field).and_then(|value| value.as_str()).unwrap_or_default()
 }
 
-/// Overlapping slices of the first [`SNIPPET_SCAN_BYTES`] of `text`, [`SNIPPET_WINDOW_BYTES`] long.
-pub(crate) fn windows(text: &str) -> impl Iterator<Item = &str> {
+/// Overlapping slices of the first [`SNIPPET_SCAN_BYTES`] of `text`, `size` bytes long (more than
+/// [`SNIPPET_WINDOW_OVERLAP`]); [`SNIPPET_WINDOW_BYTES`] suits long threads.
+pub(crate) fn windows(text: &str, size: usize) -> impl Iterator<Item = &str> {
     let mut start = 0;
     std::iter::from_fn(move || {
         if start >= text.len().min(SNIPPET_SCAN_BYTES) {
             return None;
         }
-        let end = char_boundary_at_or_before(text, start + SNIPPET_WINDOW_BYTES);
+        let end = char_boundary_at_or_before(text, start + size);
         let window = &text[start..end];
         start = if end == text.len() { end } else { char_boundary_at_or_before(text, end - SNIPPET_WINDOW_OVERLAP) };
         Some(window)

@@ -216,6 +216,7 @@ impl App {
         let now = micros(self.now());
         self.store().put_setting(SYNONYMS_KEY, &serde_json::to_string(&clean).map_err(AppError::internal)?, now).await?;
         self.store().request_kb_rebuild().await?;
+        self.audit(&crate::audit::Actor::agent(p), "kb.synonyms.changed", None, serde_json::json!({"groups": clean.len()})).await?;
         self.kb_changed().await;
         Ok(clean)
     }

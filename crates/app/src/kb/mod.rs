@@ -265,6 +265,7 @@ impl App {
         if !self.store().delete_kb_category(id).await? {
             return Err(AppError::NotFound("category"));
         }
+        self.audit(&crate::audit::Actor::agent(p), "kb.category.deleted", Some(id.to_string()), serde_json::json!({})).await?;
         self.kb_changed().await;
         Ok(())
     }
@@ -401,6 +402,7 @@ impl App {
         if v.status == ArticleStatus::Published {
             Self::require_kb_manager(p)?;
         }
+        let (published, slug, locale) = (v.status == ArticleStatus::Published, v.slug.clone(), v.locale.clone());
         let id = Id::new().to_string();
         let group = self.group_for(input.translation_of.as_deref(), &id).await?;
         let row = self.article_row(v, &id, group, None, (Some(p.agent.id.to_string()), p.agent.name.as_str().to_string()));
@@ -408,6 +410,10 @@ impl App {
             Ok(_) => {}
             Err(StoreError::Conflict(_)) => return Err(AppError::SlugTaken),
             Err(e) => return Err(e.into()),
+        }
+        if published {
+            let details = serde_json::json!({"slug": slug, "locale": locale, "version": 1});
+            self.audit(&crate::audit::Actor::agent(p), "kb.article.published", Some(id.clone()), details).await?;
         }
         self.kb_changed().await;
         self.kb_article(p, &id).await
@@ -433,6 +439,12 @@ impl App {
             Some(of) => self.group_for(Some(of), id).await?,
             None => existing.group_id.clone(),
         };
+        // What readers see changes: published, changed while published, or taken down.
+        let action = match (existing.status.as_str(), v.status) {
+            (_, ArticleStatus::Published) => Some("kb.article.published"),
+            ("published", ArticleStatus::Draft) => Some("kb.article.unpublished"),
+            _ => None,
+        };
         let row = self.article_row(v, id, group, Some(&existing), (Some(p.agent.id.to_string()), p.agent.name.as_str().to_string()));
         let written = match self.store().save_kb_articles(&mut [(row, Some(expected))]).await {
             Ok(w) => w,
@@ -443,6 +455,10 @@ impl App {
             let now = self.store().kb_article(id).await?.map_or(expected, |a| a.version);
             return Err(AppError::VersionConflict(now));
         }
+        if let Some(action) = action {
+            let details = serde_json::json!({"slug": existing.slug, "locale": existing.locale, "version": existing.version + 1});
+            self.audit(&crate::audit::Actor::agent(p), action, Some(id.to_string()), details).await?;
+        }
         self.kb_changed().await;
         self.kb_article(p, id).await
     }
@@ -450,9 +466,11 @@ impl App {
     pub async fn delete_kb_article(&self, p: &Principal, id: &str) -> AppResult<()> {
         Self::require_kb_manager(p)?;
         let id = known_id(id, "article")?;
+        let slug = self.store().kb_article(id).await?.map(|a| a.slug).ok_or(AppError::NotFound("article"))?;
         if !self.store().delete_kb_article(id).await? {
             return Err(AppError::NotFound("article"));
         }
+        self.audit(&crate::audit::Actor::agent(p), "kb.article.deleted", Some(id.to_string()), serde_json::json!({"slug": slug})).await?;
         self.kb_changed().await;
         Ok(())
     }
@@ -732,6 +750,9 @@ impl App {
                 return Err(AppError::VersionConflict(0));
             }
         }
+        let actor = p.map_or_else(crate::audit::Actor::cli, crate::audit::Actor::agent);
+        let details = serde_json::json!({"created": report.created, "updated": report.updated, "categories": report.categories});
+        self.audit(&actor, "kb.imported", None, details).await?;
         self.kb_changed().await;
         Ok(report)
     }

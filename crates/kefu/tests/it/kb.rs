@@ -311,6 +311,11 @@ async fn admins_tune_synonyms_and_read_analytics(backend: Backend) {
     let r = admin.put("/api/v1/kb/synonyms", json!({"groups": groups})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert!(slugs(&public_search(&reader, "薅羊毛", "zh-CN").await).contains(&"earn-flexible-savings-zh-cn".to_string()));
+    // What changes what readers find is on the audit log.
+    let audit = admin.get("/api/v1/audit?action=kb.synonyms.changed").await.body;
+    assert_eq!(audit["items"].as_array().unwrap().len(), 1, "{audit}");
+    let imported = admin.get("/api/v1/audit?action=kb.imported").await.body;
+    assert_eq!(imported["items"][0]["actor_type"], "cli", "{imported}");
 
     // Searches, clicks and empty results reach the analytics, with no personal data.
     let found = public_search(&reader, "提币 手续费", "zh-CN").await;

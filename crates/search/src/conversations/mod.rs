@@ -4,7 +4,7 @@
 use crate::analysis;
 use crate::error::{Result, SearchError};
 use crate::keyed::KeyedIndex;
-use crate::text::{char_boundary_at_or_before, text_value, windows};
+use crate::text::{SNIPPET_WINDOW_BYTES, char_boundary_at_or_before, text_value, windows};
 use std::path::Path;
 use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
@@ -334,7 +334,7 @@ impl Snippets {
     /// (a match on the number alone has nothing to highlight).
     fn best(&self, doc: &TantivyDocument) -> (String, Vec<(usize, usize)>) {
         for (field, generator) in &self.generators {
-            for window in windows(text_value(doc, *field)) {
+            for window in windows(text_value(doc, *field), SNIPPET_WINDOW_BYTES) {
                 let snippet = generator.snippet(window);
                 if !snippet.highlighted().is_empty() {
                     let highlights = snippet.highlighted().iter().map(|range| (range.start, range.end)).collect();

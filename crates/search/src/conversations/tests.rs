@@ -232,7 +232,7 @@ fn a_long_thread_gets_a_snippet_from_where_it_matches() {
     assert!(hits[1].highlights.is_empty(), "a match past the scanned text shows the start instead");
     assert!(hits[1].snippet.starts_with(filler));
 
-    let windows: Vec<&str> = windows(&long).collect();
+    let windows: Vec<&str> = windows(&long, SNIPPET_WINDOW_BYTES).collect();
     assert!(windows.len() > 1 && windows.iter().all(|window| window.len() <= SNIPPET_WINDOW_BYTES));
     assert!(long.ends_with(windows[windows.len() - 1]));
 }
