@@ -9,6 +9,7 @@
 use crate::analysis::{self, QueryWord};
 use crate::error::{Result, SearchError};
 use crate::keyed::KeyedIndex;
+use crate::plus::PlusQuery;
 use crate::text::{char_boundary_at_or_before, text_value, windows};
 use std::collections::HashSet;
 use std::sync::{LazyLock, PoisonError, RwLock};
@@ -339,10 +340,11 @@ impl ArticleIndex {
         let mut top = Vec::new();
         // Most of the words first; when that finds nothing, any of them.
         for required in [required, 1] {
-            let matcher =
-                BooleanQuery::with_minimum_required_clauses(clauses.iter().map(|c| (Occur::Should, c.box_clone())).collect(), required);
-            top = searcher
-                .search(&self.ranked(query, text, Box::new(matcher), &clauses), &TopDocs::with_limit(limit * 3).order_by_score())?;
+            // Each word found adds WORD_MATCH_SCORE on top of its BM25 score.
+            let counted =
+                clauses.iter().map(|c| (Occur::Should, Box::new(PlusQuery::new(c.box_clone(), WORD_MATCH_SCORE)) as Box<dyn Query>));
+            let matcher = BooleanQuery::with_minimum_required_clauses(counted.collect(), required);
+            top = searcher.search(&self.ranked(query, text, Box::new(matcher)), &TopDocs::with_limit(limit * 3).order_by_score())?;
             if !top.is_empty() || required == 1 {
                 break;
             }
@@ -350,13 +352,10 @@ impl ArticleIndex {
         self.hits(query, text, &searcher, top, highlight.as_ref(), limit)
     }
 
-    /// `matcher` with the score for each word present, the reader's language and the filters.
-    fn ranked(&self, query: &ArticleQuery, text: &str, matcher: Box<dyn Query>, words: &[Box<dyn Query>]) -> BooleanQuery {
+    /// `matcher` with the reader's language and the filters.
+    fn ranked(&self, query: &ArticleQuery, text: &str, matcher: Box<dyn Query>) -> BooleanQuery {
         let fields = &self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, matcher)];
-        clauses.extend(
-            words.iter().map(|word| (Occur::Should, Box::new(ConstScoreQuery::new(word.box_clone(), WORD_MATCH_SCORE)) as Box<dyn Query>)),
-        );
         // The reader's language, and the language they typed in: a Chinese query on the English
         // help center is better answered by the Chinese article.
         let mut boosts = preferred_locales(query.locale.as_deref());

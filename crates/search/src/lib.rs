@@ -6,6 +6,7 @@ pub mod articles;
 pub mod conversations;
 mod error;
 mod keyed;
+mod plus;
 mod text;
 
 pub use articles::{ArticleDoc, ArticleHit, ArticleIndex, ArticleQuery};
