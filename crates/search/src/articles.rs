@@ -428,13 +428,21 @@ impl ArticleIndex {
             .collect::<Result<Vec<_>>>()?;
         let mut body_snippets = SnippetGenerator::create(searcher, matcher, fields.body)?;
         body_snippets.set_max_num_chars(SNIPPET_BYTES);
-        let mut summary_snippets = SnippetGenerator::create(searcher, matcher, fields.summary)?;
-        summary_snippets.set_max_num_chars(SNIPPET_BYTES);
-        Ok(picked
+        // The summary's generator only when a body has no match, which is rare.
+        let mut summary_snippets: Option<SnippetGenerator> = None;
+        let mut summary = |text: &str| -> Result<Snippet> {
+            if summary_snippets.is_none() {
+                let mut generator = SnippetGenerator::create(searcher, matcher, fields.summary)?;
+                generator.set_max_num_chars(SNIPPET_BYTES);
+                summary_snippets = Some(generator);
+            }
+            Ok(summary_snippets.as_ref().map(|g| highlighted_snippet(g, text)).unwrap_or_default())
+        };
+        picked
             .into_iter()
             .map(|(score, doc)| {
-                let (snippet, highlights) = snippet(&doc, fields, &body_snippets, &summary_snippets);
-                ArticleHit {
+                let (snippet, highlights) = snippet(&doc, fields, &body_snippets, &mut summary)?;
+                Ok(ArticleHit {
                     id: text_value(&doc, fields.id).to_string(),
                     slug: text_value(&doc, fields.slug).to_string(),
                     locale: text_value(&doc, fields.locale).to_string(),
@@ -443,9 +451,9 @@ impl ArticleIndex {
                     score,
                     snippet,
                     highlights,
-                }
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// One query per word (or synonym group) of `text`, and how many of them an article needs.
@@ -626,19 +634,34 @@ fn merged(ranges: impl Iterator<Item = std::ops::Range<usize>>) -> Vec<(usize, u
     out
 }
 
-fn snippet(doc: &TantivyDocument, fields: &Fields, body: &SnippetGenerator, summary: &SnippetGenerator) -> (String, Vec<(usize, usize)>) {
+/// A snippet and the byte ranges of it to highlight.
+type Snippet = (String, Vec<(usize, usize)>);
+
+/// The generator's snippet of `text` with its highlights.
+fn highlighted_snippet(generator: &SnippetGenerator, text: &str) -> Snippet {
+    let snippet = generator.snippet(text);
+    (snippet.fragment().to_string(), merged(snippet.highlighted().iter().cloned()))
+}
+
+/// The first window of the body with a match, else the summary's, else the summary's start.
+fn snippet(
+    doc: &TantivyDocument,
+    fields: &Fields,
+    body: &SnippetGenerator,
+    summary: &mut dyn FnMut(&str) -> Result<Snippet>,
+) -> Result<Snippet> {
     for window in windows(text_value(doc, fields.body), SNIPPET_WINDOW_BYTES) {
-        let snippet = body.snippet(window);
-        if !snippet.highlighted().is_empty() {
-            return (snippet.fragment().to_string(), merged(snippet.highlighted().iter().cloned()));
+        let (text, highlights) = highlighted_snippet(body, window);
+        if !highlights.is_empty() {
+            return Ok((text, highlights));
         }
     }
     let text = text_value(doc, fields.summary);
-    let snippet = summary.snippet(text);
-    if !snippet.highlighted().is_empty() {
-        return (snippet.fragment().to_string(), merged(snippet.highlighted().iter().cloned()));
+    let (snippet, highlights) = summary(text)?;
+    if !highlights.is_empty() {
+        return Ok((snippet, highlights));
     }
-    (text[..char_boundary_at_or_before(text, SNIPPET_BYTES)].to_string(), Vec::new())
+    Ok((text[..char_boundary_at_or_before(text, SNIPPET_BYTES)].to_string(), Vec::new()))
 }
 
 #[cfg(test)]
