@@ -253,6 +253,11 @@ impl Store {
         self.kb_articles_where_in("slug", slugs).await
     }
 
+    /// Articles by id; unknown ids are left out.
+    pub async fn kb_articles_by_ids(&self, ids: &[String]) -> Result<Vec<KbArticleRow>> {
+        self.kb_articles_where_in("id", ids).await
+    }
+
     /// Every article of these translation groups.
     pub async fn kb_articles_in_groups(&self, groups: &[String]) -> Result<Vec<KbArticleRow>> {
         self.kb_articles_where_in("group_id", groups).await
@@ -324,9 +329,11 @@ impl Store {
         Ok(read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(kind).bind(locale).bind(limit).fetch_all(p).await?))
     }
 
-    /// Every published article, for the sitemap and the index.
+    /// Every published article, for the help center's lists and the sitemap.
+    /// Lists need no article text: `body` comes back empty.
     pub async fn kb_published(&self) -> Result<Vec<KbArticleRow>> {
-        let sql = format!("SELECT {ARTICLE_COLUMNS} FROM kb_articles WHERE status = 'published' ORDER BY slug");
+        let columns = ARTICLE_COLUMNS.replace(" body,", " '' AS body,");
+        let sql = format!("SELECT {columns} FROM kb_articles WHERE status = 'published' ORDER BY slug");
         Ok(read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await?))
     }
 

@@ -624,12 +624,8 @@ impl App {
         let mut ids: Vec<String> = poor.iter().map(|p| p.article_id.clone()).chain(comments.iter().map(|c| c.article_id.clone())).collect();
         ids.sort();
         ids.dedup();
-        let mut articles: HashMap<String, KbArticleRow> = HashMap::new();
-        for id in ids {
-            if let Some(a) = self.store().kb_article(&id).await? {
-                articles.insert(id, a);
-            }
-        }
+        let articles: HashMap<String, KbArticleRow> =
+            self.store().kb_articles_by_ids(&ids).await?.into_iter().map(|a| (a.id.clone(), a)).collect();
         let poor_articles = poor
             .into_iter()
             .filter_map(|s| {
@@ -715,9 +711,20 @@ impl App {
             let group = match translation_of.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                 None => id.clone(),
                 Some(of) => {
-                    match (ids.get(of), self.store().kb_article_by_slug(&parse_slug("translation_of", of).unwrap_or_default()).await?) {
-                        (_, Some(a)) => a.group_id,
-                        (Some(original), None) => original.clone(),
+                    // The original's group if it exists already (read above when it is in this
+                    // import); else it comes new in this import and is its own group.
+                    let stored = match existing.get(of) {
+                        Some(a) => Some(a.group_id.clone()),
+                        None if ids.contains_key(of) => None,
+                        None => self
+                            .store()
+                            .kb_article_by_slug(&parse_slug("translation_of", of).unwrap_or_default())
+                            .await?
+                            .map(|a| a.group_id),
+                    };
+                    match (stored, ids.get(of)) {
+                        (Some(group), _) => group,
+                        (None, Some(original)) => original.clone(),
                         (None, None) => {
                             errors.push(FieldError::new(&name, format!("translation_of: no article {of:?}")));
                             continue;
