@@ -25,6 +25,7 @@ import { contactsView, contactView } from './views/contacts.js';
 import { channelsView } from './views/channels.js';
 import { kbArticlesView, kbCategoriesView, kbSynonymsView, kbAnalyticsView } from './views/help-center.js';
 import { kbEditorView } from './views/kb-editor.js';
+import { botAnalyticsView, botTryView, botTrainingView, botSettingsView } from './views/bot.js';
 import { startLive, stopLive } from './live.js';
 import { forget } from './inbox-common.js';
 import { normalisePath, viewScopes } from '../shared/views.js';
@@ -47,6 +48,10 @@ const ROUTES = [
   { path: '/console/help-center/analytics', view: kbAnalyticsView, title: 'kb.tab.analytics', activePath: '/console/help-center' },
   { path: '/console/help-center/articles/new', view: kbEditorView, title: 'kb.editor.newTitle', wide: true, activePath: '/console/help-center' },
   { pattern: /^\/console\/help-center\/articles\/([^/]+)$/, params: ['id'], view: kbEditorView, title: 'kb.editor.pageTitle', wide: true, activePath: '/console/help-center' },
+  { path: '/console/bot', view: botAnalyticsView, title: 'nav.bot' },
+  { path: '/console/bot/try', view: botTryView, title: 'bot.tab.try', activePath: '/console/bot' },
+  { path: '/console/bot/training', view: botTrainingView, admin: true, title: 'bot.tab.training', activePath: '/console/bot' },
+  { path: '/console/bot/settings', view: botSettingsView, admin: true, title: 'bot.tab.settings', activePath: '/console/bot' },
   { path: '/console/admin/teams', view: teamsView, admin: true, title: 'nav.teams' },
   { path: '/console/account', view: accountView, title: 'nav.account' },
   { path: '/console/admin/agents', view: agentsView, admin: true, title: 'nav.agents' },

@@ -696,6 +696,13 @@ a { color: inherit; }
 .msg-error { font-size: 12px; color: var(--danger); margin: 3px 4px 0; text-align: right; }
 .atts { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 6px; }
 .msg-customer .atts { justify-content: flex-end; }
+.article-card { display: flex; align-items: flex-start; gap: 8px; margin-top: 6px; padding: 8px 12px; border-radius: 12px; border: 1px solid var(--line); background: var(--surface); color: var(--ink); text-decoration: none; max-width: 100%; }
+.article-card:hover { background: var(--sunken); }
+.article-card .icon { width: 16px; height: 16px; margin-top: 2px; color: var(--brand); flex: none; }
+.article-card-title { font-weight: 600; overflow-wrap: anywhere; }
+.quick-replies { list-style: none; display: flex; flex-wrap: wrap; gap: 6px; padding-left: 36px; }
+.quick-reply { padding: 6px 12px; border-radius: 999px; border: 1px solid var(--brand); background: var(--surface); color: var(--brand); font-weight: 600; font-size: 13px; cursor: pointer; }
+.quick-reply:hover { background: var(--sunken); }
 .att-img { display: block; border-radius: 12px; overflow: hidden; border: 1px solid var(--line); background: #fff; line-height: 0; cursor: zoom-in; }
 .att-img img { display: block; max-width: 220px; max-height: 200px; min-width: 40px; min-height: 40px; object-fit: cover; }
 .att-file {
@@ -1077,7 +1084,9 @@ a { color: inherit; }
     const kind = item.kind === 'pending' ? 'customer' : (msg.author_kind || 'agent');
     const dstate = kind === 'customer' ? deliveryState(msg, conv) : null;
     const key = msg.client_id ? `c:${msg.client_id}` : `m:${msg.id}`;
-    const sig = JSON.stringify([lang, kind, msg.seq || 0, dstate, msg.error || '', msg.body, (msg.attachments || []).length, msg.author_name || '']);
+    const article = kind === 'bot' ? articleOf(msg) : null;
+    const sig = JSON.stringify([lang, kind, msg.seq || 0, dstate, msg.error || '', msg.body, (msg.attachments || []).length, msg.author_name || '',
+      article ? [article.title, article.href] : null]);
     const cached = msgCache.get(key);
     if (cached && cached.sig === sig) return cached.el;
 
@@ -1093,6 +1102,10 @@ a { color: inherit; }
       kind !== 'customer' && kind !== 'system' ? h('div', { class: 'msg-author', testid: 'kefu-message-author' }, msg.author_name || t.title) : null,
       h('div', { class: 'bubble', testid: 'kefu-message-body' }, richText(msg.body || '')),
       atts.length ? h('div', { class: 'atts' }, atts) : null,
+      article ? h('a', {
+        class: 'article-card', href: article.href, target: '_blank', rel: 'noopener', testid: 'kefu-article-card',
+        dataset: { id: article.id || null },
+      }, icon('file'), h('span', { class: 'article-card-title' }, article.title)) : null,
       kind === 'system' ? null : h('div', { class: 'msg-meta' },
         h('span', null, formatTime(msg.created_at)),
         kind === 'customer' ? [h('span', { 'aria-hidden': 'true' }, '·'),
@@ -1101,6 +1114,38 @@ a { color: inherit; }
         msg.state === 'failed' && msg.retryable ? [' ', h('button', { type: 'button', class: 'btn-link', onClick: () => retry(msg) }, t.retry)] : null) : null));
     msgCache.set(key, { sig, el });
     return el;
+  }
+
+  /** The help-center article a bot message points to ({id, title, href}), or null. */
+  function articleOf(msg) {
+    const art = msg && msg.actions && msg.actions.article;
+    if (!art || typeof art.url !== 'string' || !art.url) return null;
+    const href = abs(art.url);
+    if (!/^https?:/i.test(href)) return null;
+    return { id: art.id ? String(art.id) : null, title: String(art.title || art.url), href };
+  }
+
+  // Quick replies: the buttons of the last bot message, until anything follows it or one is used.
+  const usedQuickReplies = new Set();
+
+  function quickRepliesEl(items) {
+    const last = items[items.length - 1];
+    if (!last || last.kind !== 'msg') return null;
+    const msg = last.msg;
+    if (msg.author_kind !== 'bot' || !msg.actions || !Array.isArray(msg.actions.buttons)) return null;
+    const key = msg.id || `${msg.conversation_id}:${msg.seq}`;
+    if (usedQuickReplies.has(key)) return null;
+    const labels = msg.actions.buttons.filter((b) => typeof b === 'string' && b.trim());
+    if (!labels.length) return null;
+    return h('li', { class: 'quick-replies', testid: 'kefu-quick-replies' }, labels.map((label) => h('button', {
+      type: 'button', class: 'quick-reply', testid: 'kefu-quick-reply',
+      onClick: () => {
+        if (state.conn === 'fatal') return;
+        usedQuickReplies.add(key);
+        enqueue({ body: label });
+        ui.input.focus();
+      },
+    }, label)));
   }
 
   function attachmentEl(a) {
@@ -1166,6 +1211,8 @@ a { color: inherit; }
       seen.add(el);
       return el;
     });
+    const quick = quickRepliesEl(items);
+    if (quick) els.push(quick);
     ui.messages.replaceChildren(...els);
     if (msgCache.size > 600) for (const [k, v] of msgCache) if (!seen.has(v.el)) msgCache.delete(k);
 

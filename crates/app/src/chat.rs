@@ -151,7 +151,7 @@ impl BusinessHours {
     }
 
     /// Whether `now` is within hours, and if not, when they next begin (within a week).
-    fn state(&self, now: DateTime<Utc>) -> (bool, Option<DateTime<Utc>>) {
+    pub(crate) fn state(&self, now: DateTime<Utc>) -> (bool, Option<DateTime<Utc>>) {
         use chrono::{Datelike, TimeZone, Timelike};
         let Some(offset) = parse_offset(&self.utc_offset) else { return (true, None) };
         let local = now.with_timezone(&offset);
@@ -297,6 +297,9 @@ pub struct ChatMessage {
     pub attachments: Vec<AttachmentInfo>,
     /// The customer's own client id for messages they sent.
     pub client_id: Option<String>,
+    /// On bot messages: quick replies and the article it points to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actions: Option<kefu_domain::MessageActions>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -339,6 +342,7 @@ fn chat_message(m: kefu_domain::Message) -> ChatMessage {
         body: m.body,
         attachments: m.attachments,
         client_id,
+        actions: m.actions,
         created_at: m.created_at,
     }
 }
@@ -350,7 +354,7 @@ fn valid_visitor_key(k: &str) -> bool {
 }
 
 impl App {
-    async fn chat_settings(&self) -> AppResult<ChatSettings> {
+    pub(crate) async fn chat_settings(&self) -> AppResult<ChatSettings> {
         let raw = match self.store().setting(SETTINGS_KEY).await? {
             Some(v) => v,
             None => {
@@ -441,7 +445,7 @@ impl App {
     /// The recent median time to a chat's first reply: the same for every waiting chat, so it
     /// is read at most every `MEDIAN_TTL` however many sockets ask. (Without any history it is
     /// read every time, so that the first answered chat counts at once; that read is cheap.)
-    async fn median_first_response(&self) -> AppResult<Option<i64>> {
+    pub(crate) async fn median_first_response(&self) -> AppResult<Option<i64>> {
         if let Ok(c) = self.0.chat_median.lock()
             && let Some((at, m)) = *c
             && at.elapsed() < MEDIAN_TTL
@@ -806,6 +810,7 @@ impl App {
             custom_fields: serde_json::Value::Object(fields).to_string(),
             tags: topic.map(|t| vec![t.to_string()]).unwrap_or_default(),
             message: Some(NewMessage {
+                actions: None,
                 id: Id::new().to_string(),
                 author_kind: "customer".into(),
                 author_id: Some(contact.clone()),

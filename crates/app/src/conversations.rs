@@ -35,6 +35,8 @@ pub struct NewMessageInput {
     pub attachment_ids: Vec<String>,
     /// Set the conversation's status along with the reply (e.g. reply and mark pending).
     pub status: Option<Status>,
+    /// Quick replies and an article link (bot messages).
+    pub actions: Option<kefu_domain::MessageActions>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -258,6 +260,7 @@ pub(crate) fn to_message(r: MessageRow, attachments: &[AttachmentRow], url_base:
             .filter(|a| a.message_id.as_deref() == Some(r.id.as_str()))
             .map(|a| attachment_info(a, url_base))
             .collect(),
+        actions: r.actions.as_deref().and_then(|a| serde_json::from_str(a).ok()),
         created_at: from_micros(r.created_at),
         id: r.id,
         conversation_id: r.conversation_id,
@@ -561,6 +564,7 @@ impl App {
         let actor = agent_actor(p);
         let status = input.status.unwrap_or(Status::Open);
         let message = message.map(|body| NewMessage {
+            actions: None,
             id: Id::new().to_string(),
             author_kind: author.as_str().into(),
             author_id: (author == AuthorKind::Agent).then(|| p.agent.id.to_string()),
@@ -961,7 +965,7 @@ impl App {
             },
             None => None,
         };
-        if m.private && author != AuthorKind::Agent {
+        if m.private && !matches!(author, AuthorKind::Agent | AuthorKind::Bot) {
             errors.push(FieldError::new("private", "only agents write private notes"));
         }
         if !errors.is_empty() {
@@ -1011,6 +1015,7 @@ impl App {
             client_key,
             mentions: serde_json::to_string(&mentions).unwrap_or_else(|_| "[]".into()),
             delivery,
+            actions: m.actions.as_ref().map(|a| serde_json::to_string(a).unwrap_or_default()),
             attachment_ids,
             attachment_uploader: uploader.to_string(),
         };

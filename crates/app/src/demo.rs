@@ -14,6 +14,7 @@ pub const DEMO_EXCHANGE: &str = "Nebula Exchange";
 
 /// Set once the demo help center was imported.
 const DEMO_KB_MARKER: &str = "demo_kb_seeded";
+const DEMO_BOT_MARKER: &str = "demo_bot_seeded";
 
 /// The demo exchange's help center, in the format `kefu kb import` reads.
 #[derive(rust_embed::RustEmbed)]
@@ -88,6 +89,11 @@ impl App {
         if self.store().setting(DEMO_KB_MARKER).await?.is_none() {
             self.kb_import(None, demo_help_center()?).await?;
             self.store().put_setting(DEMO_KB_MARKER, "{\"seeded\":true}", micros(self.now())).await?;
+        }
+        if self.store().setting(DEMO_BOT_MARKER).await?.is_none() {
+            // The channels the demo help center's "official channels" article lists.
+            self.seed_demo_bot("Nebula Assistant", &["nebula.example", "@NebulaExchange", "@NebulaSupport_bot"]).await?;
+            self.store().put_setting(DEMO_BOT_MARKER, "{\"seeded\":true}", micros(self.now())).await?;
         }
         Ok(if marked { DemoOutcome::Existing } else { DemoOutcome::Seeded })
     }

@@ -60,6 +60,8 @@ pub enum AppError {
     NameTaken,
     #[error("another article already has this slug")]
     SlugTaken,
+    #[error("this example is already in the bot's training set")]
+    ExampleTaken,
     #[error("the file is larger than the limit of {0} bytes")]
     AttachmentTooLarge(usize),
     #[error("this portal link is unknown or has expired")]
@@ -103,6 +105,7 @@ impl AppError {
             AppError::IdentityTaken => "identity_taken",
             AppError::NameTaken => "name_taken",
             AppError::SlugTaken => "slug_taken",
+            AppError::ExampleTaken => "example_taken",
             AppError::AttachmentTooLarge(_) => "attachment_too_large",
             AppError::PortalLinkInvalid => "portal_link_invalid",
             AppError::InvalidSignature => "invalid_signature",
@@ -133,7 +136,8 @@ impl AppError {
             | AppError::ContactMerged(_)
             | AppError::IdentityTaken
             | AppError::NameTaken
-            | AppError::SlugTaken => 409,
+            | AppError::SlugTaken
+            | AppError::ExampleTaken => 409,
             AppError::AttachmentTooLarge(_) => 413,
             AppError::PortalLinkInvalid | AppError::InvalidSignature | AppError::IdentityExpired => 401,
             AppError::Internal(_) => 500,

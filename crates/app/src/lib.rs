@@ -5,6 +5,7 @@ pub mod agents;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod bot;
 pub mod chat;
 pub mod contacts;
 pub mod conversations;
@@ -58,6 +59,10 @@ pub struct AppConfig {
     pub data_dir: std::path::PathBuf,
     /// Largest attachment accepted, in bytes.
     pub max_attachment_bytes: usize,
+    /// The bot's guided flows (the shipped ones unless an operator gave a file).
+    pub bot_flows: Arc<kefu_bot::Flows>,
+    /// The language model for the bot's generated answers, when configured.
+    pub llm: Option<bot::llm::LlmConfig>,
 }
 
 impl Default for AppConfig {
@@ -75,6 +80,8 @@ impl Default for AppConfig {
             job_poll: Duration::from_secs(1),
             data_dir: std::path::PathBuf::from("kefu-data"),
             max_attachment_bytes: 20 * 1024 * 1024,
+            bot_flows: Arc::new(kefu_bot::Flows::shipped()),
+            llm: None,
         }
     }
 }
@@ -106,6 +113,8 @@ struct Inner {
     chat_median: std::sync::Mutex<Option<(std::time::Instant, i64)>>,
     /// The help center's search index, its catch-up mark, search log and page cache.
     kb: kb::index::KbState,
+    /// The bot's trained model.
+    bot: bot::BotState,
 }
 
 impl App {
@@ -131,6 +140,7 @@ impl App {
             chat_key: Default::default(),
             chat_median: Default::default(),
             kb: kb::index::KbState::new(),
+            bot: Default::default(),
         })))
     }
 

@@ -347,6 +347,7 @@ impl App {
             custom_fields: serde_json::json!({"category": t.category}).to_string(),
             tags: vec![t.category.clone()],
             message: Some(NewMessage {
+                actions: None,
                 id: Id::new().to_string(),
                 author_kind: "customer".into(),
                 author_id: Some(contact_id.clone()),

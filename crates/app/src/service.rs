@@ -75,6 +75,7 @@ impl Services {
         if let Some(log) = crate::kb::KbSearchLog::new(app) {
             self.start(log);
         }
+        self.start(crate::bot::BotService::new(app));
         self.start(Arc::new(Checkpointer { app: app.clone() }));
     }
 }

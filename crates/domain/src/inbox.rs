@@ -191,7 +191,27 @@ pub struct Message {
     #[schema(value_type = Object)]
     pub delivery: BTreeMap<String, String>,
     pub attachments: Vec<AttachmentInfo>,
+    /// On bot messages: quick replies and the help-center article it points to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actions: Option<MessageActions>,
     pub created_at: DateTime<Utc>,
+}
+
+/// What a bot message offers besides its text.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MessageActions {
+    /// Quick replies: pressing one sends its text as the customer's message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buttons: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article: Option<ArticleLink>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ArticleLink {
+    pub id: String,
+    pub title: String,
+    pub url: String,
 }
 
 /// A change on a conversation: status, assignee, priority, tags, team, merge...

@@ -20,7 +20,7 @@ pub use error::{DomainError, FieldError};
 pub use events::{DomainEvent, EventBus};
 pub use id::Id;
 pub use inbox::{
-    Activity, Actor, AttachmentInfo, AuthorKind, CannedResponse, Channel, Contact, Conversation, ConversationFilter, IdentityKind, Macro,
-    MacroAction, Message, Notification, Priority, Rating, SavedView, Status, Team, TimelineItem,
+    Activity, Actor, ArticleLink, AttachmentInfo, AuthorKind, CannedResponse, Channel, Contact, Conversation, ConversationFilter,
+    IdentityKind, Macro, MacroAction, Message, MessageActions, Notification, Priority, Rating, SavedView, Status, Team, TimelineItem,
 };
 pub use page::Page;

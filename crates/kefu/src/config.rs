@@ -61,6 +61,18 @@ pub struct ConfigArgs {
     /// Largest attachment in MiB [default: 20]
     #[arg(long, global = true, env = "KEFU_MAX_ATTACHMENT_MIB", value_name = "MIB")]
     pub max_attachment_mib: Option<usize>,
+    /// The bot's guided flows, a YAML file like the shipped crates/bot/flows.yaml [default: the shipped flows]
+    #[arg(long, global = true, env = "KEFU_BOT_FLOWS", value_name = "FILE")]
+    pub bot_flows: Option<PathBuf>,
+    /// An OpenAI-compatible API for the bot's generated answers, e.g. https://api.example.com/v1 [default: none]
+    #[arg(long, global = true, env = "KEFU_LLM_URL", value_name = "URL")]
+    pub llm_url: Option<String>,
+    /// The model the bot's generated answers use [default: gpt-4o-mini]
+    #[arg(long, global = true, env = "KEFU_LLM_MODEL", value_name = "NAME")]
+    pub llm_model: Option<String>,
+    /// The API key for KEFU_LLM_URL [default: none]
+    #[arg(long, global = true, env = "KEFU_LLM_KEY", value_name = "KEY", hide_env_values = true)]
+    pub llm_key: Option<String>,
 }
 
 /// `kefu.toml`: the same settings; unknown keys are an error, so typos do not pass silently.
@@ -82,6 +94,17 @@ struct FileConfig {
     max_body_kib: Option<usize>,
     max_attachment_mib: Option<usize>,
     help_center: Option<HelpCenterFile>,
+    bot: Option<BotFile>,
+}
+
+/// `[bot]`: the bot's flows file and the language model for its generated answers.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BotFile {
+    flows: Option<PathBuf>,
+    llm_url: Option<String>,
+    llm_model: Option<String>,
+    llm_key: Option<String>,
 }
 
 /// `[help_center]`: the exchange's branding on the public help center.
@@ -114,6 +137,9 @@ pub struct Config {
     /// `None` when `[help_center]` names no exchange: demo mode then brands it as the demo's.
     pub help_name: Option<String>,
     pub help: kefu_web::routes::help::HelpBranding,
+    pub bot_flows_file: Option<PathBuf>,
+    pub bot_flows: std::sync::Arc<kefu_bot::Flows>,
+    pub llm: Option<kefu_app::bot::llm::LlmConfig>,
 }
 
 fn positive<T: PartialOrd + Default + std::fmt::Display>(name: &str, v: T) -> Result<T, String> {
@@ -172,7 +198,34 @@ impl Config {
                 *slot = Some(u);
             }
         }
+        let bot = file.bot.unwrap_or_default();
+        let bot_flows_file = args.bot_flows.clone().or(bot.flows);
+        let bot_flows = match &bot_flows_file {
+            None => kefu_bot::Flows::shipped(),
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| format!("bot.flows: cannot read {}: {e}", p.display()))?;
+                kefu_bot::Flows::parse(&text).map_err(|errors| format!("bot.flows: {}: {}", p.display(), errors.join("; ")))?
+            }
+        };
+        let llm = match args.llm_url.clone().or(bot.llm_url).filter(|u| !u.is_empty()) {
+            None => None,
+            Some(u) => {
+                let ok = url::Url::parse(&u).is_ok_and(|p| matches!(p.scheme(), "http" | "https"));
+                if !ok {
+                    return Err(format!("bot.llm_url: {u:?} must be an http(s) URL"));
+                }
+                Some(kefu_app::bot::llm::LlmConfig {
+                    url: u,
+                    model: args.llm_model.clone().or(bot.llm_model).unwrap_or_else(|| "gpt-4o-mini".into()),
+                    key: args.llm_key.clone().or(bot.llm_key).filter(|k| !k.is_empty()),
+                    timeout: Duration::from_secs(8),
+                })
+            }
+        };
         Ok(Config {
+            bot_flows_file,
+            bot_flows: std::sync::Arc::new(bot_flows),
+            llm,
             help_name,
             help,
             config_file,
@@ -208,6 +261,8 @@ impl Config {
             ip_lock_for: self.ip_lockout_for,
             data_dir: self.data_dir.clone(),
             max_attachment_bytes: self.max_attachment_bytes,
+            bot_flows: self.bot_flows.clone(),
+            llm: self.llm.clone(),
             ..Default::default()
         }
     }
@@ -256,6 +311,13 @@ impl Config {
             ("help_center.primary_color", self.help.primary_color.clone()),
             ("help_center.logo_url", self.help.logo_url.clone().unwrap_or_else(|| "(none)".into())),
             ("help_center.home_url", self.help.home_url.clone().unwrap_or_else(|| "(none)".into())),
+            ("bot.flows", self.bot_flows_file.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "(shipped)".into())),
+            ("bot.llm_url", self.llm.as_ref().map(|l| l.url.clone()).unwrap_or_else(|| "(none)".into())),
+            ("bot.llm_model", self.llm.as_ref().map(|l| l.model.clone()).unwrap_or_else(|| "(none)".into())),
+            (
+                "bot.llm_key",
+                self.llm.as_ref().and_then(|l| l.key.as_ref()).map(|_| "********".to_string()).unwrap_or_else(|| "(none)".into()),
+            ),
         ];
         rows.into_iter().map(|(k, v)| format!("{k} = {v:?}\n")).collect()
     }

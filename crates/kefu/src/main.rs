@@ -60,6 +60,32 @@ enum Command {
         #[command(subcommand)]
         command: KbCommand,
     },
+    /// The support bot: train, classify a message, evaluate on a labelled file
+    Bot {
+        #[command(subcommand)]
+        command: BotCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BotCommand {
+    /// Train on the shipped set and the examples admins added; running servers retrain within seconds
+    Train,
+    /// Print the intent, calibrated confidence and language of a message
+    Classify {
+        text: String,
+        /// Print JSON: {"intent", "confidence", "language"}
+        #[arg(long)]
+        json: bool,
+    },
+    /// Accuracy, per-intent precision, recall and F1 and the commonest confusions on a CSV file
+    /// with the columns text,intent,lang
+    Eval {
+        file: std::path::PathBuf,
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -217,6 +243,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             store.close().await;
             code
         }
+        Command::Bot { command } => {
+            let store = open_store(&config).await?;
+            let app = build_app(store.clone(), &config, false)?;
+            let code = bot(&app, command).await;
+            store.close().await;
+            code
+        }
         Command::Config { command: ConfigCommand::Check } => {
             print!("{}", config.render_masked());
             println!("# configuration is valid");
@@ -348,6 +381,62 @@ async fn kb(app: &App, command: KbCommand) -> anyhow::Result<ExitCode> {
                 for (i, h) in found.hits.iter().enumerate() {
                     println!("{:>2}. {} [{}] {} ({:.2})", i + 1, h.slug, h.locale, h.title, h.score);
                 }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn bot(app: &App, command: BotCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        BotCommand::Train => match app.bot_train(None).await {
+            Ok(r) => {
+                println!(
+                    "trained on {} examples ({} added by admins), {} intents, in {:.0} ms; running servers retrain within seconds",
+                    r.examples, r.added_examples, r.intents, r.took_ms
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => Ok(user_error(e)),
+        },
+        BotCommand::Classify { text, json } => match app.bot_classify(None, &text).await {
+            Ok(c) => {
+                if json {
+                    println!("{}", serde_json::json!({"intent": c.intent, "confidence": c.confidence, "language": c.language}));
+                } else {
+                    println!("{} ({:.0}%), {}", c.intent, c.confidence * 100.0, c.language);
+                    for r in c.ranked.iter().skip(1) {
+                        println!("  then {} ({:.0}%)", r.intent, r.confidence * 100.0);
+                    }
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => Ok(user_error(e)),
+        },
+        BotCommand::Eval { file, json } => {
+            let examples = match std::fs::read_to_string(&file)
+                .map_err(|e| e.to_string())
+                .and_then(|t| kefu_bot::examples::parse_csv(&t).map_err(|e| e.to_string()))
+            {
+                Ok(x) if !x.is_empty() => x,
+                Ok(_) => {
+                    eprintln!("kefu: {}: no examples", file.display());
+                    return Ok(ExitCode::from(2));
+                }
+                Err(e) => {
+                    eprintln!("kefu: {}: {e}", file.display());
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let classifier = match app.bot_classifier().await {
+                Ok(c) => c,
+                Err(e) => return Ok(user_error(e)),
+            };
+            let report = kefu_bot::eval::evaluate(&classifier, &examples);
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                print!("{}", report.render());
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -4,6 +4,7 @@
 mod agents;
 mod attachments;
 mod audit;
+mod bot;
 mod chat;
 mod contacts;
 mod conversations;
@@ -21,6 +22,7 @@ mod tokens;
 pub use agents::{AgentRow, NewAgent};
 pub use attachments::AttachmentRow;
 pub use audit::AuditFilter;
+pub use bot::{BotExampleRow, BotMissRow, BotSessionRow, NewBotTurn};
 pub use chat::ReadSide;
 pub use contacts::{ContactChanges, ContactRow, IdentityRow, NewContact};
 pub use conversations::{

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
-use crate::routes::{admin, agents, auth, chat, contacts, files, inbox, kb, library, live, me, portal};
+use crate::routes::{admin, agents, auth, bot, chat, contacts, files, inbox, kb, library, live, me, portal};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -32,6 +32,8 @@ use utoipa::OpenApi;
         kb::agent_search, kb::list_categories, kb::create_category, kb::update_category, kb::delete_category,
         kb::get_synonyms, kb::put_synonyms, kb::analytics, kb::reindex,
         kb::public_search, kb::public_article, kb::public_categories, kb::feedback, kb::feedback_comment, kb::click,
+        bot::get_settings, bot::put_settings, bot::classify, bot::try_bot, bot::list_examples, bot::add_example, bot::delete_example,
+        bot::train, bot::analytics,
     ),
     modifiers(&ProblemResponses),
     tags(
@@ -48,6 +50,7 @@ use utoipa::OpenApi;
         (name = "portal", description = "The customer ticket portal (portal cookie; writes need `X-Kefu-Portal: 1`)"),
         (name = "help center", description = "Help-center articles, categories, synonyms and analytics, for agents"),
         (name = "help center (public)", description = "Help-center search, articles and feedback for readers: no sign-in, any origin"),
+        (name = "bot", description = "The support bot: settings, trying it, training examples and analytics"),
         (name = "chat", description = "Live chat: the widget's configuration and its WebSocket (protocol in docs/chat-protocol.md)"),
     )
 )]

@@ -298,7 +298,7 @@ impl App {
         Ok(index.num_docs())
     }
 
-    async fn kb_ready_index(&self) -> AppResult<Arc<ArticleIndex>> {
+    pub(crate) async fn kb_ready_index(&self) -> AppResult<Arc<ArticleIndex>> {
         if !self.0.kb.built.load(std::sync::atomic::Ordering::Acquire) {
             self.kb_sync().await?;
         }

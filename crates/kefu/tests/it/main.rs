@@ -28,6 +28,7 @@ mod api;
 mod attachments;
 mod audit;
 mod auth;
+mod bot;
 mod chat;
 mod cli;
 mod inbox;

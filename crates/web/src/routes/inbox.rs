@@ -63,6 +63,7 @@ impl From<MessageBody> for NewMessageInput {
             client_key: m.client_key,
             attachment_ids: m.attachment_ids,
             status: m.status,
+            actions: None,
         }
     }
 }

@@ -2,6 +2,7 @@ pub mod admin;
 pub mod agents;
 pub mod assets;
 pub mod auth;
+pub mod bot;
 pub mod chat;
 pub mod contacts;
 pub mod files;
