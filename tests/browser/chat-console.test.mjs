@@ -79,6 +79,10 @@ before(async () => {
   seeded.admin = await apiSession(server.credentials.admin);
   seeded.agent = await apiSession(server.credentials.agent);
   seeded.settings = await seeded.admin.ok('GET', '/settings/chat');
+  // These chats are between visitors and agents: the demo's bot would answer first and add
+  // messages of its own (tests/browser/bot.test.mjs covers the bot).
+  const bot = await seeded.admin.ok('GET', '/bot/settings');
+  await seeded.admin.ok('PUT', '/bot/settings', { ...bot, enabled: false });
   // A demo chat (a verified customer) and a conversation of another channel, both visible to the agent.
   const list = (await seeded.agent.ok('GET', '/conversations?view=all&limit=200')).items;
   seeded.verifiedChat = list.find((c) => c.channel === 'chat' && c.verified_identity === true);
