@@ -329,7 +329,7 @@ impl Bot {
         if let Some(flow) = self.flows.for_intent(&intent) {
             let mut fs = FlowState { id: flow.id.clone(), ..Default::default() };
             let filled = take_slots(flow, &mut fs, turn.text);
-            return self.advance(state, &ctx, flow, fs, Filled { invalid: None, ..filled });
+            return self.advance(state, &ctx, flow, fs, filled);
         }
         match intents::kind(&intent) {
             Kind::Greeting => reply(&ctx, vec![say(text(Phrase::Greeting, lang))], Outcome::SmallTalk),

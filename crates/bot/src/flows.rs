@@ -103,9 +103,7 @@ impl Condition {
             return false;
         }
         if let Some(list) = &self.in_
-            && !value.is_some_and(|v| {
-                list.iter().any(|x| x.eq_ignore_ascii_case(v) || v.to_uppercase().ends_with(&format!(" {}", x.to_uppercase())))
-            })
+            && !value.is_some_and(|v| list.iter().any(|x| x.eq_ignore_ascii_case(v)))
         {
             return false;
         }
@@ -215,10 +213,6 @@ impl Flows {
 
     pub fn by_id(&self, id: &str) -> Option<&Flow> {
         self.flows.iter().find(|f| f.id == id)
-    }
-
-    pub fn all(&self) -> &[Flow] {
-        &self.flows
     }
 }
 

@@ -97,9 +97,6 @@ const NETWORKS: &[(&str, &str, bool)] = &[
     ("omni", "Omni", false),
 ];
 
-/// Coins and networks whose deposits need a memo or tag besides the address.
-pub const MEMO_COINS: &[&str] = &["XRP", "XLM", "EOS", "ATOM", "TON", "BNB"];
-
 static TOKEN: LazyLock<Regex> = LazyLock::new(|| re(r"[A-Za-z0-9][A-Za-z0-9\-_]*"));
 static HEXISH: LazyLock<Regex> = LazyLock::new(|| re(r"\b(0x)?[0-9a-fA-F]{20,}\b"));
 static BASE58: LazyLock<Regex> = LazyLock::new(|| re(r"\b[1-9A-HJ-NP-Za-km-z]{80,90}\b"));

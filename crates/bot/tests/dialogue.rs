@@ -203,14 +203,10 @@ fn every_handoff_trigger() {
     let r = chat.say("someone logged into my account and withdrew all my BTC, I didn't do it!");
     assert_eq!(r.prediction.intent, "security_hacked");
     assert_eq!(r.handoff.map(|h| h.reason), Some(HandoffReason::Sensitive));
-    assert!(all_text(&chat_last(&mut Chat::new(), "my account was hacked")).contains("Freeze your account"));
+    assert!(all_text(&Chat::new().say("my account was hacked")).contains("Freeze your account"));
     // Nothing in the help center.
     let mut chat = Chat { kb: Kb(Vec::new()), ..Chat::new() };
     assert_eq!(chat.say("how do I close my account").handoff.map(|h| h.reason), Some(HandoffReason::NoAnswer));
-}
-
-fn chat_last(chat: &mut Chat, text: &str) -> Reply {
-    chat.say(text)
 }
 
 #[test]

@@ -396,13 +396,19 @@ impl App {
         Ok(TrainingReport { examples: total, added_examples, intents, took_ms })
     }
 
-    /// Retrains when another node (or the command line) changed the examples.
-    async fn bot_follow_examples(&self) -> AppResult<()> {
+    /// Trains when the bot is on and has no model yet (at start, or once an admin turns it on),
+    /// so that no customer waits for it; retrains when another node (or the command line)
+    /// changed the examples.
+    async fn bot_follow_examples(&self, enabled: bool) -> AppResult<()> {
         let current = self.0.bot.model.read().ok().and_then(|m| m.as_ref().map(|(_, r)| r.clone()));
-        if let Some(trained) = current
-            && trained != self.examples_revision().await?
-        {
-            self.bot_train_now().await?;
+        match current {
+            None if enabled => {
+                self.bot_train_now().await?;
+            }
+            Some(trained) if trained != self.examples_revision().await? => {
+                self.bot_train_now().await?;
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -622,7 +628,6 @@ impl App {
                 bot.respond(&mut state, &Turn { text: &m.body, vip, language_hint: hint }, &lookup)
             };
             let reply = self.bot_generated(&settings, &m.body, reply).await;
-            let row = self.store().conversation_by_id(&row.id).await?.ok_or(AppError::NotFound("conversation"))?;
             for msg in &reply.messages {
                 self.bot_say(&row, &settings.name, &msg.text, actions_of(msg), &m.id).await?;
             }
@@ -651,7 +656,7 @@ impl App {
             if let Some(h) = &reply.handoff {
                 status = "handed_off";
                 reason = Some(h.reason.as_str());
-                self.bot_hand_off(&row, &settings.name, &reply, h).await?;
+                self.bot_hand_off(&row, &settings.name, &reply, h, &m.id).await?;
                 break;
             }
         }
@@ -722,9 +727,18 @@ impl App {
     /// Hands the conversation to the team: the customer is told what happens next and how long it
     /// takes; agents get a note with the case and the conversation carries the intent, a tag and,
     /// when money, access or an upset customer is involved, a higher priority.
-    async fn bot_hand_off(&self, row: &ConversationRow, name: &str, reply: &Reply, h: &kefu_bot::Handoff) -> AppResult<()> {
+    /// `answering`: the customer message that led to it (keys the messages, so a retry does not
+    /// repeat them).
+    async fn bot_hand_off(
+        &self,
+        row: &ConversationRow,
+        name: &str,
+        reply: &Reply,
+        h: &kefu_bot::Handoff,
+        answering: &str,
+    ) -> AppResult<()> {
         let eta = self.bot_eta(reply.language).await?;
-        self.bot_say(row, name, &eta, None, &format!("handoff:{}", row.last_seq)).await?;
+        self.bot_say(row, name, &eta, None, answering).await?;
         let mut note = format!("Bot handoff: {}\n", reason_label(h.reason));
         if let Some(i) = &h.intent {
             note.push_str(&format!("Intent: {i} ({:.0}%) · language {}\n", h.confidence * 100.0, reply.language.as_str()));
@@ -734,8 +748,7 @@ impl App {
             note.push_str(&format!("Collected: {}\n", slots.join(", ")));
         }
         note.push_str(&format!("Summary: {}", h.summary));
-        let input =
-            NewMessageInput { body: note, private: true, client_key: Some(format!("bot-note:{}", row.last_seq)), ..Default::default() };
+        let input = NewMessageInput { body: note, private: true, client_key: Some(format!("bot-note:{answering}")), ..Default::default() };
         self.add_message(row, AuthorKind::Bot, None, name.to_string(), "", &input).await?;
         let intent = h.intent.clone();
         let language = reply.language.as_str().to_string();
@@ -865,8 +878,18 @@ impl BotService {
     }
 
     async fn sweep(&self) {
-        if let Err(e) = self.app.bot_follow_examples().await {
-            tracing::error!(error = %e, "bot retraining failed");
+        let enabled = match self.app.bot_settings().await {
+            Ok(s) => s.enabled,
+            Err(e) => {
+                tracing::error!(error = %e, "bot settings unreadable");
+                return;
+            }
+        };
+        if let Err(e) = self.app.bot_follow_examples(enabled).await {
+            tracing::error!(error = %e, "bot training failed");
+        }
+        if !enabled {
+            return;
         }
         match self.app.store().bot_sessions_waiting(100).await {
             Ok(ids) => {
