@@ -404,7 +404,9 @@ test('an anonymous visitor chats: the agent sees "Unverified visitor", the typin
   await seen.waitFor();
   assert.equal(await text(seen), 'Seen');
   assert.equal(await seen.getAttribute('data-seq'), String(replyFrame.seq));
-  assert.equal(await agentMsg.evaluate((el) => el.nextElementSibling && el.nextElementSibling.dataset.testid), 'message-seen');
+  // The timeline may redraw as the read mark arrives; the marker ends up right under the message.
+  await waitUntil(async () => (await agentMsg.evaluate((el) => el.nextElementSibling && el.nextElementSibling.dataset.testid)) === 'message-seen',
+    '"Seen" right under the message the customer read');
   assert.equal((await seeded.agent.ok('GET', `/conversations/${convId}`)).customer_read_seq, replyFrame.seq);
 
   // After a reload the marker comes from customer_read_seq.
