@@ -26,6 +26,7 @@ import { channelsView } from './views/channels.js';
 import { kbArticlesView, kbCategoriesView, kbSynonymsView, kbAnalyticsView } from './views/help-center.js';
 import { kbEditorView } from './views/kb-editor.js';
 import { botAnalyticsView, botTryView, botTrainingView, botSettingsView } from './views/bot.js';
+import { shieldView } from './views/shield.js';
 import { startLive, stopLive } from './live.js';
 import { forget } from './inbox-common.js';
 import { normalisePath, viewScopes } from '../shared/views.js';
@@ -52,6 +53,7 @@ const ROUTES = [
   { path: '/console/bot/try', view: botTryView, title: 'bot.tab.try', activePath: '/console/bot' },
   { path: '/console/bot/training', view: botTrainingView, admin: true, title: 'bot.tab.training', activePath: '/console/bot' },
   { path: '/console/bot/settings', view: botSettingsView, admin: true, title: 'bot.tab.settings', activePath: '/console/bot' },
+  { path: '/console/shield', view: shieldView, admin: true, title: 'nav.shield' },
   { path: '/console/admin/teams', view: teamsView, admin: true, title: 'nav.teams' },
   { path: '/console/account', view: accountView, title: 'nav.account' },
   { path: '/console/admin/agents', view: agentsView, admin: true, title: 'nav.agents' },

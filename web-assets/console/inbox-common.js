@@ -61,6 +61,21 @@ export function identityBadge(c, { compact = false } = {}) {
   });
 }
 
+// --- The security shield's vocabulary ----------------------------------------------------
+
+const SHIELD_REASONS = ['homoglyph', 'typo', 'tld_swap', 'bitflip', 'added_words', 'subdomain', 'at_sign', 'shortener'];
+const SECRET_KINDS = ['seed_phrase', 'private_key', 'wif_key', 'extended_key', 'keystore', 'api_secret'];
+
+/** Why a link or account looks like an official one, in words ("look-alike characters"). */
+export function shieldReasonLabel(reason) {
+  return SHIELD_REASONS.includes(reason) ? t(`shield.reason.${reason}`) : String(reason || '');
+}
+
+/** A kind of secret the shield takes out of messages ("seed phrase"). */
+export function secretKindLabel(kind) {
+  return SECRET_KINDS.includes(kind) ? t(`shield.secret.${kind}`) : String(kind || '');
+}
+
 export function conversationPath(c) {
   return `/console/conversations/${encodeURIComponent(c.number || c.id)}`;
 }

@@ -70,6 +70,7 @@ const NAV = [
   { href: '/console/macros', key: 'nav.macros', testid: 'nav-macros', icon: 'zap' },
   { href: '/console/help-center', key: 'nav.helpCenter', testid: 'nav-help-center', icon: 'file' },
   { href: '/console/bot', key: 'nav.bot', testid: 'nav-bot', icon: 'message' },
+  { href: '/console/shield', key: 'nav.shield', testid: 'nav-shield', icon: 'shield', admin: true },
   { section: 'nav.sectionPersonal' },
   { href: '/console/account', key: 'nav.account', testid: 'nav-account', icon: 'user' },
   { section: 'nav.sectionAdmin', admin: true },

@@ -123,6 +123,8 @@
       helpResults: (n) => `${n} ${n === 1 ? 'article' : 'articles'} found`,
       helpNone: 'No articles found',
       helpAsk: 'Start a conversation',
+      linkLookalike: (of) => `Warning: this link imitates ${of}. Do not open it.`,
+      linkShortener: 'Shortened link: its destination is hidden.',
     },
     'zh-CN': {
       title: '在线客服',
@@ -194,6 +196,8 @@
       helpResults: (n) => `找到 ${n} 篇文章`,
       helpNone: '没有找到相关文章',
       helpAsk: '发起会话',
+      linkLookalike: (of) => `警告：此链接在冒充 ${of}，请勿打开。`,
+      linkShortener: '短链接：无法看到它真正指向哪里。',
     },
     'zh-TW': {
       title: '線上客服',
@@ -265,6 +269,8 @@
       helpResults: (n) => `找到 ${n} 篇文章`,
       helpNone: '沒有找到相關文章',
       helpAsk: '開始對話',
+      linkLookalike: (of) => `警告：此連結在冒充 ${of}，請勿開啟。`,
+      linkShortener: '短網址：無法看到它真正指向哪裡。',
     },
   };
   // zh-CN's queue line without a "people ahead" count reads more naturally:
@@ -521,15 +527,31 @@
     return el;
   }
 
-  /** Text with line breaks kept and web links made clickable. */
-  function richText(body) {
+  /** The host of a link or bare domain, as the browser spells it (IDNs in punycode), or null. */
+  function hostOf(s) {
+    try {
+      return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(s) ? s : `http://${s}`).hostname.toLowerCase() || null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Text with line breaks kept and web links made clickable, except links the shield judged
+   * lookalikes (`blocked`: their hosts), which stay plain text.
+   */
+  function richText(body, blocked) {
     const out = [];
     const re = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
     let last = 0;
     let m;
     while ((m = re.exec(body))) {
       if (m.index > last) out.push(body.slice(last, m.index));
-      out.push(h('a', { href: m[0], target: '_blank', rel: 'noopener noreferrer nofollow' }, m[0]));
+      if (blocked && blocked.size && blocked.has(hostOf(m[0]))) {
+        out.push(h('span', { class: 'link-blocked', testid: 'kefu-link-blocked' }, m[0]));
+      } else {
+        out.push(h('a', { href: m[0], target: '_blank', rel: 'noopener noreferrer nofollow' }, m[0]));
+      }
       last = m.index + m[0].length;
     }
     if (last < body.length) out.push(body.slice(last));
@@ -694,6 +716,12 @@ a { color: inherit; }
 .msg[data-state="read"] .state { color: var(--brand); }
 .msg[data-state="failed"] .state { color: var(--danger); }
 .msg-error { font-size: 12px; color: var(--danger); margin: 3px 4px 0; text-align: right; }
+.link-warns { display: flex; flex-direction: column; gap: 4px; margin-top: 6px; max-width: 100%; }
+.link-warn { display: flex; gap: 6px; align-items: flex-start; font-size: 12.5px; line-height: 1.4; padding: 6px 10px; border-radius: 10px; border: 1px solid; text-align: left; overflow-wrap: anywhere; }
+.link-warn .icon { width: 15px; height: 15px; flex: none; margin-top: 1px; }
+.link-warn-danger { background: #fdecec; color: var(--danger); border-color: rgba(200,51,58,.25); font-weight: 600; }
+.link-warn-caution { background: var(--warning-bg); color: var(--warning-ink); border-color: rgba(122,74,0,.18); }
+.link-blocked { text-decoration: line-through; text-decoration-thickness: 1px; }
 .atts { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 6px; }
 .msg-customer .atts { justify-content: flex-end; }
 .article-card { display: flex; align-items: flex-start; gap: 8px; margin-top: 6px; padding: 8px 12px; border-radius: 12px; border: 1px solid var(--line); background: var(--surface); color: var(--ink); text-decoration: none; max-width: 100%; }
@@ -1085,8 +1113,9 @@ a { color: inherit; }
     const dstate = kind === 'customer' ? deliveryState(msg, conv) : null;
     const key = msg.client_id ? `c:${msg.client_id}` : `m:${msg.id}`;
     const article = kind === 'bot' ? articleOf(msg) : null;
+    const links = shieldLinks(msg);
     const sig = JSON.stringify([lang, kind, msg.seq || 0, dstate, msg.error || '', msg.body, (msg.attachments || []).length, msg.author_name || '',
-      article ? [article.title, article.href] : null]);
+      article ? [article.title, article.href] : null, links]);
     const cached = msgCache.get(key);
     if (cached && cached.sig === sig) return cached.el;
 
@@ -1100,8 +1129,9 @@ a { color: inherit; }
     kind === 'agent' || kind === 'bot' ? avatar(msg.author_name || '', 'sm') : null,
     h('div', { class: 'msg-col' },
       kind !== 'customer' && kind !== 'system' ? h('div', { class: 'msg-author', testid: 'kefu-message-author' }, msg.author_name || t.title) : null,
-      h('div', { class: 'bubble', testid: 'kefu-message-body' }, richText(msg.body || '')),
+      h('div', { class: 'bubble', testid: 'kefu-message-body' }, richText(msg.body || '', blockedHosts(links))),
       atts.length ? h('div', { class: 'atts' }, atts) : null,
+      linkWarnings(links),
       article ? h('a', {
         class: 'article-card', href: article.href, target: '_blank', rel: 'noopener', testid: 'kefu-article-card',
         dataset: { id: article.id || null },
@@ -1114,6 +1144,42 @@ a { color: inherit; }
         msg.state === 'failed' && msg.retryable ? [' ', h('button', { type: 'button', class: 'btn-link', onClick: () => retry(msg) }, t.retry)] : null) : null));
     msgCache.set(key, { sig, el });
     return el;
+  }
+
+  /** The links of a message the shield warns about: lookalikes, and shortened links. */
+  function shieldLinks(msg) {
+    const list = msg && msg.shield && Array.isArray(msg.shield.links) ? msg.shield.links : [];
+    return list
+      .filter((l) => l && typeof l.host === 'string' && (l.verdict === 'lookalike' || (l.verdict === 'unknown' && l.reason === 'shortener')))
+      .map((l) => ({ url: String(l.url || ''), host: l.host, verdict: l.verdict, of: l.lookalike_of || null, reason: l.reason || null }));
+  }
+
+  function blockedHosts(links) {
+    const out = new Set();
+    for (const l of links) {
+      if (l.verdict !== 'lookalike') continue;
+      for (const hst of [hostOf(l.host), hostOf(l.url)]) if (hst) out.add(hst);
+    }
+    return out;
+  }
+
+  /** One line per warning under the message: red for a lookalike, amber for a shortened link. */
+  function linkWarnings(links) {
+    if (!links.length) return null;
+    const t = T();
+    const seen = new Set();
+    const lines = [];
+    for (const l of links) {
+      const lookalike = l.verdict === 'lookalike';
+      const text = lookalike ? t.linkLookalike(l.of || l.host) : t.linkShortener;
+      if (seen.has(text)) continue;
+      seen.add(text);
+      lines.push(h('div', {
+        class: ['link-warn', lookalike ? 'link-warn-danger' : 'link-warn-caution'], role: lookalike ? 'alert' : 'note',
+        testid: 'kefu-link-warning', dataset: { verdict: l.verdict, host: l.host, reason: l.reason, lookalikeOf: l.of },
+      }, icon('alert'), h('span', null, text)));
+    }
+    return h('div', { class: 'link-warns' }, lines);
   }
 
   /** The help-center article a bot message points to ({id, title, href}), or null. */
@@ -2260,6 +2326,15 @@ a { color: inherit; }
     }
     const conv = state.convs.get(m.conversation_id);
     if (m.seq > (conv.seq || 0)) conv.seq = m.seq;
+    const known = map.get(m.seq);
+    if (known && m.id && known.id === m.id) {
+      // The stored copy of one we show (our own, acknowledged): what the shield made of it.
+      // The files stay as they are, so that images are not loaded again.
+      if (known.body !== m.body || JSON.stringify(known.shield || null) !== JSON.stringify(m.shield || null)) {
+        map.set(m.seq, { ...known, body: m.body, shield: m.shield || null });
+      }
+      return false;
+    }
     if ((m.id && state.msgIds.has(m.id)) || map.has(m.seq)) return false;
     map.set(m.seq, m);
     if (m.id) state.msgIds.add(m.id);
@@ -2294,7 +2369,9 @@ a { color: inherit; }
       const atts = (p.attachments || []).map((a) => ({ ...a }));
       addMessage({
         id: f.message_id, conversation_id: f.conversation_id, seq: f.seq, author_kind: 'customer', author_name: state.name,
-        body: p.body, attachments: atts, client_id: p.client_id, created_at: p.created_at,
+        // What the shield made of it, when it changed or noted something.
+        body: f.shield ? f.body : p.body, shield: f.shield || null,
+        attachments: atts, client_id: p.client_id, created_at: p.created_at,
       });
     } else if (f.seq > (conv.seq || 0) && state.msgs.get(f.conversation_id)?.has(f.seq)) {
       conv.seq = f.seq;
@@ -2302,6 +2379,7 @@ a { color: inherit; }
     render();
     flush();
   }
+
 
   function onMessage(m) {
     if (m.client_id) {

@@ -2,6 +2,11 @@
 //! Kefu node, the server's memory while they sit idle, then customer → agent delivery latency
 //! at a steady message rate: from a customer's `send` on a WebSocket to the agent's live feed
 //! (`GET /api/v1/events`) announcing the stored message.
+//!
+//! With `--bot FILE` it measures the support bot instead (`bench/bot.sh`): visitors open chats
+//! with the utterances of FILE (one a line), and each is timed from its `send` to the bot's first
+//! reply on the same socket: storing the message, the bot's turn (classification, help-center
+//! search, flow) and its reply stored and pushed.
 
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
@@ -40,6 +45,12 @@ struct Args {
     /// Connections opened at once while connecting.
     #[arg(long, default_value_t = 200)]
     parallel: usize,
+    /// Bot mode: a file of customer utterances, one a line.
+    #[arg(long)]
+    bot: Option<std::path::PathBuf>,
+    /// Bot mode: visitors chatting at once, each opening one chat after another.
+    #[arg(long, default_value_t = 1)]
+    concurrency: usize,
 }
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -140,10 +151,87 @@ fn by_second(samples: &[(u64, f64)]) -> Vec<f64> {
         .collect()
 }
 
+/// One bot turn: a new visitor opens a chat with `text`; milliseconds from the `send` to the
+/// bot's first reply (None when none came within 5 s).
+async fn bot_turn(url: &str, widget: &str, n: usize, text: &str) -> Result<Option<f64>, String> {
+    let mut ws = connect(url, widget).await?;
+    let frame = json!({"type": "send", "client_id": format!("bot-{n}"), "body": text});
+    let sent = Instant::now();
+    ws.send(Message::Text(frame.to_string().into())).await.map_err(|e| e.to_string())?;
+    let reply = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(f) = next_json(&mut ws).await {
+            if f["type"] == "message" && f["author_kind"] == "bot" {
+                return Some(sent.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten();
+    let _ = ws.close(None).await;
+    Ok(reply)
+}
+
+/// Bot mode: `concurrency` visitors for `seconds`, cycling through the utterances.
+async fn bot_phase(a: &Args, url: &str, file: &std::path::Path) {
+    let lines: Vec<String> =
+        std::fs::read_to_string(file).unwrap_or_default().lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
+    assert!(!lines.is_empty(), "no utterances in {}", file.display());
+    let lines = Arc::new(lines);
+    let next = Arc::new(AtomicUsize::new(0));
+    let failed = Arc::new(AtomicUsize::new(0));
+    let deadline = Instant::now() + Duration::from_secs(a.seconds);
+    let started = Instant::now();
+    let cpu0 = cpu_ticks(a.pid);
+    let mut tasks = Vec::new();
+    for _ in 0..a.concurrency.max(1) {
+        let (lines, next, failed, url, widget) = (lines.clone(), next.clone(), failed.clone(), url.to_string(), a.widget.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut replies = Vec::new();
+            let mut silent = 0;
+            while Instant::now() < deadline {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                match bot_turn(&url, &widget, n, &lines[n % lines.len()]).await {
+                    Ok(Some(ms)) => replies.push(ms),
+                    Ok(None) => silent += 1,
+                    Err(e) => {
+                        if failed.fetch_add(1, Ordering::Relaxed) < 3 {
+                            eprintln!("bot turn: {e}");
+                        }
+                    }
+                }
+            }
+            (replies, silent)
+        }));
+    }
+    let (mut replies, mut silent) = (Vec::new(), 0);
+    for t in tasks {
+        if let Ok((r, s)) = t.await {
+            replies.extend(r);
+            silent += s;
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let out = json!({
+        "concurrency": a.concurrency,
+        "chats": replies.len() + silent,
+        "chats_per_second": (replies.len() + silent) as f64 / secs,
+        "no_reply": silent,
+        "failures": failed.load(Ordering::Relaxed),
+        "server_cores": (cpu_ticks(a.pid) - cpu0) as f64 / 100.0 / secs,
+        "reply_ms": summary(replies),
+    });
+    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+}
+
 #[tokio::main]
 async fn main() {
     let a = Args::parse();
     let ws_url = format!("{}/api/v1/chat/ws", a.base.replacen("http", "ws", 1));
+    if let Some(file) = &a.bot {
+        return bot_phase(&a, &ws_url, file).await;
+    }
     let hz = 100.0;
     let rss_before = rss_mib(a.pid);
 

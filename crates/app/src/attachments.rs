@@ -54,7 +54,9 @@ impl App {
         if bytes.len() > self.max_attachment_bytes() {
             return Err(AppError::AttachmentTooLarge(self.max_attachment_bytes()));
         }
-        let inspected = kefu_blob::inspect(&bytes, declared_name);
+        // A file name is text a customer typed: the shield sees it first.
+        let declared_name = self.shield().await?.redact(declared_name).text;
+        let inspected = kefu_blob::inspect(&bytes, &declared_name);
         let key = self.0.blobs.put(&bytes).await.map_err(AppError::internal)?;
         let thumbnail_key = if inspected.inline_safe {
             let data = bytes.clone();

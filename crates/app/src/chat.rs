@@ -300,6 +300,9 @@ pub struct ChatMessage {
     /// On bot messages: quick replies and the article it points to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actions: Option<kefu_domain::MessageActions>,
+    /// Secrets taken out and the verdict on each link, for the widget to flag lookalikes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shield: Option<kefu_domain::MessageShield>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -343,6 +346,7 @@ fn chat_message(m: kefu_domain::Message) -> ChatMessage {
         attachments: m.attachments,
         client_id,
         actions: m.actions,
+        shield: m.shield,
         created_at: m.created_at,
     }
 }
@@ -811,6 +815,7 @@ impl App {
             tags: topic.map(|t| vec![t.to_string()]).unwrap_or_default(),
             message: Some(NewMessage {
                 actions: None,
+                shield: None,
                 id: Id::new().to_string(),
                 author_kind: "customer".into(),
                 author_id: Some(contact.clone()),

@@ -261,6 +261,7 @@ pub(crate) fn to_message(r: MessageRow, attachments: &[AttachmentRow], url_base:
             .map(|a| attachment_info(a, url_base))
             .collect(),
         actions: r.actions.as_deref().and_then(|a| serde_json::from_str(a).ok()),
+        shield: r.shield.as_deref().and_then(|a| serde_json::from_str(a).ok()),
         created_at: from_micros(r.created_at),
         id: r.id,
         conversation_id: r.conversation_id,
@@ -565,6 +566,7 @@ impl App {
         let status = input.status.unwrap_or(Status::Open);
         let message = message.map(|body| NewMessage {
             actions: None,
+            shield: None,
             id: Id::new().to_string(),
             author_kind: author.as_str().into(),
             author_id: (author == AuthorKind::Agent).then(|| p.agent.id.to_string()),
@@ -622,6 +624,23 @@ impl App {
     /// Returns the number, the creation time and the first message; `new.contact` ends up naming
     /// the contact actually used.
     pub(crate) async fn insert_conversation(&self, new: &mut NewConversation) -> AppResult<(i64, i64, Option<MessageRow>)> {
+        // The shield, before anything else sees the text: the first message, and the subject
+        // (which is often the message's first line, so it is made again from what is left).
+        let shield = self.shield().await?;
+        let mut findings = Vec::new();
+        if let Some(m) = new.message.as_mut() {
+            let screened = App::screen(&shield, &m.body);
+            if !screened.findings.is_empty() && m.body.contains(new.subject.trim_end_matches('…')) {
+                new.subject = subject_from(&screened.text);
+            }
+            m.html = m.html.as_deref().map(|h| shield.redact(h).text);
+            m.shield = screened.note_json();
+            m.body = screened.text;
+            if m.author_kind == AuthorKind::Customer.as_str() {
+                findings = screened.findings;
+            }
+        }
+        new.subject = shield.redact(&new.subject).text;
         let now = micros(self.now());
         let (number, message) = match self.store().create_conversation(new, now).await {
             // Another request created the same new contact a moment ago: use that one.
@@ -637,6 +656,9 @@ impl App {
             .publish(DomainEvent::ConversationCreated { conversation_id: new.id.clone(), number, team_id: new.team_id.clone() })
             .await;
         self.index_later(&new.id);
+        if let Some(m) = message.as_ref().filter(|_| !findings.is_empty()) {
+            self.secret_shared(&new.id, &m.id, &findings).await?;
+        }
         Ok((number, now, message))
     }
 
@@ -918,6 +940,9 @@ impl App {
             AuthorKind::Customer => (row.contact_name.clone(), Some(row.contact_id.clone())),
             _ => return Err(validation("author", "must be agent or customer")),
         };
+        if author == AuthorKind::Agent && !m.private {
+            self.check_agent_links(p, &row.id, &m.body).await?;
+        }
         let posted = self.add_message(&row, author, author_id, name, p.agent.id.as_str(), &m).await?;
         if let (Posted::Created(_), Some(status)) = (&posted, m.status)
             && author == AuthorKind::Agent
@@ -972,6 +997,19 @@ impl App {
             return Err(AppError::Validation(errors));
         }
         let Some(body) = body else { return Err(AppError::Validation(errors)) };
+        // The shield, before anything else sees the text.
+        let shield = self.shield().await?;
+        // A customer's bare 64-hex string is a key unless it answers a question for a
+        // transaction hash: the last thing said to them decides.
+        let prompt = if author == AuthorKind::Customer && shield.needs_prompt(&body) {
+            let recent = self.store().messages_after(&row.id, row.last_seq - 5, false, 5).await?;
+            recent.into_iter().rev().find(|r| r.author_kind != AuthorKind::Customer.as_str()).map(|r| r.body)
+        } else {
+            None
+        };
+        let screened = App::screen_after(&shield, &body, prompt.as_deref());
+        let html = m.html.as_deref().map(|h| sanitize_html(&shield.redact(h).text));
+        let body = screened.text.clone();
         if let Some(target) = &row.merged_into {
             return Err(AppError::ConversationMerged(target.clone()));
         }
@@ -1010,12 +1048,13 @@ impl App {
             author_name,
             private: m.private,
             body,
-            html: m.html.as_deref().map(sanitize_html),
+            html,
             channel: row.channel.clone(),
             client_key,
             mentions: serde_json::to_string(&mentions).unwrap_or_else(|_| "[]".into()),
             delivery,
             actions: m.actions.as_ref().map(|a| serde_json::to_string(a).unwrap_or_default()),
+            shield: screened.note_json(),
             attachment_ids,
             attachment_uploader: uploader.to_string(),
         };
@@ -1045,6 +1084,9 @@ impl App {
                         .await;
                 }
                 self.index_later(&row.id);
+                if author == AuthorKind::Customer && !screened.findings.is_empty() {
+                    self.secret_shared(&row.id, &message.id, &screened.findings).await?;
+                }
                 Ok(Posted::Created(self.message_view(message).await?))
             }
         }
@@ -1090,7 +1132,7 @@ impl App {
         let mut items: Vec<(DateTime<Utc>, i64, TimelineItem)> = Vec::new();
         for m in messages {
             let m = to_message(m, &atts, "/api/v1/attachments");
-            items.push((m.created_at, 1, TimelineItem::Message(m)));
+            items.push((m.created_at, 1, TimelineItem::Message(Box::new(m))));
         }
         for a in acts {
             let a = to_activity(a);

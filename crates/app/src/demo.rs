@@ -82,6 +82,22 @@ impl App {
                 .await?;
             }
         }
+        // The official channels the demo help center's "official channels" article lists
+        // (kept when an admin changed them), before any demo message passes the shield.
+        let list = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        self.seed_demo_shield(crate::shield::ShieldSettings {
+            official_domains: list(&["nebula.example"]),
+            official_telegram: list(&["@NebulaExchange", "@NebulaSupport_bot"]),
+            official_phones: list(&["+1 800 555 0199"]),
+            official_agent_ids: list(&["NBX-1001", "NBX-1002", "NBX-1003"]),
+            allowed_link_domains: list(&["etherscan.io", "tronscan.org", "bscscan.com", "mempool.space", "solscan.io"]),
+            secret_patterns: vec![crate::shield::SecretPatternSetting {
+                name: "Nebula API secret".into(),
+                pattern: r"\bnbx_sk_[A-Za-z0-9]{32}\b".into(),
+            }],
+            ..Default::default()
+        })
+        .await?;
         if self.store().setting(DEMO_INBOX_MARKER).await?.is_none() {
             self.seed_demo_inbox().await?;
             self.store().put_setting(DEMO_INBOX_MARKER, "{\"seeded\":true}", micros(self.now())).await?;
@@ -91,8 +107,7 @@ impl App {
             self.store().put_setting(DEMO_KB_MARKER, "{\"seeded\":true}", micros(self.now())).await?;
         }
         if self.store().setting(DEMO_BOT_MARKER).await?.is_none() {
-            // The channels the demo help center's "official channels" article lists.
-            self.seed_demo_bot("Nebula Assistant", &["nebula.example", "@NebulaExchange", "@NebulaSupport_bot"]).await?;
+            self.seed_demo_bot("Nebula Assistant").await?;
             self.store().put_setting(DEMO_BOT_MARKER, "{\"seeded\":true}", micros(self.now())).await?;
         }
         Ok(if marked { DemoOutcome::Existing } else { DemoOutcome::Seeded })

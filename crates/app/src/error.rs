@@ -70,6 +70,8 @@ pub enum AppError {
     InvalidSignature,
     #[error("the identity token has expired: sign a new one")]
     IdentityExpired,
+    #[error("links to {0} may not be sent to customers: only the official domains and those an admin allowed")]
+    LinkNotAllowed(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -110,6 +112,7 @@ impl AppError {
             AppError::PortalLinkInvalid => "portal_link_invalid",
             AppError::InvalidSignature => "invalid_signature",
             AppError::IdentityExpired => "identity_expired",
+            AppError::LinkNotAllowed(_) => "link_not_allowed",
             AppError::Internal(_) => "internal",
         }
     }
@@ -140,6 +143,7 @@ impl AppError {
             | AppError::ExampleTaken => 409,
             AppError::AttachmentTooLarge(_) => 413,
             AppError::PortalLinkInvalid | AppError::InvalidSignature | AppError::IdentityExpired => 401,
+            AppError::LinkNotAllowed(_) => 422,
             AppError::Internal(_) => 500,
         }
     }
@@ -177,6 +181,7 @@ impl AppError {
         "portal_link_invalid",
         "invalid_signature",
         "identity_expired",
+        "link_not_allowed",
         "internal",
     ];
 

@@ -21,6 +21,7 @@ pub mod search;
 mod secrets;
 pub mod service;
 pub mod settings;
+pub mod shield;
 pub mod tokens;
 pub mod twofactor;
 pub mod webhooks;
@@ -63,6 +64,8 @@ pub struct AppConfig {
     pub bot_flows: Arc<kefu_bot::Flows>,
     /// The language model for the bot's generated answers, when configured.
     pub llm: Option<bot::llm::LlmConfig>,
+    /// The shield's starting configuration (`[shield]`, `KEFU_OFFICIAL_DOMAINS`).
+    pub shield: shield::ShieldConfig,
 }
 
 impl Default for AppConfig {
@@ -82,6 +85,7 @@ impl Default for AppConfig {
             max_attachment_bytes: 20 * 1024 * 1024,
             bot_flows: Arc::new(kefu_bot::Flows::shipped()),
             llm: None,
+            shield: Default::default(),
         }
     }
 }
@@ -115,6 +119,8 @@ struct Inner {
     kb: kb::index::KbState,
     /// The bot's trained model.
     bot: bot::BotState,
+    /// The compiled shield and its settings, read again after a few seconds.
+    shield: shield::ShieldCache,
 }
 
 impl App {
@@ -141,6 +147,7 @@ impl App {
             chat_median: Default::default(),
             kb: kb::index::KbState::new(),
             bot: Default::default(),
+            shield: Default::default(),
         })))
     }
 

@@ -348,6 +348,7 @@ impl App {
             tags: vec![t.category.clone()],
             message: Some(NewMessage {
                 actions: None,
+                shield: None,
                 id: Id::new().to_string(),
                 author_kind: "customer".into(),
                 author_id: Some(contact_id.clone()),

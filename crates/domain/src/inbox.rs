@@ -194,7 +194,38 @@ pub struct Message {
     /// On bot messages: quick replies and the help-center article it points to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actions: Option<MessageActions>,
+    /// What the security shield noted: secrets taken out, the verdict on each link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shield: Option<MessageShield>,
     pub created_at: DateTime<Utc>,
+}
+
+/// The security shield's note on a message.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MessageShield {
+    /// Kinds of the secrets replaced before the message was stored: `seed_phrase`,
+    /// `private_key`, `wif_key`, `extended_key`, `keystore`, `api_secret`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redacted: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<LinkFlag>,
+}
+
+/// A link in a message and what it is next to the official domains.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LinkFlag {
+    pub url: String,
+    /// The host in Unicode.
+    pub host: String,
+    /// `official`, `lookalike` or `unknown`.
+    pub verdict: String,
+    /// The official domain a lookalike imitates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookalike_of: Option<String>,
+    /// Why: `homoglyph`, `typo`, `tld_swap`, `bitflip`, `added_words`, `subdomain`, `at_sign`;
+    /// or `shortener` for a link whose destination is hidden.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// What a bot message offers besides its text.
@@ -232,7 +263,7 @@ pub struct Activity {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TimelineItem {
-    Message(Message),
+    Message(Box<Message>),
     Activity(Activity),
 }
 

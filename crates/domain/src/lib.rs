@@ -21,6 +21,7 @@ pub use events::{DomainEvent, EventBus};
 pub use id::Id;
 pub use inbox::{
     Activity, Actor, ArticleLink, AttachmentInfo, AuthorKind, CannedResponse, Channel, Contact, Conversation, ConversationFilter,
-    IdentityKind, Macro, MacroAction, Message, MessageActions, Notification, Priority, Rating, SavedView, Status, Team, TimelineItem,
+    IdentityKind, LinkFlag, Macro, MacroAction, Message, MessageActions, MessageShield, Notification, Priority, Rating, SavedView, Status,
+    Team, TimelineItem,
 };
 pub use page::Page;

@@ -73,6 +73,10 @@ pub struct ConfigArgs {
     /// The API key for KEFU_LLM_URL [default: none]
     #[arg(long, global = true, env = "KEFU_LLM_KEY", value_name = "KEY", hide_env_values = true)]
     pub llm_key: Option<String>,
+    /// The exchange's official domains, comma-separated; overrides `[shield] official_domains`
+    /// and the admin page's list [default: none]
+    #[arg(long, global = true, env = "KEFU_OFFICIAL_DOMAINS", value_name = "DOMAINS")]
+    pub official_domains: Option<String>,
 }
 
 /// `kefu.toml`: the same settings; unknown keys are an error, so typos do not pass silently.
@@ -95,6 +99,29 @@ struct FileConfig {
     max_attachment_mib: Option<usize>,
     help_center: Option<HelpCenterFile>,
     bot: Option<BotFile>,
+    shield: Option<ShieldFile>,
+}
+
+/// `[shield]`: the official channels and the exchange's API secret patterns, until an admin
+/// saves them on the Security page.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShieldFile {
+    #[serde(default)]
+    official_domains: Vec<String>,
+    #[serde(default)]
+    official_emails: Vec<String>,
+    #[serde(default)]
+    official_telegram: Vec<String>,
+    #[serde(default)]
+    official_phones: Vec<String>,
+    #[serde(default)]
+    official_agent_ids: Vec<String>,
+    #[serde(default)]
+    allowed_link_domains: Vec<String>,
+    /// `[[shield.secret_patterns]]` with `name` and `pattern`.
+    #[serde(default)]
+    secret_patterns: Vec<kefu_app::shield::SecretPatternSetting>,
 }
 
 /// `[bot]`: the bot's flows file and the language model for its generated answers.
@@ -140,6 +167,7 @@ pub struct Config {
     pub bot_flows_file: Option<PathBuf>,
     pub bot_flows: std::sync::Arc<kefu_bot::Flows>,
     pub llm: Option<kefu_app::bot::llm::LlmConfig>,
+    pub shield: kefu_app::shield::ShieldConfig,
 }
 
 fn positive<T: PartialOrd + Default + std::fmt::Display>(name: &str, v: T) -> Result<T, String> {
@@ -222,7 +250,33 @@ impl Config {
                 })
             }
         };
+        let sf = file.shield.unwrap_or_default();
+        let settings = kefu_app::shield::ShieldSettings {
+            official_domains: sf.official_domains,
+            official_emails: sf.official_emails,
+            official_telegram: sf.official_telegram,
+            official_phones: sf.official_phones,
+            official_agent_ids: sf.official_agent_ids,
+            allowed_link_domains: sf.allowed_link_domains,
+            secret_patterns: sf.secret_patterns,
+            domains_from_environment: false,
+        };
+        let domains_override = args
+            .official_domains
+            .as_deref()
+            .map(|d| d.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<Vec<_>>());
+        let mut check = settings.clone();
+        if let Some(d) = &domains_override {
+            check.official_domains = d.clone();
+        }
+        if let Err(errors) = check.compile() {
+            let env = if domains_override.is_some() { " (official_domains from KEFU_OFFICIAL_DOMAINS)" } else { "" };
+            let list: Vec<String> = errors.iter().map(|e| format!("shield.{}: {}", e.field, e.message)).collect();
+            return Err(format!("{}{env}", list.join("; ")));
+        }
+        let shield = kefu_app::shield::ShieldConfig { settings, domains_override };
         Ok(Config {
+            shield,
             bot_flows_file,
             bot_flows: std::sync::Arc::new(bot_flows),
             llm,
@@ -263,6 +317,7 @@ impl Config {
             max_attachment_bytes: self.max_attachment_bytes,
             bot_flows: self.bot_flows.clone(),
             llm: self.llm.clone(),
+            shield: self.shield.clone(),
             ..Default::default()
         }
     }
@@ -279,6 +334,11 @@ impl Config {
             max_body_bytes: self.max_body_bytes,
             help,
         }
+    }
+
+    /// The official domains in force from configuration (`KEFU_OFFICIAL_DOMAINS` over `[shield]`).
+    pub fn official_domains(&self) -> Vec<String> {
+        self.shield.domains_override.clone().unwrap_or_else(|| self.shield.settings.official_domains.clone())
     }
 
     pub fn database_url(&self) -> Option<&str> {
@@ -318,6 +378,8 @@ impl Config {
                 "bot.llm_key",
                 self.llm.as_ref().and_then(|l| l.key.as_ref()).map(|_| "********".to_string()).unwrap_or_else(|| "(none)".into()),
             ),
+            ("shield.official_domains", self.official_domains().join(", ")),
+            ("shield.secret_patterns", self.shield.settings.secret_patterns.iter().map(|p| p.name.clone()).collect::<Vec<_>>().join(", ")),
         ];
         rows.into_iter().map(|(k, v)| format!("{k} = {v:?}\n")).collect()
     }

@@ -65,6 +65,25 @@ enum Command {
         #[command(subcommand)]
         command: BotCommand,
     },
+    /// The security shield: find secrets and judge links in a text
+    Shield {
+        #[command(subcommand)]
+        command: ShieldCommand,
+    },
+    /// Is this link, e-mail address, Telegram account (@name), phone number or agent id official?
+    Verify {
+        query: String,
+        /// Print JSON: {"query", "kind", "verdict", "lookalike_of", "reason"}
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ShieldCommand {
+    /// Read text from standard input and print JSON: the text with its secrets redacted, each
+    /// secret found (kind, byte offsets into the input) and each link with its verdict
+    Scan,
 }
 
 #[derive(Subcommand)]
@@ -201,6 +220,24 @@ async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// The shield as the server would run it, without one: the settings an admin saved when there
+/// is a database already, else the configuration (`[shield]`, `KEFU_OFFICIAL_DOMAINS`).
+async fn offline_shield(config: &Config) -> anyhow::Result<Arc<kefu_shield::Shield>> {
+    if config.database_url().is_some() || config.data_dir.join("kefu.db").exists() {
+        let store = open_store(config).await?;
+        let app = build_app(store.clone(), config, false)?;
+        let shield = app.shield().await;
+        store.close().await;
+        return Ok(shield?);
+    }
+    let mut settings = config.shield.settings.clone();
+    settings.official_domains = config.official_domains();
+    let shield = settings
+        .compile()
+        .map_err(|e| anyhow::anyhow!("{}", e.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")))?;
+    Ok(Arc::new(shield))
+}
+
 fn build_app(store: Store, config: &Config, demo: bool) -> anyhow::Result<App> {
     let bus = Arc::new(kefu_bus::LocalBus::default());
     Ok(App::new(store, bus, Arc::new(SystemClock), config.app_config(demo), JobRegistry::standard())?)
@@ -249,6 +286,41 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let code = bot(&app, command).await;
             store.close().await;
             code
+        }
+        Command::Shield { command: ShieldCommand::Scan } => {
+            let mut text = String::new();
+            if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text) {
+                eprintln!("kefu: standard input is not UTF-8 text: {e}");
+                return Ok(ExitCode::from(2));
+            }
+            let shield = offline_shield(&config).await?;
+            println!("{}", serde_json::to_string(&shield.scan(&text))?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify { query, json } => {
+            let shield = offline_shield(&config).await?;
+            match shield.verify(&query) {
+                Ok(v) if json => println!("{}", serde_json::to_string(&v)?),
+                Ok(v) => {
+                    let kind = serde_json::to_value(v.kind)?.as_str().unwrap_or_default().replace('_', " ");
+                    match (&v.lookalike_of, v.reason) {
+                        (Some(of), Some(r)) => {
+                            println!(
+                                "{}: {kind} {} imitates {of} ({})",
+                                v.verdict.as_str(),
+                                v.query,
+                                serde_json::to_value(r)?.as_str().unwrap_or_default()
+                            )
+                        }
+                        _ => println!("{}: {kind} {}", v.verdict.as_str(), v.query),
+                    }
+                }
+                Err(e) => {
+                    eprintln!("kefu: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Config { command: ConfigCommand::Check } => {
             print!("{}", config.render_masked());

@@ -78,6 +78,8 @@ pub struct MessageRow {
     pub delivery: String,
     /// Quick replies and an article link on bot messages (JSON).
     pub actions: Option<String>,
+    /// What the security shield noted: secrets redacted, links' verdicts (JSON).
+    pub shield: Option<String>,
     pub created_at: i64,
 }
 
@@ -118,6 +120,8 @@ pub struct NewMessage {
     pub delivery: String,
     /// Quick replies and an article link on bot messages (JSON).
     pub actions: Option<String>,
+    /// What the security shield noted: secrets redacted, links' verdicts (JSON).
+    pub shield: Option<String>,
     /// Uploads by the same author, not yet on a message, to attach.
     pub attachment_ids: Vec<String>,
     pub attachment_uploader: String,
@@ -141,6 +145,7 @@ impl NewMessage {
             mentions: self.mentions.clone(),
             delivery: self.delivery.clone(),
             actions: self.actions.clone(),
+            shield: self.shield.clone(),
             created_at: now,
         }
     }
@@ -263,13 +268,13 @@ const SELECT_CONVERSATION: &str = "SELECT c.id, c.number, c.channel, c.subject, 
        c.rating_score, c.rating_comment, c.rated_at \
      FROM conversations c JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN agents a ON a.id = c.assignee_id";
 
-pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, author_kind, author_id, author_name, private, body, html, channel, client_key, mentions, delivery, actions, created_at";
+pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, author_kind, author_id, author_name, private, body, html, channel, client_key, mentions, delivery, actions, shield, created_at";
 
 /// A message, taking its `seq` from the conversation's `last_seq` (set just before in the same
 /// script); inserts nothing when the conversation does not exist.
 const INSERT_MESSAGE: &str = "INSERT INTO messages (id, conversation_id, seq, author_kind, author_id, author_name, private, body, html, \
-       channel, client_key, mentions, delivery, actions, created_at) \
-     SELECT $1, id, last_seq, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $14, $12 FROM conversations WHERE id = $13";
+       channel, client_key, mentions, delivery, actions, shield, created_at) \
+     SELECT $1, id, last_seq, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $14, $15, $12 FROM conversations WHERE id = $13";
 
 /// Pushes message `r` and the linking of its files (the uploader's own, not yet attached).
 fn push_message(script: &mut Script, r: &MessageRow, m: &NewMessage) {
@@ -291,6 +296,7 @@ fn push_message(script: &mut Script, r: &MessageRow, m: &NewMessage) {
             r.created_at.into(),
             id.into(),
             (&r.actions).into(),
+            (&r.shield).into(),
         ],
     );
     for a in &m.attachment_ids {

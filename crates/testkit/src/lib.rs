@@ -233,7 +233,13 @@ impl TestApp {
         self.app.forget_cached_settings();
     }
 
-    pub async fn shutdown(mut self) {
+    pub async fn shutdown(self) {
+        drop(self.stop().await);
+    }
+
+    /// Stops the server and the services and closes the store, handing back the database and
+    /// data directory for inspection (dropping it removes them).
+    pub async fn stop(mut self) -> TestDb {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
@@ -244,6 +250,7 @@ impl TestApp {
             s.stop().await;
         }
         self.app.store().close().await;
+        self.db
     }
 }
 

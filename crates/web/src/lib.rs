@@ -133,6 +133,7 @@ fn build_router(app: App, config: WebConfig, closing: Arc<tokio::sync::watch::Se
         .route("/bot/examples/{id}", delete(bot::delete_example))
         .route("/bot/train", post(bot::train))
         .route("/bot/analytics", get(bot::analytics))
+        .route("/shield/settings", get(shield::get_settings).put(shield::put_settings))
         .route("/attachments", post(files::upload).layer(DefaultBodyLimit::max(upload_limit)))
         .route("/attachments/{id}", get(files::download))
         .route("/attachments/{id}/thumbnail", get(files::thumbnail))
@@ -177,8 +178,12 @@ fn build_router(app: App, config: WebConfig, closing: Arc<tokio::sync::watch::Se
                 .allow_headers([axum::http::header::CONTENT_TYPE])
                 .max_age(std::time::Duration::from_secs(86_400)),
         );
+    // The official verification service: anyone, from any page.
+    let verify = get(shield::verify)
+        .layer(tower_http::cors::CorsLayer::new().allow_origin(tower_http::cors::Any).allow_methods([axum::http::Method::GET]));
     Router::new()
         .nest("/api/v1/help", help_api)
+        .route("/api/v1/verify", verify)
         .nest("/api/v1/portal", portal_api)
         .nest("/api/v1/chat", chat_api)
         .nest("/api/v1", api)
@@ -203,6 +208,7 @@ fn build_router(app: App, config: WebConfig, closing: Arc<tokio::sync::watch::Se
         .route("/help/{locale}/articles/{slug}/feedback", post(help::vote))
         .route("/help/{locale}/articles/{slug}/feedback/{feedback_id}", post(help::comment))
         .route("/help/{locale}/search", get(help::search))
+        .route("/help/{locale}/verify", get(help::verify))
         .route("/help/{locale}/announcements", get(help::announcements))
         .route("/help/{locale}/announcements.atom", get(help::feed))
         .route("/sitemap.xml", get(help::sitemap))

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
-use crate::routes::{admin, agents, auth, bot, chat, contacts, files, inbox, kb, library, live, me, portal};
+use crate::routes::{admin, agents, auth, bot, chat, contacts, files, inbox, kb, library, live, me, portal, shield};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -34,6 +34,7 @@ use utoipa::OpenApi;
         kb::public_search, kb::public_article, kb::public_categories, kb::feedback, kb::feedback_comment, kb::click,
         bot::get_settings, bot::put_settings, bot::classify, bot::try_bot, bot::list_examples, bot::add_example, bot::delete_example,
         bot::train, bot::analytics,
+        shield::get_settings, shield::put_settings, shield::verify,
     ),
     modifiers(&ProblemResponses),
     tags(
@@ -51,6 +52,7 @@ use utoipa::OpenApi;
         (name = "help center", description = "Help-center articles, categories, synonyms and analytics, for agents"),
         (name = "help center (public)", description = "Help-center search, articles and feedback for readers: no sign-in, any origin"),
         (name = "bot", description = "The support bot: settings, trying it, training examples and analytics"),
+        (name = "security", description = "The security shield's settings, and the public official verification service (no sign-in, any origin)"),
         (name = "chat", description = "Live chat: the widget's configuration and its WebSocket (protocol in docs/chat-protocol.md)"),
     )
 )]

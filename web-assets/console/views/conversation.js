@@ -19,7 +19,7 @@ import { onLive } from '../live.js';
 import {
   STATUSES, PRIORITIES, statusLabel, priorityLabel, channelLabel, localeLabel, statusBadge,
   priorityBadge, conversationPath, loadAgents, loadTeams, getListOrder, setListOrder, myId, renderBody,
-  formatBytes, identityBadge,
+  formatBytes, identityBadge, shieldReasonLabel, secretKindLabel,
 } from '../inbox-common.js';
 import { contactEditModal, contactPath } from '../contact-common.js';
 import { articleInsertButton } from '../kb-common.js';
@@ -75,6 +75,8 @@ function activityText(a, teams) {
         ? t('activity.ratedComment', { actor: who, score: d.score, comment: d.comment })
         : t('activity.rated', { actor: who, score: d.score });
     }
+    case 'secret_redacted':
+      return t('activity.secretRedacted', { actor, kinds: secretKinds(d.kinds) });
     default:
       return t('activity.other', { actor, kind: a.kind });
   }
@@ -93,6 +95,51 @@ function attachmentChip(a) {
   h('span', { class: 'attachment-size' }, formatBytes(a.size)));
 }
 
+/** "seed phrase, private key": the kinds of secrets taken out, in words. */
+function secretKinds(kinds) {
+  const list = Array.isArray(kinds) ? kinds : [];
+  return list.length ? list.map(secretKindLabel).join(t('shield.kindSeparator')) : t('shield.secret.unknown');
+}
+
+/** One link's verdict as a chip: red for a lookalike, amber for a shortened link, green when official. */
+function linkFlag(l) {
+  let variant;
+  let text;
+  if (l.verdict === 'lookalike') {
+    variant = 'danger';
+    text = l.reason
+      ? t('shield.linkLookalike', { of: l.lookalike_of || l.host, reason: shieldReasonLabel(l.reason) })
+      : t('shield.linkLookalikeNoReason', { of: l.lookalike_of || l.host });
+  } else if (l.verdict === 'unknown' && l.reason === 'shortener') {
+    variant = 'warning';
+    text = t('shield.linkShortener', { host: l.host });
+  } else if (l.verdict === 'official') {
+    variant = 'success';
+    text = t('shield.linkOfficial', { host: l.host });
+  } else {
+    return null;
+  }
+  return h('span', {
+    class: ['badge', `badge-${variant}`, 'link-flag'], testid: 'link-flag', title: l.url,
+    dataset: { verdict: l.verdict, host: l.host, reason: l.reason || null, lookalikeOf: l.lookalike_of || null },
+  }, icon(variant === 'success' ? 'check' : 'alert'), h('span', null, text));
+}
+
+/** What the security shield noted on a message: secrets taken out, the verdict on its links. */
+function shieldNotes(m) {
+  const s = m.shield;
+  if (!s) return null;
+  const redacted = Array.isArray(s.redacted) && s.redacted.length
+    ? h('p', { class: 'msg-redacted', testid: 'message-redacted', role: 'note', dataset: { kinds: s.redacted.join(' ') } },
+      icon('shield'), h('span', null, t('shield.redactedNotice', { kinds: secretKinds(s.redacted) })))
+    : null;
+  const flags = (Array.isArray(s.links) ? s.links : []).map(linkFlag).filter(Boolean);
+  if (!redacted && !flags.length) return null;
+  return h('div', { class: 'msg-shield', testid: 'message-shield' },
+    redacted,
+    flags.length ? h('div', { class: 'link-flags', testid: 'link-flags' }, flags) : null);
+}
+
 function messageItem(m) {
   const kind = m.author && m.author.kind ? m.author.kind : 'system';
   return h('li', {
@@ -104,7 +151,8 @@ function messageItem(m) {
     h('span', { class: ['msg-kind', m.private && 'msg-kind-note'] }, m.private ? [icon('note'), authorLabel(m)] : authorLabel(m)),
     h('span', { class: 'msg-time' }, timeCell(m.created_at))),
   h('div', { class: 'msg-body', testid: 'message-body' }, renderBody(m.body)),
-  m.attachments && m.attachments.length ? h('div', { class: 'attachments' }, m.attachments.map(attachmentChip)) : null);
+  m.attachments && m.attachments.length ? h('div', { class: 'attachments' }, m.attachments.map(attachmentChip)) : null,
+  shieldNotes(m));
 }
 
 const RATING_MAX = 5;
@@ -529,6 +577,8 @@ export function conversationView(page, ctx) {
   });
   const suggest = h('div', { class: 'suggest', role: 'listbox', hidden: true, testid: 'composer-suggest' });
   const pending = h('div', { class: 'composer-attachments', testid: 'composer-attachments' });
+  // Why the last send was refused, when the agent has to change the text (a link that may not be sent).
+  const composerError = h('div', { class: 'form-alert composer-error', testid: 'composer-error-slot' });
   const fileInput = h('input', { type: 'file', multiple: true, class: 'visually-hidden', testid: 'composer-file', tabindex: '-1', 'aria-hidden': 'true' });
   const attachBtn = button(t('conversation.attach'), { variant: 'ghost', size: 'sm', iconName: 'paperclip', testid: 'composer-attach', onClick: () => fileInput.click() });
   const statusAfter = h('select', { class: 'input select select-sm', testid: 'composer-status', 'aria-label': t('conversation.statusAfter') },
@@ -554,6 +604,7 @@ export function conversationView(page, ctx) {
     h('div', { class: 'composer-tabs', role: 'group', 'aria-label': t('conversation.composerMode') }, modeReply, modeNote,
       h('span', { class: 'composer-hint muted small', testid: 'composer-hint' })),
     h('div', { class: 'composer-field' }, textarea, suggest),
+    composerError,
     pending,
     h('div', { class: 'composer-actions' }, attachBtn, fileInput, kbInsert,
       h('span', { class: 'composer-drop-hint muted small' }, t('conversation.dropHint')),
@@ -572,6 +623,7 @@ export function conversationView(page, ctx) {
     textarea.setAttribute('aria-label', mode === 'note' ? t('conversation.noteLabel') : t('conversation.replyLabel'));
     composerHint.textContent = mode === 'note' ? t('conversation.noteHint') : t('conversation.replyHint');
     statusAfter.hidden = mode === 'note';
+    replace(composerError);
     closeSuggest();
     if (focus) textarea.focus();
   }
@@ -795,10 +847,18 @@ export function conversationView(page, ctx) {
         attachment_ids: uploads.map((u) => u.id).filter(Boolean),
       };
       if (mode === 'reply' && statusAfter.value) payload.status = statusAfter.value;
+      replace(composerError);
       try {
         await api.post(`/conversations/${seg(conv.id)}/messages`, payload);
       } catch (err) {
         if (!(err instanceof ApiError && (err.code === 'network_error' || err.status >= 500))) clientKey = uuid();
+        if (err instanceof ApiError && err.code === 'link_not_allowed') {
+          // The text has to change: say why next to it, and keep the draft.
+          const { title, detail } = describeProblem(err);
+          replace(composerError, alertBox('error', title, detail, { testid: 'composer-error' }));
+          textarea.focus();
+          return;
+        }
         toastProblem(err);
         return;
       }

@@ -37,11 +37,6 @@ pub struct BotSettings {
     /// Below this confidence (0.1 to 0.9) a message is not understood.
     #[serde(default = "default_threshold")]
     pub threshold: f32,
-    /// The exchange's official websites (domains: their subdomains count too), e-mail addresses,
-    /// phone numbers and Telegram accounts (`@name` or `t.me/name`): what the bot tells customers
-    /// is official when they ask or report a link.
-    #[serde(default)]
-    pub official_channels: Vec<String>,
     /// Write answers with the configured language model (`KEFU_LLM_URL`), from the articles
     /// found and citing them. Without a model configured the bot quotes the article's summary.
     #[serde(default)]
@@ -58,13 +53,7 @@ fn default_threshold() -> f32 {
 
 impl Default for BotSettings {
     fn default() -> Self {
-        Self {
-            enabled: false,
-            name: default_name(),
-            threshold: default_threshold(),
-            official_channels: Vec::new(),
-            generated_answers: false,
-        }
+        Self { enabled: false, name: default_name(), threshold: default_threshold(), generated_answers: false }
     }
 }
 
@@ -189,10 +178,10 @@ pub struct UnansweredMessage {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// The help center's published articles and the official-channel list, as the bot sees them.
+/// The help center's published articles and the shield's official channels, as the bot sees them.
 struct Lookup<'a> {
     index: &'a ArticleIndex,
-    official: &'a [String],
+    shield: &'a kefu_shield::Shield,
 }
 
 impl Knowledge for Lookup<'_> {
@@ -214,44 +203,21 @@ impl Knowledge for Lookup<'_> {
     }
 
     fn official(&self, target: &str) -> Verdict {
-        official_verdict(self.official, target)
+        official_verdict(self.shield, target)
     }
 }
 
-/// A link, address, phone number or account reduced to what identifies it: a host without
-/// `www.`, a lowercase address, `@name` for Telegram, digits (and `+`) for a phone.
-fn channel_key(s: &str) -> String {
-    let s = s.trim().to_lowercase();
-    let s = s.trim_end_matches(['/', '.', ',']);
-    let no_scheme = s.split_once("://").map_or(s, |(_, rest)| rest);
-    if let Some(name) = no_scheme.strip_prefix("t.me/").or_else(|| no_scheme.strip_prefix("telegram.me/")) {
-        return format!("@{}", name.split(['/', '?']).next().unwrap_or(name));
-    }
-    if s.starts_with('@') || (s.contains('@') && !no_scheme.contains('/')) {
-        return s.to_string();
-    }
-    let digits: String = s.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
-    if !s.chars().any(|c| c.is_ascii_alphabetic()) && digits.len() >= 7 {
-        return digits;
-    }
-    let host = no_scheme.split(['/', '?', '#']).next().unwrap_or(no_scheme);
-    let host = host.split(':').next().unwrap_or(host);
-    host.strip_prefix("www.").unwrap_or(host).to_string()
-}
-
-fn official_verdict(official: &[String], target: &str) -> Verdict {
-    if official.is_empty() {
+/// Not on the official lists is not official; with no lists configured the bot cannot say.
+fn official_verdict(shield: &kefu_shield::Shield, target: &str) -> Verdict {
+    let o = shield.official();
+    if o.domains.is_empty() && o.emails.is_empty() && o.telegram.is_empty() && o.phones.is_empty() && o.agent_ids.is_empty() {
         return Verdict::Unknown;
     }
-    let key = channel_key(target);
-    // An e-mail address is official when its own entry is, or its domain is.
-    let domain = key.split_once('@').filter(|(user, _)| !user.is_empty()).map(|(_, d)| d.to_string());
-    let is_official = official.iter().map(|o| channel_key(o)).any(|o| {
-        let is_domain = !o.contains('@') && o.contains('.');
-        let covers = |host: &str| host == o || host.ends_with(&format!(".{o}"));
-        key == o || (is_domain && (covers(&key) || domain.as_deref().is_some_and(covers)))
-    });
-    if is_official { Verdict::Official } else { Verdict::NotOfficial }
+    match shield.verify(target) {
+        Ok(v) if v.verdict == kefu_shield::Verdict::Official => Verdict::Official,
+        Ok(_) => Verdict::NotOfficial,
+        Err(_) => Verdict::Unknown,
+    }
 }
 
 fn check_settings(s: &BotSettings) -> AppResult<BotSettings> {
@@ -263,23 +229,10 @@ fn check_settings(s: &BotSettings) -> AppResult<BotSettings> {
     if !(0.1..=0.9).contains(&s.threshold) {
         errors.push(FieldError::new("threshold", "must be 0.1 to 0.9"));
     }
-    let mut official = Vec::new();
-    if s.official_channels.len() > 200 {
-        errors.push(FieldError::new("official_channels", "must be at most 200 entries"));
-    }
-    for (i, c) in s.official_channels.iter().enumerate() {
-        let c = c.trim();
-        let key = channel_key(c);
-        if c.is_empty() || c.chars().count() > 200 || key.is_empty() || key.chars().any(char::is_whitespace) {
-            errors.push(FieldError::new(&format!("official_channels[{i}]"), "must be a domain, e-mail, phone number or @account"));
-        } else {
-            official.push(c.to_string());
-        }
-    }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    Ok(BotSettings { name, official_channels: official, ..s.clone() })
+    Ok(BotSettings { name, ..s.clone() })
 }
 
 fn to_classification(p: &kefu_bot::Prediction, lang: Lang) -> Classification {
@@ -331,14 +284,9 @@ impl App {
         Ok(s)
     }
 
-    /// Turns the bot on with the demo exchange's name and official channels.
-    pub(crate) async fn seed_demo_bot(&self, name: &str, official: &[&str]) -> AppResult<()> {
-        let s = BotSettings {
-            enabled: true,
-            name: name.into(),
-            official_channels: official.iter().map(|s| s.to_string()).collect(),
-            ..Default::default()
-        };
+    /// Turns the bot on with the demo exchange's name.
+    pub(crate) async fn seed_demo_bot(&self, name: &str) -> AppResult<()> {
+        let s = BotSettings { enabled: true, name: name.into(), ..Default::default() };
         let json = serde_json::to_string(&s).map_err(AppError::internal)?;
         self.store().put_setting(SETTINGS_KEY, &json, micros(self.now())).await?;
         Ok(())
@@ -455,7 +403,8 @@ impl App {
         let settings = self.bot_settings().await?;
         let bot = self.bot().await?;
         let index = self.kb_ready_index().await?;
-        let lookup = Lookup { index: &index, official: &settings.official_channels };
+        let shield = self.shield().await?;
+        let lookup = Lookup { index: &index, shield: &shield };
         let bot = Bot { threshold: settings.threshold, ..(*bot).clone() };
         let reply = bot.respond(&mut state, &Turn { text: &text, vip, language_hint: None }, &lookup);
         Ok(TryReply {
@@ -613,6 +562,7 @@ impl App {
         let bot = self.bot().await?;
         let bot = Bot { threshold: settings.threshold, ..(*bot).clone() };
         let index = self.kb_ready_index().await?;
+        let shield = self.shield().await?;
         let contact = self.store().contact_by_id(&row.contact_id).await?;
         let vip = contact.as_ref().is_some_and(|c| c.vip_tier > 0);
         let hint = row.language.as_deref().or(contact.as_ref().and_then(|c| c.language.as_deref())).and_then(Lang::parse);
@@ -624,7 +574,7 @@ impl App {
                 continue;
             }
             let reply = {
-                let lookup = Lookup { index: &index, official: &settings.official_channels };
+                let lookup = Lookup { index: &index, shield: &shield };
                 bot.respond(&mut state, &Turn { text: &m.body, vip, language_hint: hint }, &lookup)
             };
             let reply = self.bot_generated(&settings, &m.body, reply).await;
@@ -792,7 +742,15 @@ impl App {
     where
         F: Fn(&ConversationRow, &mut ConversationChanges, &mut Vec<kefu_store::NewActivity>, &(String, Option<String>, String)),
     {
-        let actor = ("bot".to_string(), None, name.to_string());
+        self.change_as(id, ("bot".to_string(), None, name.to_string()), f).await
+    }
+
+    /// Applies a change an automatic actor (kind, id, name) makes, retrying when someone
+    /// changed the conversation meanwhile.
+    pub(crate) async fn change_as<F>(&self, id: &str, actor: (String, Option<String>, String), f: F) -> AppResult<()>
+    where
+        F: Fn(&ConversationRow, &mut ConversationChanges, &mut Vec<kefu_store::NewActivity>, &(String, Option<String>, String)),
+    {
         for _ in 0..3 {
             let row = self.store().conversation_by_id(id).await?.ok_or(AppError::NotFound("conversation"))?;
             let mut ch = ConversationChanges::default();
@@ -810,7 +768,7 @@ impl App {
                 return Ok(());
             }
         }
-        Err(AppError::internal("the conversation kept changing under the bot"))
+        Err(AppError::internal("the conversation kept changing under an automatic change"))
     }
 
     /// What the customer is told after a handoff: when someone will answer.
@@ -948,9 +906,15 @@ mod tests {
 
     #[test]
     fn official_channels_match_by_what_identifies_them() {
-        let official: Vec<String> =
-            ["nebula.example", "support@nebula-ex.com", "@NebulaExchange", "+1 (555) 010-2000"].iter().map(|s| s.to_string()).collect();
-        let v = |t: &str| official_verdict(&official, t);
+        let official = kefu_shield::Official {
+            domains: vec!["nebula.example".into()],
+            emails: vec!["support@nebula-ex.com".into()],
+            telegram: vec!["@NebulaExchange".into()],
+            phones: vec!["+1 (555) 010-2000".into()],
+            agent_ids: Vec::new(),
+        };
+        let shield = kefu_shield::Shield::new(official, &[] as &[&str], Vec::new()).unwrap_or_else(|e| panic!("{e}"));
+        let v = |t: &str| official_verdict(&shield, t);
         assert_eq!(v("https://www.nebula.example/login"), Verdict::Official);
         assert_eq!(v("help.nebula.example"), Verdict::Official);
         assert_eq!(v("SUPPORT@nebula-ex.com"), Verdict::Official);
@@ -961,6 +925,6 @@ mod tests {
         assert_eq!(v("nebula.example.phish.io"), Verdict::NotOfficial);
         assert_eq!(v("https://nebu1a.example"), Verdict::NotOfficial);
         assert_eq!(v("@NebulaExchange_Support"), Verdict::NotOfficial);
-        assert_eq!(official_verdict(&[], "nebula.example"), Verdict::Unknown);
+        assert_eq!(official_verdict(&kefu_shield::Shield::default(), "nebula.example"), Verdict::Unknown);
     }
 }

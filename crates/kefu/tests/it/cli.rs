@@ -316,3 +316,61 @@ fn logs_can_be_json() {
     assert!(v["timestamp"].is_string());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `kefu shield scan` and `kefu verify` work offline, from kefu.toml's `[shield]` and
+/// `KEFU_OFFICIAL_DOMAINS`, without creating a data directory.
+#[test]
+fn shield_scan_and_verify_work_offline() {
+    let dir = std::env::temp_dir().join(format!("kefu-shield-{}", ulid::Ulid::new()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let toml = dir.join("kefu.toml");
+    std::fs::write(
+        &toml,
+        "[shield]\nofficial_domains = [\"nebula.example\"]\nofficial_telegram = [\"@NebulaExchange\"]\n\n[[shield.secret_patterns]]\nname = \"api\"\npattern = \"nbx_sk_[A-Za-z0-9]{8}\"\n",
+    )
+    .unwrap();
+    let data = dir.join("data").display().to_string();
+    let base = ["--config".to_string(), toml.display().to_string(), "--data-dir".into(), data.clone()];
+    let text = "my words: boost catalog maple thumb smart post hidden virus liberty thumb title trash, key nbx_sk_abcd1234, site https://nebu1a.example/x";
+    let mut a = vec!["shield".to_string(), "scan".into()];
+    a.extend(base.iter().cloned());
+    let (code, out, err) = run(&a, Some(text));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["redacted"], "my words: [REDACTED: seed phrase], key [REDACTED: API secret], site https://nebu1a.example/x");
+    assert_eq!(v["findings"][0], serde_json::json!({"kind": "seed_phrase", "start": 10, "end": 85, "wordlist": "english"}));
+    assert_eq!(&text[10..85], "boost catalog maple thumb smart post hidden virus liberty thumb title trash");
+    assert_eq!(v["links"][0]["verdict"], "lookalike");
+    assert_eq!(v["links"][0]["lookalike_of"], "nebula.example");
+
+    let mut a = vec!["verify".to_string(), "@Nebula_Exchange".into(), "--json".into()];
+    a.extend(base.iter().cloned());
+    let (code, out, _) = run(&a, None);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"query": "@Nebula_Exchange", "kind": "telegram", "verdict": "lookalike", "lookalike_of": "@NebulaExchange", "reason": "typo"})
+    );
+    // The environment overrides the file's domains.
+    let env_verdict = |q: &str| {
+        let out = kefu().args(["verify", q, "--json"]).args(&base).env("KEFU_OFFICIAL_DOMAINS", "nebula-ex.com, nbx.io").output().unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["verdict"].as_str().unwrap().to_string()
+    };
+    assert_eq!(env_verdict("https://nebula-ex.com/login"), "official");
+    assert_eq!(env_verdict("nbx.io"), "official");
+    assert_eq!(env_verdict("https://nebula.example"), "unknown");
+    let (code, out, _) = run(
+        &["verify".into(), "nebula.example".into(), "--config".into(), toml.display().to_string(), "--data-dir".into(), data.clone()],
+        None,
+    );
+    assert_eq!((code, out.trim()), (0, "official: domain nebula.example"));
+    let (code, _, err) = run(&["verify".into(), "what is this".into(), "--data-dir".into(), data.clone()], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a link"), "{err}");
+    let out = kefu().args(["verify", "x.io", "--data-dir", &data]).env("KEFU_OFFICIAL_DOMAINS", "not a domain").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("KEFU_OFFICIAL_DOMAINS"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!dir.join("data").exists(), "offline commands create no data directory");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -38,5 +38,6 @@ mod library;
 mod live;
 mod portal;
 mod roles;
+mod shield;
 mod tokens;
 mod twofactor;

@@ -36,6 +36,12 @@ pub fn register(index: &Index) {
     index.tokenizers().register(TOKENIZER_WITH_CHARS, TextAnalyzer::from(KefuTokenizer { mode: Mode::IndexWithChars }));
 }
 
+/// Whether `word` (already folded, see [`fold`]) is a word of the segmentation dictionary:
+/// the secret detector's test of whether a run of Chinese characters reads as language.
+pub fn is_dictionary_word(word: &str) -> bool {
+    tokenizer::JIEBA.has_word(word)
+}
+
 /// Loads the dictionary now rather than on the first document or search.
 pub fn warm_up() {
     std::sync::LazyLock::force(&tokenizer::JIEBA);

@@ -106,14 +106,46 @@ impl Hello {
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum ServerFrame<'a> {
-    Welcome { verified: bool, name: &'a str, conversations: Vec<ChatConversation>, limits: Limits },
-    Ack { client_id: &'a str, conversation_id: &'a str, message_id: &'a str, seq: i64, replayed: bool },
+    Welcome {
+        verified: bool,
+        name: &'a str,
+        conversations: Vec<ChatConversation>,
+        limits: Limits,
+    },
+    Ack {
+        client_id: &'a str,
+        conversation_id: &'a str,
+        message_id: &'a str,
+        seq: i64,
+        replayed: bool,
+        /// When the shield changed the message: the text as stored (secrets redacted).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        body: Option<&'a str>,
+        /// When the shield noted something: what it took out and its verdict on each link.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        shield: Option<&'a kefu_domain::MessageShield>,
+    },
     Message(&'a ChatMessage),
     Conversation(&'a ChatConversation),
-    Resumed { conversation_id: &'a str, last_seq: i64 },
-    Rated { conversation_id: &'a str, score: i16, comment: Option<&'a str> },
-    Typing { conversation_id: &'a str, name: &'a str, typing: bool },
-    Read { conversation_id: &'a str, reader: &'a str, seq: i64 },
+    Resumed {
+        conversation_id: &'a str,
+        last_seq: i64,
+    },
+    Rated {
+        conversation_id: &'a str,
+        score: i16,
+        comment: Option<&'a str>,
+    },
+    Typing {
+        conversation_id: &'a str,
+        name: &'a str,
+        typing: bool,
+    },
+    Read {
+        conversation_id: &'a str,
+        reader: &'a str,
+        seq: i64,
+    },
     Pong,
     Error(ErrorFrame),
 }
@@ -615,6 +647,8 @@ impl Connection {
             message_id: &sent.message.id,
             seq: sent.message.seq,
             replayed: sent.replayed,
+            body: sent.message.shield.as_ref().map(|_| sent.message.body.as_str()),
+            shield: sent.message.shield.as_ref(),
         })];
         if !self.joined.contains_key(&conv.id) {
             // A new chat, a retried first message, or a chat not followed yet: follow it from

@@ -210,7 +210,7 @@ impl Page<'_> {
 <form class="hc-wrap hc-search-bar" role="search" action="/help/{l}/search" method="get"><label class="hc-visually-hidden" for="hc-q">{label}</label>
 <input id="hc-q" name="q" type="search" value="{q}" placeholder="{ph}" maxlength="200" data-testid="hc-search-input"><button type="submit" data-testid="hc-search-submit">{btn}</button></form></header>
 <main id="main" class="hc-wrap hc-main">{main}</main>
-<footer class="hc-footer"><div class="hc-wrap"><h2>{contact}</h2><p>{ctext}</p><p><a class="hc-button" href="/portal">{clink}</a>{site}</p></div></footer></body></html>"#,
+<footer class="hc-footer"><div class="hc-wrap"><h2>{contact}</h2><p>{ctext}</p><p><a class="hc-button" href="/portal">{clink}</a>{site}</p><p><a href="/help/{l}/verify" data-testid="hc-verify-link">{verify}</a></p></div></footer></body></html>"#,
             label = esc(&t(l, "help.searchLabel")),
             q = esc(&self.query),
             ph = esc(&t(l, "help.searchPlaceholder")),
@@ -218,6 +218,7 @@ impl Page<'_> {
             contact = esc(&t(l, "help.contact")),
             ctext = esc(&t(l, "help.contactText")),
             clink = esc(&t(l, "help.contactLink")),
+            verify = esc(&t(l, "help.verifyLink")),
             site = b.home_url.as_ref().map(|u| format!(r#" <a href="{}">{}</a>"#, esc(u), esc(&b.name))).unwrap_or_default(),
         );
         out
@@ -634,6 +635,80 @@ pub async fn search(State(s): State<WebState>, headers: HeaderMap, Path(locale):
     };
     let mut res = html(StatusCode::OK, page.render(&s, &main));
     res.headers_mut().insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    res
+}
+
+/// `/help/{locale}/verify`: the official verification service for readers; works without
+/// JavaScript (a form that comes back here).
+pub async fn verify(State(s): State<WebState>, headers: HeaderMap, Path(locale): Path<String>, Query(q): Query<SearchParams>) -> Response {
+    let origin = origin(&s, &headers);
+    let Some(l) = parse_locale(&locale) else { return not_found(&s, negotiate(&headers), origin) };
+    let name = s.config.help.name.clone();
+    let text = q.q.trim().to_string();
+    let mut status = StatusCode::OK;
+    let result = if text.is_empty() {
+        String::new()
+    } else {
+        match s.app.verify(&text).await {
+            Ok(v) => {
+                let verdict = v.verdict.as_str();
+                let headline = match v.verdict {
+                    kefu_shield::Verdict::Official => t_with(l, "help.verifyOfficial", &[("q", &v.query), ("name", &name)]),
+                    kefu_shield::Verdict::Lookalike => {
+                        t_with(l, "help.verifyLookalike", &[("q", &v.query), ("of", v.lookalike_of.as_deref().unwrap_or(""))])
+                    }
+                    kefu_shield::Verdict::Unknown => t_with(l, "help.verifyUnknown", &[("q", &v.query), ("name", &name)]),
+                };
+                let why = v
+                    .reason
+                    .and_then(|r| serde_json::to_value(r).ok())
+                    .and_then(|r| r.as_str().map(|r| t(l, &format!("help.verifyReason.{r}"))))
+                    .map(|r| format!("<p>{}</p>", esc(&r)))
+                    .unwrap_or_default();
+                let advice = match v.verdict {
+                    kefu_shield::Verdict::Official => String::new(),
+                    _ => format!("<p>{}</p>", esc(&t(l, "help.verifyAdvice"))),
+                };
+                format!(
+                    r#"<section class="hc-verdict hc-verdict-{verdict}" role="status" data-testid="hc-verdict" data-verdict="{verdict}"><h2>{}</h2>{why}{advice}</section>"#,
+                    esc(&headline)
+                )
+            }
+            Err(AppError::Validation(errors)) => {
+                status = StatusCode::UNPROCESSABLE_ENTITY;
+                let reason = errors.first().map(|e| e.message.clone()).unwrap_or_default();
+                format!(
+                    r#"<p class="hc-verdict hc-verdict-invalid" role="alert" data-testid="hc-verdict-invalid">{}</p>"#,
+                    esc(&t_with(l, "help.invalid", &[("reason", &reason)]))
+                )
+            }
+            Err(e) => return failure(&s, l, origin, e),
+        }
+    };
+    let main = format!(
+        r#"<header class="hc-page-head"><h1>{title}</h1><p>{intro}</p></header>
+<form class="hc-verify" action="/help/{l}/verify" method="get" data-testid="hc-verify-form"><label for="hc-verify-q">{label}</label>
+<div class="hc-verify-row"><input id="hc-verify-q" name="q" type="text" value="{q}" placeholder="{ph}" maxlength="512" autocomplete="off" spellcheck="false" data-testid="hc-verify-input"><button type="submit" class="hc-button" data-testid="hc-verify-submit">{btn}</button></div></form>
+{result}"#,
+        title = esc(&t(l, "help.verifyTitle")),
+        intro = esc(&t_with(l, "help.verifyIntro", &[("name", &name)])),
+        label = esc(&t(l, "help.verifyLabel")),
+        q = esc(&text),
+        ph = esc(&t(l, "help.verifyPlaceholder")),
+        btn = esc(&t(l, "help.verifyButton")),
+    );
+    let page = Page {
+        locale: l,
+        title: format!("{} · {}", t(l, "help.verifyTitle"), t(l, "help.title")),
+        description: t_with(l, "help.verifyIntro", &[("name", &name)]),
+        alternates: same_page_in_every_locale("/verify"),
+        origin,
+        query: String::new(),
+    };
+    let mut res = html(status, page.render(&s, &main));
+    if !text.is_empty() {
+        res.headers_mut().insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    }
     res
 }
 

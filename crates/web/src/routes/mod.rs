@@ -14,3 +14,4 @@ pub mod live;
 pub mod me;
 pub mod ops;
 pub mod portal;
+pub mod shield;
