@@ -3,7 +3,7 @@
 //! `secrets.jsonl`, each scanned as one message the way the app does it (secrets found and
 //! redacted, links found and judged against four official domains), repeated until the text
 //! scanned reaches the size asked for.
-//! Usage: kefu-shield-scan DATA_DIR [MEGABYTES] [ROUNDS]
+//! Usage: kefu-shield-scan DATA_DIR [MEGABYTES] [ROUNDS] [all|secrets|links]
 
 use kefu_shield::{Official, Shield};
 use std::time::Instant;
@@ -13,6 +13,8 @@ fn main() {
     let dir = args.next().unwrap_or_else(|| "crates/shield/data".into());
     let megabytes: f64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(64.0);
     let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5);
+    // `all` (what the app does), or one part: `secrets`, `links`.
+    let part = args.next().unwrap_or_else(|| "all".into());
     let read = |name: &str| std::fs::read_to_string(format!("{dir}/{name}")).unwrap_or_else(|e| panic!("{dir}/{name}: {e}"));
     let benign: Vec<String> = read("benign.txt").lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect();
     let secrets: Vec<String> = read("secrets.jsonl")
@@ -47,8 +49,11 @@ fn main() {
         let started = Instant::now();
         found = 0;
         for m in &messages {
-            let scan = shield.scan(m);
-            found += scan.findings.len();
+            match part.as_str() {
+                "secrets" => found += shield.secrets(m).len(),
+                "links" => found += shield.links(m).len(),
+                _ => found += shield.scan(m).findings.len(),
+            }
         }
         rates.push(bytes as f64 / 1_000_000.0 / started.elapsed().as_secs_f64());
     }
@@ -60,6 +65,7 @@ fn main() {
         "mean_message_bytes": bytes as f64 / messages.len() as f64,
         "secrets_found": found,
         "rounds": rounds,
+        "part": part,
         "mb_per_second": rates,
         "median_mb_per_second": median,
     });

@@ -218,7 +218,10 @@ impl Domains {
                 out.push(link);
             }
         }
-        for m in BARE.find_iter(text) {
+        // A bare domain has a dot right before a letter: most messages have none.
+        let dotted = text.as_bytes().windows(2).any(|w| w[0] == b'.' && w[1].is_ascii_alphanumeric()) || text.contains(['．', '。']);
+        let bare = if dotted { BARE.find_iter(text).collect::<Vec<_>>() } else { Vec::new() };
+        for m in bare {
             if out.iter().any(|l| m.start() < l.end && l.start < m.end()) {
                 continue;
             }

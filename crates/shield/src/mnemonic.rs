@@ -12,8 +12,8 @@
 use crate::Finding;
 use crate::SecretKind;
 use bip39::Language;
+use rustc_hash::FxHashMap as HashMap;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::sync::LazyLock;
 use unicode_normalization::UnicodeNormalization;
 
@@ -49,27 +49,87 @@ const NONE: u16 = u16::MAX;
 /// A word's index in each wordlist, `NONE` where it is not a word of that list.
 type Entry = [u16; 10];
 
+/// First and last code point of the CJK Unified Ideographs block, where every character of the
+/// Chinese wordlists is.
+const HAN_FIRST: u32 = 0x4E00;
+const HAN_LAST: u32 = 0x9FFF;
+
+/// The words of every list, laid out for lookups that stay in cache: a Chinese character by its
+/// code point, a word of up to 16 bytes as one integer, longer ones (decomposed Korean and
+/// Japanese) by string.
 struct Lists {
-    words: HashMap<String, Entry>,
+    /// A word's index in each list, and the lists it is in (bit `l`).
+    entries: Vec<(Entry, u16)>,
+    /// Entry + 1 for each character of the CJK block, 0 when none.
+    han: Vec<u32>,
+    short: HashMap<u128, u32>,
+    long: HashMap<String, u32>,
     /// Shortest and longest folded word, in bytes: tokens outside are not looked up.
     min_len: usize,
     max_len: usize,
 }
 
+/// A word of at most 16 bytes as an integer (zero-padded: no word holds a NUL).
+fn short_key(bytes: impl Iterator<Item = u8>) -> u128 {
+    let mut key = [0u8; 16];
+    for (slot, b) in key.iter_mut().zip(bytes) {
+        *slot = b;
+    }
+    u128::from_le_bytes(key)
+}
+
+impl Lists {
+    /// The entry of a folded word.
+    fn get(&self, folded: &str) -> Option<&(Entry, u16)> {
+        let id = if folded.len() <= 16 { self.short.get(&short_key(folded.bytes())) } else { self.long.get(folded) };
+        id.map(|&i| &self.entries[i as usize])
+    }
+
+    fn han(&self, c: char) -> Option<&(Entry, u16)> {
+        let at = (c as u32).checked_sub(HAN_FIRST)?;
+        match self.han.get(at as usize) {
+            Some(&id) if id > 0 => Some(&self.entries[id as usize - 1]),
+            _ => None,
+        }
+    }
+}
+
 static LISTS: LazyLock<Lists> = LazyLock::new(|| {
-    let mut words: HashMap<String, Entry> = HashMap::with_capacity(20_000);
+    let mut ids: HashMap<String, u32> = HashMap::with_capacity_and_hasher(20_000, Default::default());
+    let mut entries: Vec<(Entry, u16)> = Vec::with_capacity(20_000);
     for (l, lang) in LANGUAGES.iter().enumerate() {
         for (i, w) in lang.word_list().iter().enumerate() {
-            let entry = words.entry(fold(w)).or_insert([NONE; 10]);
+            let next = entries.len() as u32;
+            let id = *ids.entry(fold(w)).or_insert(next);
+            if id == next {
+                entries.push(([NONE; 10], 0));
+            }
+            let (entry, mask) = &mut entries[id as usize];
             // Two words of one list that fold alike (accents dropped) keep the first.
             if entry[l] == NONE {
                 entry[l] = i as u16;
+                *mask |= 1 << l;
             }
         }
     }
-    let min_len = words.keys().map(String::len).min().unwrap_or(1);
-    let max_len = words.keys().map(String::len).max().unwrap_or(32);
-    Lists { words, min_len, max_len }
+    let mut han = vec![0u32; (HAN_LAST - HAN_FIRST + 1) as usize];
+    let mut short = HashMap::default();
+    let mut long = HashMap::default();
+    for (word, &id) in &ids {
+        let mut chars = word.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) if (HAN_FIRST..=HAN_LAST).contains(&(c as u32)) => han[(c as u32 - HAN_FIRST) as usize] = id + 1,
+            _ if word.len() <= 16 => {
+                short.insert(short_key(word.bytes()), id);
+            }
+            _ => {
+                long.insert(word.clone(), id);
+            }
+        }
+    }
+    let min_len = ids.keys().map(String::len).min().unwrap_or(1);
+    let max_len = ids.keys().map(String::len).max().unwrap_or(32);
+    Lists { entries, han, short, long, min_len, max_len }
 });
 
 /// Loads the wordlists now rather than on the first message.
@@ -99,9 +159,22 @@ struct Word {
 /// Seed phrases in `text`, as byte ranges.
 pub fn find(text: &str, out: &mut Vec<Finding>) {
     let lists = &*LISTS;
-    let mut runs: [Vec<Word>; 10] = Default::default();
+    // The tokens that are words of some list, in order; a run of list `l` is a stretch of
+    // them, all words of `l` (anything else between breaks every run).
+    let mut tokens: Vec<(usize, usize, char, &Entry)> = Vec::new();
+    let mut run_start = [0usize; 10];
+    let mut run_len = [0usize; 10];
+    let mut last_end = [0usize; 10];
+    // Lists with a run going.
+    let mut active: u16 = 0;
     let mut buf = String::new();
     let mut chars = text.char_indices().peekable();
+    let flush = |l: usize, from: usize, len: usize, tokens: &[(usize, usize, char, &Entry)], out: &mut Vec<Finding>| {
+        if len >= LENGTHS[LENGTHS.len() - 1] {
+            let run: Vec<Word> = tokens[from..from + len].iter().map(|&(start, end, ch, e)| Word { index: e[l], start, end, ch }).collect();
+            judge(text, l, &run, out);
+        }
+    };
     while let Some((start, c)) = chars.next() {
         let han = kefu_search::analysis::is_han(c);
         let end = if han {
@@ -120,52 +193,64 @@ pub fn find(text: &str, out: &mut Vec<Finding>) {
             continue;
         };
         let token = &text[start..end];
-        let entry = if token.len() < lists.min_len || token.len() > lists.max_len * 2 {
+        let entry = if han {
+            lists.han(c)
+        } else if token.len() < lists.min_len || token.len() > lists.max_len * 2 {
             None
-        } else if token.bytes().all(|b| b.is_ascii_lowercase()) || han {
-            lists.words.get(token)
+        } else if token.is_ascii() {
+            if token.len() > 16 {
+                None
+            } else {
+                lists.short.get(&short_key(token.bytes().map(|b| b.to_ascii_lowercase()))).map(|&i| &lists.entries[i as usize])
+            }
         } else {
             buf.clear();
             buf.push_str(&fold(token));
-            lists.words.get(buf.as_str())
+            lists.get(&buf)
         };
-        for (l, run) in runs.iter_mut().enumerate() {
-            let index = entry.map_or(NONE, |e| e[l]);
-            let joined = run.last().is_some_and(|w| start - w.end <= MAX_GAP);
-            if index == NONE || !joined {
-                judge(text, l, run, out);
-                run.clear();
+        let (entry, mask) = match entry {
+            Some((e, m)) => (Some(e), *m),
+            None => (None, 0),
+        };
+        if mask == 0 && active == 0 {
+            continue;
+        }
+        let at = tokens.len();
+        if let Some(e) = entry {
+            tokens.push((start, end, c, e));
+        }
+        let mut todo = active | mask;
+        while todo != 0 {
+            let l = todo.trailing_zeros() as usize;
+            todo &= todo - 1;
+            let in_list = mask & (1 << l) != 0;
+            let joined = run_len[l] > 0 && start - last_end[l] <= MAX_GAP;
+            if !in_list || !joined {
+                flush(l, run_start[l], run_len[l], &tokens, out);
+                run_len[l] = 0;
             }
-            if index != NONE {
-                run.push(Word { index, start, end, ch: c });
+            if in_list {
+                if run_len[l] == 0 {
+                    run_start[l] = at;
+                }
+                run_len[l] += 1;
+                last_end[l] = end;
+                active |= 1 << l;
+            } else {
+                active &= !(1 << l);
             }
         }
     }
-    for (l, run) in runs.iter_mut().enumerate() {
-        judge(text, l, run, out);
+    for l in 0..10 {
+        flush(l, run_start[l], run_len[l], &tokens, out);
     }
 }
 
 /// Words before a run-together Chinese phrase that say what follows is one.
-const CUES: &[&str] = &[
-    "助记词",
-    "助記詞",
-    "记忆词",
-    "記憶詞",
-    "种子",
-    "種子",
-    "恢复词",
-    "恢復詞",
-    "备份",
-    "備份",
-    "私钥",
-    "私鑰",
-    "钱包",
-    "錢包",
-    "seed",
-    "phrase",
-    "mnemonic",
-];
+static CUES: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new("(?i)助记词|助記詞|记忆词|記憶詞|种子|種子|恢复词|恢復詞|备份|備份|私钥|私鑰|钱包|錢包|seed|phrase|mnemonic")
+        .unwrap_or_else(|e| unreachable!("a fixed pattern compiles: {e}"))
+});
 
 /// How far back (bytes) a cue is looked for.
 const CUE_REACH: usize = 48;
@@ -183,40 +268,47 @@ fn judge(text: &str, l: usize, run: &[Word], out: &mut Vec<Finding>) {
     }
     // Whether word i follows word i - 1 with nothing between.
     let touching = |i: usize| i > 0 && run[i].start == run[i - 1].end;
-    // Dictionary words formed by touching neighbours, counted cumulatively.
-    let fluent: Vec<u32> = if CHINESE[l] {
-        let mut acc = vec![0u32; run.len() + 1];
-        for i in 0..run.len() {
-            let pair = i + 1 < run.len() && touching(i + 1) && forms_word(run[i].ch, run[i + 1].ch);
-            acc[i + 1] = acc[i] + u32::from(pair);
+    // Dictionary words formed by touching neighbours inside a window: looked up last, for the
+    // few windows that got that far (the lookups are the costly part on Chinese text).
+    let fluent_pairs = |s: usize, k: usize| (s + 1..s + k).filter(|&i| touching(i) && forms_word(run[i - 1].ch, run[i].ch)).count();
+    let cued = |s: usize| {
+        let mut from = run[s].start.saturating_sub(CUE_REACH);
+        while !text.is_char_boundary(from) {
+            from += 1;
         }
-        acc
-    } else {
-        Vec::new()
-    };
-    let plausible = |s: usize, k: usize| {
-        if !CHINESE[l] || (s + 1..s + k).all(|i| !touching(i)) {
-            return true;
-        }
-        let starts = !touching(s);
-        let ends = s + k == run.len() || !touching(s + k);
-        let cued = || {
-            let mut from = run[s].start.saturating_sub(CUE_REACH);
-            while !text.is_char_boundary(from) {
-                from += 1;
-            }
-            let before = text[from..run[s].start].to_lowercase();
-            CUES.iter().any(|c| before.contains(c))
-        };
-        let pairs = (fluent[s + k - 1] - fluent[s]) as usize;
-        (starts || ends) && ((starts && ends) || cued()) && pairs * 4 <= k
+        CUES.is_match(&text[from..run[s].start])
     };
     // Every window that could be a phrase; overlapping ones become one finding. A chance
     // checksum match reaching a word or two past the phrase costs those words, never the phrase.
     let mut spans: Vec<(usize, usize)> = Vec::new();
+    // In Chinese only windows at the edge of a run-together stretch, or of separated words, can
+    // be phrases: the others are not looked at (this is what keeps long Chinese text fast).
+    let edge = |s: usize| {
+        !CHINESE[l]
+            || !touching(s)
+            || !touching(s + 1)
+            || LENGTHS.iter().any(|&k| s + k == run.len() || (s + k < run.len() && !touching(s + k)))
+    };
     for s in 0..=run.len() - shortest {
+        if !edge(s) {
+            continue;
+        }
+        let starts = !touching(s);
+        let mut cue: Option<bool> = None;
         for k in LENGTHS {
-            if s + k <= run.len() && plausible(s, k) && checksum_holds(&run[s..s + k]) {
+            if s + k > run.len() {
+                continue;
+            }
+            let phrase = if !CHINESE[l] || (s + 1..s + k).all(|i| !touching(i)) {
+                checksum_holds(&run[s..s + k])
+            } else {
+                let ends = s + k == run.len() || !touching(s + k);
+                (starts || ends)
+                    && ((starts && ends) || *cue.get_or_insert_with(|| cued(s)))
+                    && checksum_holds(&run[s..s + k])
+                    && fluent_pairs(s, k) * 4 <= k
+            };
+            if phrase {
                 match spans.last_mut() {
                     Some(last) if s < last.1 => last.1 = last.1.max(s + k),
                     _ => spans.push((s, s + k)),
@@ -240,26 +332,27 @@ fn forms_word(a: char, b: char) -> bool {
 /// the SHA-256 of the rest.
 fn checksum_holds(words: &[Word]) -> bool {
     let n = words.len();
-    let total_bits = n * 11;
     let checksum_bits = n / 3;
-    let entropy_bits = total_bits - checksum_bits;
-    let mut bits = [0u8; 33];
-    for (i, w) in words.iter().enumerate() {
-        for b in 0..11 {
-            if w.index & (1 << (10 - b)) != 0 {
-                let at = i * 11 + b;
-                bits[at / 8] |= 0x80 >> (at % 8);
-            }
+    let entropy_bytes = (n * 11 - checksum_bits) / 8;
+    // The 11-bit indices, packed big-endian.
+    let mut bytes = [0u8; 33];
+    let (mut acc, mut held, mut at) = (0u32, 0u32, 0usize);
+    for w in words {
+        acc = (acc << 11) | u32::from(w.index);
+        held += 11;
+        while held >= 8 {
+            held -= 8;
+            bytes[at] = (acc >> held) as u8;
+            at += 1;
         }
+        acc &= (1 << held) - 1;
     }
-    let entropy = &bits[..entropy_bits / 8];
-    let hash = Sha256::digest(entropy);
-    (0..checksum_bits).all(|b| {
-        let at = entropy_bits + b;
-        let have = bits[at / 8] & (0x80 >> (at % 8)) != 0;
-        let want = hash[b / 8] & (0x80 >> (b % 8)) != 0;
-        have == want
-    })
+    if held > 0 {
+        bytes[at] = (acc << (8 - held)) as u8;
+    }
+    let hash = Sha256::digest(&bytes[..entropy_bytes]);
+    let shift = 8 - checksum_bits;
+    bytes[entropy_bytes] >> shift == hash[0] >> shift
 }
 
 #[cfg(test)]

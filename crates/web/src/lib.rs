@@ -239,5 +239,13 @@ pub async fn serve(
         shutdown.await;
         closing.send_replace(true);
     };
+    // Small frames go out at once: without TCP_NODELAY a push that follows another (the bot's
+    // answer after the `ack`, a feed event after the last) waits for the peer's delayed ACK,
+    // some 40 ms on Linux.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
 }

@@ -828,14 +828,45 @@ fn to_example(r: BotExampleRow) -> BotExample {
 /// retrains when the examples changed.
 pub struct BotService {
     app: App,
+    /// Conversations with a turn running, and whether more came for them meanwhile. Chats are
+    /// answered side by side (a slow one, waiting on a language model, holds up no other), each
+    /// conversation's turns one after another.
+    running: std::sync::Mutex<std::collections::HashMap<String, bool>>,
 }
 
 impl BotService {
     pub fn new(app: &App) -> Arc<Self> {
-        Arc::new(Self { app: app.clone() })
+        Arc::new(Self { app: app.clone(), running: Default::default() })
     }
 
-    async fn sweep(&self) {
+    /// Answers `conversation_id` in a task of its own, or, when a turn is running there, once
+    /// more after it.
+    fn answer(self: &Arc<Self>, conversation_id: String) {
+        let Ok(mut running) = self.running.lock() else { return };
+        if let Some(again) = running.get_mut(&conversation_id) {
+            *again = true;
+            return;
+        }
+        running.insert(conversation_id.clone(), false);
+        drop(running);
+        let this = self.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = this.app.bot_handle(&conversation_id).await {
+                    tracing::error!(error = %e, conversation = %conversation_id, "bot turn failed");
+                }
+                let Ok(mut running) = this.running.lock() else { return };
+                if running.get(&conversation_id) == Some(&true) {
+                    running.insert(conversation_id.clone(), false);
+                } else {
+                    running.remove(&conversation_id);
+                    return;
+                }
+            }
+        });
+    }
+
+    async fn sweep(self: &Arc<Self>) {
         let enabled = match self.app.bot_settings().await {
             Ok(s) => s.enabled,
             Err(e) => {
@@ -852,9 +883,7 @@ impl BotService {
         match self.app.store().bot_sessions_waiting(100).await {
             Ok(ids) => {
                 for id in ids {
-                    if let Err(e) = self.app.bot_handle(&id).await {
-                        tracing::error!(error = %e, conversation = %id, "bot turn failed");
-                    }
+                    self.answer(id);
                 }
             }
             Err(e) => tracing::error!(error = %e, "bot sweep failed"),
@@ -877,21 +906,16 @@ impl Service for BotService {
                 _ = sweep.tick() => self.sweep().await,
                 e = events.next() => match e {
                     // A new chat comes with its first message, announced as the conversation.
-                    Some(DomainEvent::ConversationCreated { conversation_id, .. }) => {
-                        if let Err(e) = self.app.bot_handle(&conversation_id).await {
-                            tracing::error!(error = %e, conversation = %conversation_id, "bot turn failed");
+                    Some(DomainEvent::ConversationCreated { conversation_id, .. }) => self.answer(conversation_id),
+                    Some(DomainEvent::MessageCreated { conversation_id, author_kind, private: false, .. }) => match author_kind.as_str() {
+                        "customer" => self.answer(conversation_id),
+                        "agent" => {
+                            if let Err(e) = self.app.bot_agent_replied(&conversation_id).await {
+                                tracing::error!(error = %e, conversation = %conversation_id, "bot step-back failed");
+                            }
                         }
-                    }
-                    Some(DomainEvent::MessageCreated { conversation_id, author_kind, private: false, .. }) => {
-                        let done = match author_kind.as_str() {
-                            "customer" => self.app.bot_handle(&conversation_id).await,
-                            "agent" => self.app.bot_agent_replied(&conversation_id).await,
-                            _ => Ok(()),
-                        };
-                        if let Err(e) = done {
-                            tracing::error!(error = %e, conversation = %conversation_id, "bot turn failed");
-                        }
-                    }
+                        _ => {}
+                    },
                     Some(_) => {}
                     None => break,
                 },

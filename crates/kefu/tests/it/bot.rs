@@ -97,6 +97,20 @@ async fn conversation(admin: &Client, id: &str) -> Value {
     admin.get(&format!("/api/v1/conversations/{id}")).await.body
 }
 
+/// The conversation once `done` holds (the bot's changes land just after its message), or as
+/// it is after 5 s.
+async fn conversation_until(admin: &Client, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let mut c = conversation(admin, id).await;
+    for _ in 0..50 {
+        if done(&c) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        c = conversation(admin, id).await;
+    }
+    c
+}
+
 async fn timeline(admin: &Client, id: &str) -> Vec<Value> {
     admin.get(&format!("/api/v1/conversations/{id}/timeline")).await.body["items"].as_array().unwrap().clone()
 }
@@ -120,7 +134,7 @@ async fn the_bot_answers_chats_runs_flows_and_hands_off(backend: Backend) {
     w.say("Yes, thanks").await;
     w.bot_until("glad I could help").await;
     let id = w.conversation_id.clone().unwrap();
-    let c = conversation(&admin, &id).await;
+    let c = conversation_until(&admin, &id, |c| c["status"] == "resolved").await;
     assert_eq!(c["status"], "resolved", "{c}");
     assert!(c["assignee_id"].is_null());
 
@@ -136,12 +150,12 @@ async fn the_bot_answers_chats_runs_flows_and_hands_off(backend: Backend) {
     let eta = handoff.last().unwrap()["body"].as_str().unwrap().to_string();
     assert!(eta.contains("offline") && eta.contains("12 hours"), "nobody is online: the customer is told when: {eta}");
     let id = w.conversation_id.clone().unwrap();
+    let c = conversation_until(&admin, &id, |c| c["tags"].as_array().is_some_and(|t| t.contains(&json!("bot-handoff")))).await;
+    assert!(c["tags"].as_array().unwrap().contains(&json!("bot-handoff")), "{c}");
     let items = timeline(&admin, &id).await;
     let note = items.iter().find(|i| i["type"] == "message" && i["private"] == true).expect("a note for the agent");
     let note = note["body"].as_str().unwrap();
     assert!(note.contains("the answers offered did not help") && note.contains("fees"), "{note}");
-    let c = conversation(&admin, &id).await;
-    assert!(c["tags"].as_array().unwrap().contains(&json!("bot-handoff")), "{c}");
     assert_eq!(c["intent"], "fees");
     // Handed off: the bot is silent from now on.
     w.say("hello?").await;
@@ -159,15 +173,7 @@ async fn the_bot_answers_chats_runs_flows_and_hands_off(backend: Backend) {
     w.say("wang@example.com").await;
     w.bot_until("回复").await;
     let id = w.conversation_id.clone().unwrap();
-    // The handoff's changes land just after the customer is told.
-    let mut c = conversation(&admin, &id).await;
-    for _ in 0..50 {
-        if c["priority"] == "high" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        c = conversation(&admin, &id).await;
-    }
+    let c = conversation_until(&admin, &id, |c| c["priority"] == "high").await;
     assert_eq!(c["priority"], "high", "{c}");
     assert_eq!(c["intent"], "twofa_reset");
     assert_eq!(c["language"], "zh-CN");
