@@ -629,15 +629,15 @@ impl App {
         let shield = self.shield().await?;
         let mut findings = Vec::new();
         if let Some(m) = new.message.as_mut() {
-            let screened = App::screen(&shield, &m.body);
-            if !screened.findings.is_empty() && m.body.contains(new.subject.trim_end_matches('…')) {
-                new.subject = subject_from(&screened.text);
+            let scan = shield.scan(&m.body);
+            if !scan.findings.is_empty() && m.body.contains(new.subject.trim_end_matches('…')) {
+                new.subject = subject_from(&scan.redacted);
             }
             m.html = m.html.as_deref().map(|h| shield.redact(h).text);
-            m.shield = screened.note_json();
-            m.body = screened.text;
+            m.shield = crate::shield::note_json(&scan);
+            m.body = scan.redacted;
             if m.author_kind == AuthorKind::Customer.as_str() {
-                findings = screened.findings;
+                findings = scan.findings;
             }
         }
         new.subject = shield.redact(&new.subject).text;
@@ -1007,9 +1007,9 @@ impl App {
         } else {
             None
         };
-        let screened = App::screen_after(&shield, &body, prompt.as_deref());
+        let scan = shield.scan_after(&body, prompt.as_deref());
         let html = m.html.as_deref().map(|h| sanitize_html(&shield.redact(h).text));
-        let body = screened.text.clone();
+        let body = scan.redacted.clone();
         if let Some(target) = &row.merged_into {
             return Err(AppError::ConversationMerged(target.clone()));
         }
@@ -1054,7 +1054,7 @@ impl App {
             mentions: serde_json::to_string(&mentions).unwrap_or_else(|_| "[]".into()),
             delivery,
             actions: m.actions.as_ref().map(|a| serde_json::to_string(a).unwrap_or_default()),
-            shield: screened.note_json(),
+            shield: crate::shield::note_json(&scan),
             attachment_ids,
             attachment_uploader: uploader.to_string(),
         };
@@ -1084,8 +1084,8 @@ impl App {
                         .await;
                 }
                 self.index_later(&row.id);
-                if author == AuthorKind::Customer && !screened.findings.is_empty() {
-                    self.secret_shared(&row.id, &message.id, &screened.findings).await?;
+                if author == AuthorKind::Customer && !scan.findings.is_empty() {
+                    self.secret_shared(&row.id, &message.id, &scan.findings).await?;
                 }
                 Ok(Posted::Created(self.message_view(message).await?))
             }

@@ -8,7 +8,7 @@ use crate::audit::Actor;
 use crate::conversations::activity;
 use crate::{App, AppError, AppResult, Principal};
 use kefu_domain::{FieldError, LinkFlag, MessageShield, Priority};
-use kefu_shield::{Finding, Link, Official, SecretPattern, Shield, Verification};
+use kefu_shield::{Finding, Link, Official, Scan, SecretPattern, Shield, Verification};
 use kefu_store::micros;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -152,26 +152,17 @@ fn flag(l: &Link) -> LinkFlag {
     }
 }
 
-/// A text after the shield: redacted, with what was found.
-#[derive(Debug, Clone, Default)]
-pub struct Screened {
-    pub text: String,
-    pub findings: Vec<Finding>,
-    pub links: Vec<Link>,
-}
-
-impl Screened {
-    /// The note for the message, `None` when there is nothing to note.
-    pub fn note(&self) -> Option<MessageShield> {
-        let mut redacted: Vec<String> = self.findings.iter().map(|f| f.kind.as_str().to_string()).collect();
-        redacted.dedup();
-        let links: Vec<LinkFlag> = self.links.iter().map(flag).collect();
-        (!redacted.is_empty() || !links.is_empty()).then_some(MessageShield { redacted, links })
+/// What the shield noted on a message (kept in `messages.shield`, JSON): the kinds of secrets
+/// taken out, in order of first appearance, and the links' verdicts; `None` when nothing.
+pub(crate) fn note_json(scan: &Scan) -> Option<String> {
+    let mut redacted: Vec<String> = Vec::new();
+    for f in &scan.findings {
+        if !redacted.iter().any(|k| k == f.kind.as_str()) {
+            redacted.push(f.kind.as_str().to_string());
+        }
     }
-
-    pub fn note_json(&self) -> Option<String> {
-        self.note().and_then(|n| serde_json::to_string(&n).ok())
-    }
+    let links: Vec<LinkFlag> = scan.links.iter().map(flag).collect();
+    (!redacted.is_empty() || !links.is_empty()).then(|| serde_json::to_string(&MessageShield { redacted, links }).ok()).flatten()
 }
 
 /// The warning a customer gets after sharing a secret, in their language.
@@ -279,19 +270,6 @@ impl App {
     pub async fn verify(&self, query: &str) -> AppResult<Verification> {
         let shield = self.shield().await?;
         shield.verify(query).map_err(|e| AppError::Validation(vec![FieldError::new("q", e)]))
-    }
-
-    /// `text` with its secrets redacted and its links judged: the first thing that happens to
-    /// anything a customer sends.
-    pub(crate) fn screen(shield: &Shield, text: &str) -> Screened {
-        App::screen_after(shield, text, None)
-    }
-
-    /// As [`App::screen`], for a message answering `prompt`: a bare transaction hash answering
-    /// "what is the TxID?" stays.
-    pub(crate) fn screen_after(shield: &Shield, text: &str, prompt: Option<&str>) -> Screened {
-        let scan = shield.scan_after(text, prompt);
-        Screened { text: scan.redacted, findings: scan.findings, links: scan.links }
     }
 
     /// An agent's public reply may link only to official or allowed domains; an attempt

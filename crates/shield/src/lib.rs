@@ -96,6 +96,13 @@ pub struct Official {
     pub agent_ids: Vec<String>,
 }
 
+impl Official {
+    /// Whether no official channel of any kind is configured.
+    pub fn is_empty(&self) -> bool {
+        self.domains.is_empty() && self.emails.is_empty() && self.telegram.is_empty() && self.phones.is_empty() && self.agent_ids.is_empty()
+    }
+}
+
 /// A text with its secrets replaced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Redacted {

@@ -161,6 +161,12 @@ impl Domains {
         self.domains.is_empty()
     }
 
+    /// The official domain whose name (4 letters or more, without hyphens) `text` contains:
+    /// the exchange's name inside a user name or handle (`nebulaex_support`).
+    pub(crate) fn named_in(&self, text: &str) -> Option<&str> {
+        self.domains.iter().find(|o| o.bare.len() >= 4 && text.contains(&o.bare)).map(|o| o.domain.as_str())
+    }
+
     /// Whether `host` (ASCII) is an official domain or under one.
     pub fn contains(&self, host: &str) -> bool {
         self.domains.iter().any(|o| under(host, &o.domain))
@@ -220,8 +226,7 @@ impl Domains {
         }
         // A bare domain has a dot right before a letter: most messages have none.
         let dotted = text.as_bytes().windows(2).any(|w| w[0] == b'.' && w[1].is_ascii_alphanumeric()) || text.contains(['．', '。']);
-        let bare = if dotted { BARE.find_iter(text).collect::<Vec<_>>() } else { Vec::new() };
-        for m in bare {
+        for m in dotted.then(|| BARE.find_iter(text)).into_iter().flatten() {
             if out.iter().any(|l| m.start() < l.end && l.start < m.end()) {
                 continue;
             }

@@ -154,13 +154,10 @@ fn judge_handle(shield: &Shield, handle: &str) -> (Verdict, Option<String>, Opti
         }
     }
     // A handle built on the exchange's name: `@nebula_ex_support`.
-    for d in &o.domains {
-        let name = d.trim().split('.').find(|l| *l != "www" && !l.contains("://")).unwrap_or("").replace(['-', '_'], "");
-        if name.len() >= 4 && bare.contains(&name) {
-            return (Verdict::Lookalike, Some(d.trim().to_string()), Some(Reason::AddedWords));
-        }
+    match shield.domains().named_in(&bare) {
+        Some(d) => (Verdict::Lookalike, Some(d.to_string()), Some(Reason::AddedWords)),
+        None => (Verdict::Unknown, None, None),
     }
-    (Verdict::Unknown, None, None)
 }
 
 fn judge_email(shield: &Shield, address: &str) -> (Verdict, Option<String>, Option<Reason>) {
@@ -177,13 +174,10 @@ fn judge_email(shield: &Shield, address: &str) -> (Verdict, Option<String>, Opti
         (Verdict::Unknown, ..) => {
             // The exchange's name as the user name at someone else's mail: `nebula.ex@gmail.com`.
             let bare: String = local.chars().filter(|c| c.is_alphanumeric()).collect();
-            for d in &o.domains {
-                let name: String = d.trim().split('.').next().unwrap_or("").chars().filter(|c| c.is_alphanumeric()).collect();
-                if name.len() >= 4 && bare.contains(&name) {
-                    return (Verdict::Lookalike, Some(d.trim().to_string()), Some(Reason::AddedWords));
-                }
+            match shield.domains().named_in(&bare) {
+                Some(d) => (Verdict::Lookalike, Some(d.to_string()), Some(Reason::AddedWords)),
+                None => (Verdict::Unknown, None, None),
             }
-            (Verdict::Unknown, None, None)
         }
     }
 }

@@ -209,8 +209,7 @@ impl Knowledge for Lookup<'_> {
 
 /// Not on the official lists is not official; with no lists configured the bot cannot say.
 fn official_verdict(shield: &kefu_shield::Shield, target: &str) -> Verdict {
-    let o = shield.official();
-    if o.domains.is_empty() && o.emails.is_empty() && o.telegram.is_empty() && o.phones.is_empty() && o.agent_ids.is_empty() {
+    if shield.official().is_empty() {
         return Verdict::Unknown;
     }
     match shield.verify(target) {
