@@ -3,20 +3,70 @@
 
 use crate::{Finding, SecretKind};
 use regex::Regex;
-use std::sync::LazyLock;
 
-/// 64 hex digits standing alone, with or without `0x`.
-static HEX: LazyLock<Regex> = LazyLock::new(|| re(r"(?-u:\b)(?:0[xX])?[0-9a-fA-F]{64}(?-u:\b)"));
+/// The shortest word a fixed-format key can be: a WIF key's 51 characters.
+const SHORTEST_KEY: usize = 51;
 
-/// A WIF key: base58, `5` (uncompressed) or `K`/`L` (compressed) on mainnet, `9`/`c` on testnet.
-static WIF: LazyLock<Regex> = LazyLock::new(|| re(r"(?-u:\b)[5KL9c][1-9A-HJ-NP-Za-km-z]{50,51}(?-u:\b)"));
+/// The words of `text` long enough to be a key, as byte ranges: maximal runs of ASCII word
+/// characters (`[0-9A-Za-z_]`, what `\b` in a pattern would bound). Every fixed key format is
+/// such a whole word, so one pass replaces a regex search per format; and as such a word covers
+/// any byte it starts [`SHORTEST_KEY`] - 1 bytes before, the pass looks at one byte in that many
+/// wherever there is none (Boyer-Moore's skip).
+fn long_words(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let bytes = text.as_bytes();
+    // Every word ending before `at` has been looked at, and none straddles it.
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        loop {
+            let probe = at + SHORTEST_KEY - 1;
+            if probe >= bytes.len() {
+                return None;
+            }
+            if !is_word_byte(bytes[probe]) {
+                at = probe + 1;
+                continue;
+            }
+            let start = at + bytes[at..probe].iter().rposition(|&b| !is_word_byte(b)).map_or(0, |i| i + 1);
+            let end = probe + bytes[probe..].iter().position(|&b| !is_word_byte(b)).unwrap_or(bytes.len() - probe);
+            at = end;
+            if end - start >= SHORTEST_KEY {
+                return Some((start, end));
+            }
+        }
+    })
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+fn is_base58(b: u8) -> bool {
+    b.is_ascii_alphanumeric() && !matches!(b, b'0' | b'O' | b'I' | b'l')
+}
+
+/// 64 hex digits, with or without `0x`.
+fn is_hex_key(word: &[u8]) -> bool {
+    let digits = match word {
+        [b'0', b'x' | b'X', rest @ ..] => rest,
+        _ => word,
+    };
+    digits.len() == 64 && digits.iter().all(u8::is_ascii_hexdigit)
+}
+
+/// A WIF key's shape: base58, `5` (uncompressed) or `K`/`L` (compressed) on mainnet, `9`/`c`
+/// on testnet, 51 or 52 characters.
+fn is_wif_shaped(word: &[u8]) -> bool {
+    matches!(word.len(), 51 | 52) && matches!(word[0], b'5' | b'K' | b'L' | b'9' | b'c') && word.iter().all(|&b| is_base58(b))
+}
 
 /// An extended private key: BIP32 `xprv`/`tprv`, SLIP-132 `yprv`/`zprv` and their multisig
-/// `Yprv`/`Zprv`/`uprv`/`vprv`/`Uprv`/`Vprv` kin; 111 base58 characters in all.
-static XPRV: LazyLock<Regex> = LazyLock::new(|| re(r"(?-u:\b)[xyztuvYZUV]prv[1-9A-HJ-NP-Za-km-z]{100,112}(?-u:\b)"));
-
-fn re(pattern: &str) -> Regex {
-    Regex::new(pattern).unwrap_or_else(|e| unreachable!("a fixed pattern compiles: {e}"))
+/// `Yprv`/`Zprv`/`uprv`/`vprv`/`Uprv`/`Vprv` kin; 111 base58 characters in all (104 to 116
+/// accepted).
+fn is_xprv(word: &[u8]) -> bool {
+    (104..=116).contains(&word.len())
+        && matches!(word[0], b'x' | b'y' | b'z' | b't' | b'u' | b'v' | b'Y' | b'Z' | b'U' | b'V')
+        && &word[1..4] == b"prv"
+        && word.iter().all(|&b| is_base58(b))
 }
 
 /// Words before a 64-hex string that say it is a key (it is then one, whatever else is said).
@@ -39,24 +89,24 @@ pub fn asks_for_public(prompt: &str) -> bool {
 /// Whether `text` holds a 64-hex string, the one kind whose verdict can depend on the message
 /// it answers.
 pub fn has_hex(text: &str) -> bool {
-    HEX.is_match(text)
+    long_words(text).any(|(start, end)| is_hex_key(&text.as_bytes()[start..end]))
 }
 
 /// Keys of every fixed kind in `text`; `answers_public`: the text answers a question for a
 /// transaction hash (see [`asks_for_public`]), so a 64-hex string said to be nothing is one.
 pub fn find(text: &str, answers_public: bool, out: &mut Vec<Finding>) {
-    for m in HEX.find_iter(text) {
-        if is_key_by_context(text, m.start(), answers_public) {
-            out.push(Finding::new(SecretKind::PrivateKey, m.start(), m.end()));
+    for (start, end) in long_words(text) {
+        let word = &text.as_bytes()[start..end];
+        let kind = if is_hex_key(word) {
+            is_key_by_context(text, start, answers_public).then_some(SecretKind::PrivateKey)
+        } else if is_wif_shaped(word) {
+            is_wif(&text[start..end]).then_some(SecretKind::WifKey)
+        } else {
+            is_xprv(word).then_some(SecretKind::ExtendedKey)
+        };
+        if let Some(kind) = kind {
+            out.push(Finding::new(kind, start, end));
         }
-    }
-    for m in WIF.find_iter(text) {
-        if is_wif(m.as_str()) {
-            out.push(Finding::new(SecretKind::WifKey, m.start(), m.end()));
-        }
-    }
-    for m in XPRV.find_iter(text) {
-        out.push(Finding::new(SecretKind::ExtendedKey, m.start(), m.end()));
     }
     keystores(text, out);
 }
@@ -94,7 +144,7 @@ fn is_wif(s: &str) -> bool {
 fn keystores(text: &str, out: &mut Vec<Finding>) {
     let bytes = text.as_bytes();
     let mut i = 0;
-    while let Some(offset) = memchr(b'{', &bytes[i..]) {
+    while let Some(offset) = memchr::memchr(b'{', &bytes[i..]) {
         let start = i + offset;
         let end = object_end(bytes, start);
         let body = text[start..end].to_ascii_lowercase();
@@ -105,10 +155,6 @@ fn keystores(text: &str, out: &mut Vec<Finding>) {
             i = start + 1;
         }
     }
-}
-
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&b| b == needle)
 }
 
 /// Where the JSON object opening at `start` ends (just past its closing brace), or the end of

@@ -193,9 +193,9 @@ impl Domains {
                 Some(Reason::TldSwap)
             } else if is_bitflip(&name, &o.name) {
                 Some(Reason::Bitflip)
-            } else if bare == o.bare || strsim::damerau_levenshtein(&name, &o.name) <= max_edits(&o.name) {
+            } else if bare == o.bare || within_edits(&name, &o.name, max_edits(&o.name)) {
                 Some(Reason::Typo)
-            } else if unicode_name != name && strsim::damerau_levenshtein(&name_skeleton, &o.skeleton) <= max_edits(&o.name) {
+            } else if unicode_name != name && within_edits(&name_skeleton, &o.skeleton, max_edits(&o.name)) {
                 // Look-alike characters and a small edit besides.
                 Some(Reason::Homoglyph)
             } else if o.bare.len() >= 3 && (bare.contains(&o.bare) || name_skeleton.contains(&o.skeleton)) {
@@ -218,15 +218,13 @@ impl Domains {
     /// Every link in `text` with its verdict.
     pub fn links(&self, text: &str) -> Vec<Link> {
         let mut out: Vec<Link> = Vec::new();
-        for m in SCHEMED.find_iter(text) {
+        for m in may_hold_schemed_link(text).then(|| SCHEMED.find_iter(text)).into_iter().flatten() {
             let raw = trim_trailing(m.as_str());
             if let Some(link) = self.link(raw, m.start(), true) {
                 out.push(link);
             }
         }
-        // A bare domain has a dot right before a letter: most messages have none.
-        let dotted = text.as_bytes().windows(2).any(|w| w[0] == b'.' && w[1].is_ascii_alphanumeric()) || text.contains(['．', '。']);
-        for m in dotted.then(|| BARE.find_iter(text)).into_iter().flatten() {
+        for m in may_hold_bare_domain(text).then(|| BARE.find_iter(text)).into_iter().flatten() {
             if out.iter().any(|l| m.start() < l.end && l.start < m.end()) {
                 continue;
             }
@@ -274,6 +272,39 @@ impl Domains {
         }
         Some(Link { url: raw.to_string(), host: unicode_host(&host), verdict, lookalike_of, reason, start, end: start + raw.len() })
     }
+}
+
+/// Whether `text` may hold a [`SCHEMED`] link: `://` or `www.` somewhere. Most messages hold
+/// neither, and this is cheaper than starting the regex.
+fn may_hold_schemed_link(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(b':', bytes).any(|i| bytes[i + 1..].starts_with(b"//"))
+        || memchr::memchr_iter(b'.', bytes).any(|i| i >= 3 && bytes[i - 3..i].eq_ignore_ascii_case(b"www"))
+}
+
+/// Whether `text` may hold a [`BARE`] domain: a dot (`.`, `．` or `。`) right before a character
+/// its suffix can start with. Ends of sentences (`。` before Chinese, `. ` before a space) and
+/// numbers (`1.5`) are not, and most messages have nothing else.
+fn may_hold_bare_domain(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    // `．` is EF BC 8E and `。` E3 80 82 in UTF-8.
+    memchr::memchr3_iter(b'.', 0xEF, 0xE3, bytes).any(|i| {
+        let after = match bytes[i] {
+            b'.' => i + 1,
+            _ if bytes[i..].starts_with("．".as_bytes()) || bytes[i..].starts_with("。".as_bytes()) => i + 3,
+            _ => return false,
+        };
+        text[after..].chars().next().is_some_and(may_start_suffix)
+    })
+}
+
+/// Whether `c` may be the first letter of a suffix (a Latin, Cyrillic or Greek letter): an ASCII
+/// letter, or anything past ASCII but Chinese characters and CJK or general punctuation.
+fn may_start_suffix(c: char) -> bool {
+    c.is_ascii_alphabetic()
+        || !c.is_ascii()
+            && !kefu_search::analysis::is_han(c)
+            && !matches!(c, '\u{2000}'..='\u{206F}' | '\u{3000}'..='\u{303F}' | '\u{FF01}'..='\u{FF20}')
 }
 
 /// `raw` as a URL; a bare domain or `www.` gets a scheme, a defanged `hxxp` its real one, the
@@ -343,6 +374,12 @@ fn is_bitflip(a: &str, b: &str) -> bool {
         let diffs: Vec<u8> = a.bytes().zip(b.bytes()).filter(|(x, y)| x != y).map(|(x, y)| x ^ y).collect();
         diffs.len() == 1 && diffs[0].count_ones() == 1
     }
+}
+
+/// Whether `a` is at most `edits` edits (Damerau-Levenshtein) from `b`. Each edit changes the
+/// length by one character at most, so names further apart in length are not compared.
+fn within_edits(a: &str, b: &str, edits: usize) -> bool {
+    a.chars().count().abs_diff(b.chars().count()) <= edits && strsim::damerau_levenshtein(a, b) <= edits
 }
 
 /// Edits that still count as a typo of an official name: one for short names, two otherwise.

@@ -14,6 +14,7 @@ use crate::SecretKind;
 use bip39::Language;
 use rustc_hash::FxHashMap as HashMap;
 use sha2::{Digest, Sha256};
+use std::cell::LazyCell;
 use std::sync::LazyLock;
 use unicode_normalization::UnicodeNormalization;
 
@@ -54,16 +55,27 @@ type Entry = [u16; 10];
 const HAN_FIRST: u32 = 0x4E00;
 const HAN_LAST: u32 = 0x9FFF;
 
+/// A word looked up: its id (into [`Lists::entries`]) and the lists it is in (bit `l`).
+#[derive(Clone, Copy, Default)]
+struct Hit {
+    id: u16,
+    lists: u16,
+}
+
 /// The words of every list, laid out for lookups that stay in cache: a Chinese character by its
 /// code point, a word of up to 16 bytes as one integer, longer ones (decomposed Korean and
-/// Japanese) by string.
+/// Japanese) by string. A token is told the lists it is in without touching `entries`, which
+/// only the few long runs need.
 struct Lists {
-    /// A word's index in each list, and the lists it is in (bit `l`).
-    entries: Vec<(Entry, u16)>,
-    /// Entry + 1 for each character of the CJK block, 0 when none.
-    han: Vec<u32>,
-    short: HashMap<u128, u32>,
-    long: HashMap<String, u32>,
+    /// A word's index in each list, by id.
+    entries: Vec<Entry>,
+    /// Each character of the CJK block (`lists` 0 when in none).
+    han: Vec<Hit>,
+    short: HashMap<u128, Hit>,
+    /// One bit per hashed key of `short`, small enough to stay in cache: most tokens that are
+    /// no word (two thirds of English prose) are told so without a probe of the large map.
+    short_filter: Vec<u64>,
+    long: HashMap<String, Hit>,
     /// Shortest and longest folded word, in bytes: tokens outside are not looked up.
     min_len: usize,
     max_len: usize,
@@ -78,58 +90,90 @@ fn short_key(bytes: impl Iterator<Item = u8>) -> u128 {
     u128::from_le_bytes(key)
 }
 
+/// Bits in [`Lists::short_filter`]: 2^18 (32 KiB), some 6 % of them set.
+const FILTER_BITS: u32 = 18;
+
+/// A short key's bit in [`Lists::short_filter`] (multiplicative hashing).
+fn filter_bit(key: u128) -> usize {
+    let folded = key as u64 ^ ((key >> 64) as u64).rotate_left(32);
+    (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - FILTER_BITS)) as usize
+}
+
 impl Lists {
-    /// The entry of a folded word.
-    fn get(&self, folded: &str) -> Option<&(Entry, u16)> {
-        let id = if folded.len() <= 16 { self.short.get(&short_key(folded.bytes())) } else { self.long.get(folded) };
-        id.map(|&i| &self.entries[i as usize])
+    fn short(&self, key: u128) -> Option<Hit> {
+        let bit = filter_bit(key);
+        if self.short_filter[bit / 64] & (1 << (bit % 64)) == 0 {
+            return None;
+        }
+        self.short.get(&key).copied()
     }
 
-    fn han(&self, c: char) -> Option<&(Entry, u16)> {
-        let at = (c as u32).checked_sub(HAN_FIRST)?;
-        match self.han.get(at as usize) {
-            Some(&id) if id > 0 => Some(&self.entries[id as usize - 1]),
-            _ => None,
+    /// A folded word.
+    fn get(&self, folded: &str) -> Option<Hit> {
+        if folded.len() <= 16 { self.short(short_key(folded.bytes())) } else { self.long.get(folded).copied() }
+    }
+
+    /// A run of letters as written (any case, accents or not).
+    fn word(&self, token: &str) -> Option<Hit> {
+        if token.len() < self.min_len || token.len() > self.max_len * 2 {
+            None
+        } else if token.is_ascii() {
+            // Lower case is all ASCII needs of folding: no normalisation, no allocation.
+            (token.len() <= 16).then(|| self.short(short_key(token.bytes().map(|b| b.to_ascii_lowercase()))))?
+        } else {
+            self.get(&fold(token))
         }
+    }
+
+    fn han(&self, c: char) -> Option<Hit> {
+        let at = (c as u32).checked_sub(HAN_FIRST)?;
+        self.han.get(at as usize).copied().filter(|h| h.lists != 0)
     }
 }
 
 static LISTS: LazyLock<Lists> = LazyLock::new(|| {
-    let mut ids: HashMap<String, u32> = HashMap::with_capacity_and_hasher(20_000, Default::default());
-    let mut entries: Vec<(Entry, u16)> = Vec::with_capacity(20_000);
+    let mut ids: HashMap<String, u16> = HashMap::with_capacity_and_hasher(20_000, Default::default());
+    let mut entries: Vec<Entry> = Vec::with_capacity(20_000);
+    let mut masks: Vec<u16> = Vec::with_capacity(20_000);
     for (l, lang) in LANGUAGES.iter().enumerate() {
         for (i, w) in lang.word_list().iter().enumerate() {
-            let next = entries.len() as u32;
+            let next = u16::try_from(entries.len()).unwrap_or_else(|_| unreachable!("the lists hold fewer than 65,536 words"));
             let id = *ids.entry(fold(w)).or_insert(next);
             if id == next {
-                entries.push(([NONE; 10], 0));
+                entries.push([NONE; 10]);
+                masks.push(0);
             }
-            let (entry, mask) = &mut entries[id as usize];
+            let entry = &mut entries[usize::from(id)];
             // Two words of one list that fold alike (accents dropped) keep the first.
             if entry[l] == NONE {
                 entry[l] = i as u16;
-                *mask |= 1 << l;
+                masks[usize::from(id)] |= 1 << l;
             }
         }
     }
-    let mut han = vec![0u32; (HAN_LAST - HAN_FIRST + 1) as usize];
+    let mut han = vec![Hit::default(); (HAN_LAST - HAN_FIRST + 1) as usize];
     let mut short = HashMap::default();
+    let mut short_filter = vec![0u64; (1 << FILTER_BITS) / 64];
     let mut long = HashMap::default();
     for (word, &id) in &ids {
+        let hit = Hit { id, lists: masks[usize::from(id)] };
         let mut chars = word.chars();
         match (chars.next(), chars.next()) {
-            (Some(c), None) if (HAN_FIRST..=HAN_LAST).contains(&(c as u32)) => han[(c as u32 - HAN_FIRST) as usize] = id + 1,
+            (Some(c), None) if (HAN_FIRST..=HAN_LAST).contains(&(c as u32)) => han[(c as u32 - HAN_FIRST) as usize] = hit,
             _ if word.len() <= 16 => {
-                short.insert(short_key(word.bytes()), id);
+                let key = short_key(word.bytes());
+                let bit = filter_bit(key);
+                short_filter[bit / 64] |= 1 << (bit % 64);
+                short.insert(key, hit);
             }
             _ => {
-                long.insert(word.clone(), id);
+                long.insert(word.clone(), hit);
             }
         }
     }
     let min_len = ids.keys().map(String::len).min().unwrap_or(1);
     let max_len = ids.keys().map(String::len).max().unwrap_or(32);
-    Lists { entries, han, short, long, min_len, max_len }
+    Lists { entries, han, short, short_filter, long, min_len, max_len }
 });
 
 /// Loads the wordlists now rather than on the first message.
@@ -145,7 +189,68 @@ fn fold(word: &str) -> String {
 
 /// Whether `c` makes up word tokens (Chinese characters are tokens on their own).
 fn is_letter(c: char) -> bool {
+    // Punctuation (general, CJK, full-width) is most of what is neither ASCII nor a letter:
+    // known without Unicode's tables.
+    if matches!(c, '\u{2000}'..='\u{206F}' | '\u{3000}'..='\u{3004}' | '\u{3008}'..='\u{3020}' | '\u{FF01}'..='\u{FF20}') {
+        return false;
+    }
     c.is_alphabetic() && !kefu_search::analysis::is_han(c) || matches!(c, '\u{3099}' | '\u{309A}' | '\u{0300}'..='\u{036F}')
+}
+
+/// The tokens of a text, looked up: (start, end, first character, hit).
+struct Tokens<'a> {
+    text: &'a str,
+    lists: &'a Lists,
+    at: usize,
+}
+
+impl<'a> Tokens<'a> {
+    fn new(text: &'a str, lists: &'a Lists) -> Self {
+        Tokens { text, lists, at: 0 }
+    }
+
+    /// Where the run of letters from `at` ends.
+    fn letters_end(&self, at: usize) -> usize {
+        self.text[at..].char_indices().find(|&(_, c)| !is_letter(c)).map_or(self.text.len(), |(i, _)| at + i)
+    }
+}
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = (usize, usize, char, Option<Hit>);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let bytes = self.text.as_bytes();
+        while let Some(&b) = bytes.get(self.at) {
+            let start = self.at;
+            // ASCII goes byte by byte, without decoding characters or Unicode tables.
+            if b.is_ascii() {
+                if !b.is_ascii_alphabetic() {
+                    self.at += 1;
+                    continue;
+                }
+                let mut end = start + bytes[start..].iter().take_while(|b| b.is_ascii_alphabetic()).count();
+                // A word may go on past ASCII: `café`, or `e` and a combining accent.
+                if bytes.get(end).is_some_and(|b| !b.is_ascii()) {
+                    end = self.letters_end(end);
+                }
+                self.at = end;
+                return Some((start, end, char::from(b), self.lists.word(&self.text[start..end])));
+            }
+            let c = self.text[start..].chars().next()?;
+            if kefu_search::analysis::is_han(c) {
+                self.at = start + c.len_utf8();
+                return Some((start, self.at, c, self.lists.han(c)));
+            }
+            if !is_letter(c) {
+                self.at += c.len_utf8();
+                continue;
+            }
+            self.at = self.letters_end(start);
+            return Some((start, self.at, c, self.lists.word(&self.text[start..self.at])));
+        }
+        None
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -161,63 +266,28 @@ pub fn find(text: &str, out: &mut Vec<Finding>) {
     let lists = &*LISTS;
     // The tokens that are words of some list, in order; a run of list `l` is a stretch of
     // them, all words of `l` (anything else between breaks every run).
-    let mut tokens: Vec<(usize, usize, char, &Entry)> = Vec::new();
+    let mut tokens: Vec<(usize, usize, char, u16)> = Vec::new();
     let mut run_start = [0usize; 10];
     let mut run_len = [0usize; 10];
     let mut last_end = [0usize; 10];
     // Lists with a run going.
     let mut active: u16 = 0;
-    let mut buf = String::new();
-    let mut chars = text.char_indices().peekable();
-    let flush = |l: usize, from: usize, len: usize, tokens: &[(usize, usize, char, &Entry)], out: &mut Vec<Finding>| {
-        if len >= LENGTHS[LENGTHS.len() - 1] {
-            let run: Vec<Word> = tokens[from..from + len].iter().map(|&(start, end, ch, e)| Word { index: e[l], start, end, ch }).collect();
-            judge(text, l, &run, out);
-        }
+    let shortest = LENGTHS[LENGTHS.len() - 1];
+    let flush = |l: usize, from: usize, len: usize, tokens: &[(usize, usize, char, u16)], out: &mut Vec<Finding>| {
+        let run: Vec<Word> = tokens[from..from + len]
+            .iter()
+            .map(|&(start, end, ch, id)| Word { index: lists.entries[usize::from(id)][l], start, end, ch })
+            .collect();
+        judge(text, l, &run, out);
     };
-    while let Some((start, c)) = chars.next() {
-        let han = kefu_search::analysis::is_han(c);
-        let end = if han {
-            start + c.len_utf8()
-        } else if is_letter(c) {
-            let mut end = start + c.len_utf8();
-            while let Some(&(i, d)) = chars.peek() {
-                if !is_letter(d) {
-                    break;
-                }
-                end = i + d.len_utf8();
-                chars.next();
-            }
-            end
-        } else {
-            continue;
-        };
-        let token = &text[start..end];
-        let entry = if han {
-            lists.han(c)
-        } else if token.len() < lists.min_len || token.len() > lists.max_len * 2 {
-            None
-        } else if token.is_ascii() {
-            if token.len() > 16 {
-                None
-            } else {
-                lists.short.get(&short_key(token.bytes().map(|b| b.to_ascii_lowercase()))).map(|&i| &lists.entries[i as usize])
-            }
-        } else {
-            buf.clear();
-            buf.push_str(&fold(token));
-            lists.get(&buf)
-        };
-        let (entry, mask) = match entry {
-            Some((e, m)) => (Some(e), *m),
-            None => (None, 0),
-        };
+    for (start, end, c, hit) in Tokens::new(text, lists) {
+        let Hit { id, lists: mask } = hit.unwrap_or_default();
         if mask == 0 && active == 0 {
             continue;
         }
         let at = tokens.len();
-        if let Some(e) = entry {
-            tokens.push((start, end, c, e));
+        if mask != 0 {
+            tokens.push((start, end, c, id));
         }
         let mut todo = active | mask;
         while todo != 0 {
@@ -226,7 +296,9 @@ pub fn find(text: &str, out: &mut Vec<Finding>) {
             let in_list = mask & (1 << l) != 0;
             let joined = run_len[l] > 0 && start - last_end[l] <= MAX_GAP;
             if !in_list || !joined {
-                flush(l, run_start[l], run_len[l], &tokens, out);
+                if run_len[l] >= shortest {
+                    flush(l, run_start[l], run_len[l], &tokens, out);
+                }
                 run_len[l] = 0;
             }
             if in_list {
@@ -242,7 +314,9 @@ pub fn find(text: &str, out: &mut Vec<Finding>) {
         }
     }
     for l in 0..10 {
-        flush(l, run_start[l], run_len[l], &tokens, out);
+        if run_len[l] >= shortest {
+            flush(l, run_start[l], run_len[l], &tokens, out);
+        }
     }
 }
 
@@ -268,16 +342,20 @@ fn judge(text: &str, l: usize, run: &[Word], out: &mut Vec<Finding>) {
     }
     // Whether word i follows word i - 1 with nothing between.
     let touching = |i: usize| i > 0 && run[i].start == run[i - 1].end;
-    // Dictionary words formed by touching neighbours inside a window: looked up last, for the
-    // few windows that got that far (the lookups are the costly part on Chinese text).
-    let fluent_pairs = |s: usize, k: usize| (s + 1..s + k).filter(|&i| touching(i) && forms_word(run[i - 1].ch, run[i].ch)).count();
-    let cued = |s: usize| {
+    // Whether a window reads as language: more than a quarter of its touching neighbours form
+    // dictionary words. Looked up last, for the few windows that got that far (the lookups are
+    // the costly part on Chinese text), and only up to the first pair too many.
+    let fluent = |s: usize, k: usize| (s + 1..s + k).filter(|&i| touching(i) && forms_word(run[i - 1].ch, run[i].ch)).nth(k / 4).is_some();
+    let reach = |s: usize| {
         let mut from = run[s].start.saturating_sub(CUE_REACH);
         while !text.is_char_boundary(from) {
             from += 1;
         }
-        CUES.is_match(&text[from..run[s].start])
+        from
     };
+    // One search over all the run's cue reaches first: most runs have no cue anywhere near.
+    let any_cue = LazyCell::new(|| CUES.is_match(&text[reach(0)..run[run.len() - 1].start]));
+    let cued = |s: usize| *any_cue && CUES.is_match(&text[reach(s)..run[s].start]);
     // Every window that could be a phrase; overlapping ones become one finding. A chance
     // checksum match reaching a word or two past the phrase costs those words, never the phrase.
     let mut spans: Vec<(usize, usize)> = Vec::new();
@@ -306,7 +384,7 @@ fn judge(text: &str, l: usize, run: &[Word], out: &mut Vec<Finding>) {
                 (starts || ends)
                     && ((starts && ends) || *cue.get_or_insert_with(|| cued(s)))
                     && checksum_holds(&run[s..s + k])
-                    && fluent_pairs(s, k) * 4 <= k
+                    && !fluent(s, k)
             };
             if phrase {
                 match spans.last_mut() {
@@ -322,10 +400,11 @@ fn judge(text: &str, l: usize, run: &[Word], out: &mut Vec<Finding>) {
 }
 
 fn forms_word(a: char, b: char) -> bool {
-    let mut pair = String::with_capacity(8);
-    pair.push(kefu_search::analysis::fold_char(a));
-    pair.push(kefu_search::analysis::fold_char(b));
-    kefu_search::analysis::is_dictionary_word(&pair)
+    // Two characters fit on the stack: no allocation per pair.
+    let mut buf = [0u8; 8];
+    let first = kefu_search::analysis::fold_char(a).encode_utf8(&mut buf).len();
+    let second = kefu_search::analysis::fold_char(b).encode_utf8(&mut buf[first..]).len();
+    std::str::from_utf8(&buf[..first + second]).is_ok_and(kefu_search::analysis::is_dictionary_word)
 }
 
 /// BIP39's checksum: the last `n / 3` bits of the words' 11-bit indices are the first bits of
