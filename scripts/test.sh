@@ -41,6 +41,13 @@ pg_works "$KEFU_TEST_DATABASE_URL" || { echo "PostgreSQL at $KEFU_TEST_DATABASE_
 export KEFU_TEST_REQUIRE_POSTGRES=1
 echo "PostgreSQL: $KEFU_TEST_DATABASE_URL"
 
+# --- Python tools: a real SMTP server (aiosmtpd) receives the mail Kefu sends ----------------
+python3 -c 'import aiosmtpd' 2>/dev/null || {
+  log "installing aiosmtpd"
+  python3 -m pip install --quiet --disable-pip-version-check aiosmtpd==1.4.6 ||
+    python3 -m pip install --quiet --disable-pip-version-check --break-system-packages aiosmtpd==1.4.6
+}
+
 # --- Rust: unit tests of every crate, then the integration suite on both backends ------------
 target_dir=${CARGO_TARGET_DIR:-target}
 results=$(mktemp)

@@ -114,6 +114,8 @@ pub struct SessionInfo {
     pub two_factor_enrolment_required: bool,
     /// The agent's role must use two-factor, so it cannot be turned off.
     pub two_factor_required: bool,
+    /// The agent's role may reveal customers' e-mails and phones in full (audited).
+    pub pii_full_view: bool,
     pub demo_mode: bool,
 }
 
@@ -362,9 +364,18 @@ impl App {
     }
 
     async fn describe_session(&self, agent: Agent, csrf_token: String) -> AppResult<SessionInfo> {
-        let two_factor_required = self.security_settings().await?.two_factor_required.required_for(agent.role);
+        let security = self.security_settings().await?;
+        let two_factor_required = security.two_factor_required.includes(agent.role);
+        let pii_full_view = security.pii_full_view.includes(agent.role);
         let two_factor_enrolment_required = self.needs_enrolment(&agent).await?;
-        Ok(SessionInfo { agent, csrf_token, two_factor_enrolment_required, two_factor_required, demo_mode: self.config().demo })
+        Ok(SessionInfo {
+            agent,
+            csrf_token,
+            two_factor_enrolment_required,
+            two_factor_required,
+            pii_full_view,
+            demo_mode: self.config().demo,
+        })
     }
 
     pub async fn logout(&self, p: &Principal) -> AppResult<()> {

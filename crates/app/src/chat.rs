@@ -204,6 +204,9 @@ pub enum SignedIdentity {
 struct Claims {
     sub: String,
     exp: i64,
+    /// When the exchange signed it: a fresh sign-in for an identity check.
+    #[serde(default)]
+    iat: Option<i64>,
     #[serde(default)]
     email: Option<String>,
     #[serde(default)]
@@ -216,12 +219,14 @@ struct Claims {
 
 /// A customer the exchange vouched for.
 #[derive(Debug, Clone, PartialEq)]
-struct VerifiedUser {
-    user_id: String,
+pub(crate) struct VerifiedUser {
+    pub user_id: String,
     email: Option<String>,
     name: Option<String>,
     vip_tier: Option<i64>,
     language: Option<String>,
+    /// When a token was signed (`iat`); `None` for a `user_hash` and tokens without it.
+    pub issued_at: Option<i64>,
 }
 
 /// A connected widget visitor.
@@ -268,6 +273,9 @@ pub struct ChatConversation {
     pub rating: Option<ChatRating>,
     /// While the chat is open and no agent has it: its place in the queue.
     pub queue: Option<Queue>,
+    /// The latest identity check an agent asked of the customer: while `pending`, the widget
+    /// asks for the answer (a `verify` frame).
+    pub identity_check: Option<kefu_domain::IdentityCheck>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
@@ -331,6 +339,7 @@ fn chat_conversation(r: &ConversationRow) -> ChatConversation {
         last_activity_at: kefu_store::from_micros(r.last_activity_at),
         rating: r.rating_score.map(|score| ChatRating { score, comment: r.rating_comment.clone().filter(|c| !c.is_empty()) }),
         queue: None,
+        identity_check: crate::identity_check::latest_check(r),
     }
 }
 
@@ -555,7 +564,14 @@ impl App {
                 if !crate::portal::hmac_matches(&secret, user_id, user_hash) {
                     return Err(AppError::InvalidSignature);
                 }
-                Ok(VerifiedUser { user_id: user_id.clone(), email: email.clone(), name: name.clone(), vip_tier: None, language: None })
+                Ok(VerifiedUser {
+                    user_id: user_id.clone(),
+                    email: email.clone(),
+                    name: name.clone(),
+                    vip_tier: None,
+                    language: None,
+                    issued_at: None,
+                })
             }
             SignedIdentity::Token { token } => {
                 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
@@ -580,9 +596,34 @@ impl App {
                 if c.exp - self.now().timestamp() > MAX_TOKEN_LIFETIME_SECS || c.sub.trim().is_empty() {
                     return Err(AppError::InvalidSignature);
                 }
-                Ok(VerifiedUser { user_id: c.sub, email: c.email, name: c.name, vip_tier: c.vip_tier, language: c.language })
+                Ok(VerifiedUser {
+                    user_id: c.sub,
+                    email: c.email,
+                    name: c.name,
+                    vip_tier: c.vip_tier,
+                    language: c.language,
+                    issued_at: c.iat,
+                })
             }
         }
+    }
+
+    /// Checks an identity the exchange signed, under the current settings.
+    pub(crate) async fn signed_user(&self, id: &SignedIdentity) -> AppResult<VerifiedUser> {
+        let settings = self.chat_settings().await?;
+        self.verify_identity(id, &settings).await
+    }
+
+    /// The visitor's answer to an identity check in one of their chats.
+    pub async fn chat_answer_check(
+        &self,
+        v: &ChatVisitor,
+        conversation_id: &str,
+        check_id: &str,
+        answer: &crate::identity_check::CheckAnswer,
+    ) -> AppResult<kefu_domain::IdentityCheck> {
+        let row = self.visitor_row(v, conversation_id).await?;
+        self.answer_identity_check(&row, check_id, answer).await
     }
 
     /// Who is connecting: a signed identity (verified; an invalid one is refused), or else an

@@ -142,6 +142,7 @@ pub(crate) fn to_contact(r: ContactRow, identities: &[IdentityRow]) -> Contact {
         kyc_level: r.kyc_level,
         notes: r.notes,
         merged_into: r.merged_into,
+        pii_masked: false,
         created_at: from_micros(r.created_at),
         updated_at: from_micros(r.updated_at),
     }
@@ -226,14 +227,28 @@ impl App {
             Err(StoreError::Conflict(_)) => return Err(AppError::IdentityTaken),
             Err(e) => return Err(e.into()),
         }
-        self.contact_view(&new.id).await
+        Ok(self.contact_view(&new.id).await?.masked())
     }
 
     pub async fn get_contact(&self, p: &Principal, id: &str) -> AppResult<Contact> {
         p.require_enrolled()?;
         p.require_scope(Scope::Read)?;
         let id = Id::parse(id).ok_or(AppError::NotFound("contact"))?;
-        self.contact_view(id.as_str()).await
+        Ok(self.contact_view(id.as_str()).await?.masked())
+    }
+
+    /// The contact's e-mails and phones in full, for agents whose role grants full view; each
+    /// reveal is audited.
+    pub async fn reveal_contact(&self, p: &Principal, id: &str) -> AppResult<Contact> {
+        p.require_enrolled()?;
+        p.require_scope(Scope::Read)?;
+        if !self.security_settings().await?.pii_full_view.includes(p.agent.role) {
+            return Err(AppError::Forbidden);
+        }
+        let id = Id::parse(id).ok_or(AppError::NotFound("contact"))?;
+        let c = self.contact_view(id.as_str()).await?;
+        self.audit(&crate::audit::Actor::agent(p), "contact.pii_revealed", Some(c.id.clone()), serde_json::json!({})).await?;
+        Ok(c)
     }
 
     pub async fn list_contacts(&self, p: &Principal, q: Option<&str>, cursor: Option<&str>, limit: i64) -> AppResult<Page<Contact>> {
@@ -253,13 +268,25 @@ impl App {
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         let identities = self.store().identities_of(&ids).await?;
         let next_cursor = if more { rows.last().map(|r| r.id.clone()) } else { None };
-        Ok(Page { items: rows.into_iter().map(|r| to_contact(r, &identities)).collect(), next_cursor })
+        Ok(Page { items: rows.into_iter().map(|r| to_contact(r, &identities).masked()).collect(), next_cursor })
     }
 
-    pub async fn update_contact(&self, p: &Principal, id: &str, input: ContactInput) -> AppResult<Contact> {
+    pub async fn update_contact(&self, p: &Principal, id: &str, mut input: ContactInput) -> AppResult<Contact> {
         p.require_enrolled()?;
         p.require_scope(Scope::Write)?;
         let id = Id::parse(id).ok_or(AppError::NotFound("contact"))?;
+        // A console shows e-mails and phones masked: what it sends back masked means "keep it".
+        let known = self.store().identities_of(&[id.to_string()]).await?;
+        for (list, kind, mask) in [
+            (&mut input.emails, "email", kefu_domain::inbox::mask_email as fn(&str) -> String),
+            (&mut input.phones, "phone", kefu_domain::inbox::mask_phone),
+        ] {
+            for v in list.iter_mut().flatten() {
+                if let Some(real) = known.iter().find(|i| i.kind == kind && mask(&i.value) == *v) {
+                    v.clone_from(&real.value);
+                }
+            }
+        }
         let parsed = parse_contact(&input)?;
         let changes = ContactChanges {
             name: parsed.name,
@@ -281,7 +308,7 @@ impl App {
             Err(StoreError::Conflict(_)) => return Err(AppError::IdentityTaken),
             Err(e) => return Err(e.into()),
         }
-        self.contact_view(id.as_str()).await
+        Ok(self.contact_view(id.as_str()).await?.masked())
     }
 
     /// Merges `source` into `target`: one person seen on two channels becomes one contact with
@@ -307,6 +334,89 @@ impl App {
         self.audit(&crate::audit::Actor::agent(p), "contact.merged", Some(t.to_string()), serde_json::json!({"source": s.as_str()}))
             .await?;
         self.reindex_contact(t.as_str()).await?;
-        self.contact_view(t.as_str()).await
+        Ok(self.contact_view(t.as_str()).await?.masked())
+    }
+}
+
+/// Everything Kefu holds about one customer, for their data-access request.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ContactExport {
+    pub exported_at: chrono::DateTime<chrono::Utc>,
+    /// In full (not masked).
+    pub contact: Contact,
+    /// Each conversation with its whole timeline: messages (notes included) and changes.
+    pub conversations: Vec<crate::conversations::Timeline>,
+}
+
+impl App {
+    /// A customer's data as JSON, for roles that may see it in full; audited.
+    pub async fn export_contact(&self, p: &Principal, id: &str) -> AppResult<ContactExport> {
+        p.require_enrolled()?;
+        p.require_scope(Scope::Read)?;
+        if !self.security_settings().await?.pii_full_view.includes(p.agent.role) {
+            return Err(AppError::Forbidden);
+        }
+        let id = Id::parse(id).ok_or(AppError::NotFound("contact"))?;
+        let contact = self.contact_view(id.as_str()).await?;
+        if let Some(target) = &contact.merged_into {
+            return Err(AppError::ContactMerged(target.clone()));
+        }
+        let f = kefu_store::ListFilter { contact_id: Some(contact.id.clone()), include_merged: true, ..Default::default() };
+        let rows = self.store().list_conversations(&f, kefu_store::Sort::Created, None, 10_000).await?;
+        let mut conversations = Vec::with_capacity(rows.len());
+        for r in rows {
+            match self.timeline(p, &r.id).await {
+                Ok(t) => conversations.push(t),
+                // A team's private conversation this agent may not see stays out.
+                Err(AppError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.audit(
+            &crate::audit::Actor::agent(p),
+            "contact.exported",
+            Some(contact.id.clone()),
+            serde_json::json!({"conversations": conversations.len()}),
+        )
+        .await?;
+        Ok(ContactExport { exported_at: self.now(), contact, conversations })
+    }
+
+    /// Erases a customer (admins): identities and profile, and in their conversations the text,
+    /// files and dialogue state; what metrics need stays. Audited; the search index follows.
+    pub async fn erase_contact(&self, p: &Principal, id: &str) -> AppResult<Contact> {
+        p.require_enrolled()?;
+        p.require_admin()?;
+        let id = Id::parse(id).ok_or(AppError::NotFound("contact"))?;
+        let existing = self.store().contact_by_id(id.as_str()).await?.ok_or(AppError::NotFound("contact"))?;
+        if let Some(target) = existing.merged_into {
+            return Err(AppError::ContactMerged(target));
+        }
+        let erased = self.store().erase_contact(id.as_str(), micros(self.now())).await?.ok_or(AppError::NotFound("contact"))?;
+        for key in &erased.unreferenced_blobs {
+            let Some(key) = kefu_domain::blob::BlobKey::parse(key) else { continue };
+            if let Err(e) = self.0.blobs.delete(&key).await {
+                tracing::warn!(error = %e, "an erased file could not be deleted");
+            }
+        }
+        for c in &erased.conversation_ids {
+            self.index_later(c);
+            self.bus()
+                .publish(kefu_domain::DomainEvent::ConversationUpdated {
+                    conversation_id: c.clone(),
+                    team_id: None,
+                    version: 0,
+                    changes: vec!["erased".into()],
+                })
+                .await;
+        }
+        self.audit(
+            &crate::audit::Actor::agent(p),
+            "contact.erased",
+            Some(id.to_string()),
+            serde_json::json!({"conversations": erased.conversation_ids.len(), "files": erased.unreferenced_blobs.len()}),
+        )
+        .await?;
+        Ok(self.contact_view(id.as_str()).await?.masked())
     }
 }

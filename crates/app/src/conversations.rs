@@ -193,6 +193,7 @@ pub(crate) fn to_conversation(r: ConversationRow, tags: Vec<String>) -> Conversa
             comment: r.rating_comment.filter(|c| !c.is_empty()),
             rated_at: r.rated_at.map(from_micros).unwrap_or_else(|| from_micros(r.updated_at)),
         }),
+        identity_check: r.identity_check.as_deref().and_then(|j| serde_json::from_str(j).ok()),
     }
 }
 
@@ -234,6 +235,7 @@ fn created_row(c: &NewConversation, number: i64, now: i64, contact_name: String,
         rating_score: None,
         rating_comment: None,
         rated_at: None,
+        identity_check: None,
     }
 }
 

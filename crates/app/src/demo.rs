@@ -156,6 +156,24 @@ impl App {
             owner_id: String::new(),
             name: "索取 TXID / Ask for TXID".into(),
             actions: serde_json::to_string(&actions).map_err(AppError::internal)?,
+            sensitive: false,
+            updated_at: now,
+        };
+        self.store().insert_macro(&m, &admin.0).await?;
+        // Acts on the customer's account: it waits for a passed identity check.
+        let actions = vec![
+            MacroAction::Note { body: "已在交易所后台提交 2FA 重置（身份已核验）/ 2FA reset filed in the back office (identity checked)".into() },
+            MacroAction::Reply {
+                body: "{{contact.name}} 您好，身份已核验，您的二次验证已重置，请登录后立即重新绑定。/ Your identity is confirmed and your 2FA has been reset: please sign in and set it up again right away.".into(),
+            },
+            MacroAction::AddTags { tags: vec!["2fa-reset".into()] },
+        ];
+        let m = MacroRow {
+            id: Id::new().to_string(),
+            owner_id: String::new(),
+            name: "重置 2FA / Reset 2FA".into(),
+            actions: serde_json::to_string(&actions).map_err(AppError::internal)?,
+            sensitive: true,
             updated_at: now,
         };
         self.store().insert_macro(&m, &admin.0).await?;
@@ -410,6 +428,9 @@ pub struct DemoIdentity {
     pub user_hash: String,
     pub email: String,
     pub name: String,
+    /// The same customer as a short-lived HS256 token signed just now (with `iat`): what an
+    /// exchange hands the widget after a fresh sign-in, for an identity check.
+    pub token: String,
 }
 
 impl App {
@@ -429,7 +450,13 @@ impl App {
         };
         // The first demo customer the exchange knows by a user id.
         let (c, user_id) = DEMO_CONVERSATIONS.iter().find_map(|c| c.user_id.map(|u| (c, u))).ok_or(AppError::NotFound("demo identity"))?;
+        let now = self.now().timestamp();
+        let claims = serde_json::json!({"sub": user_id, "iat": now, "exp": now + 300, "email": c.email, "name": c.name});
+        let token =
+            jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()))
+                .map_err(AppError::internal)?;
         Ok(DemoIdentity {
+            token,
             user_id: user_id.into(),
             user_hash: crate::portal::hmac_hex(&secret, user_id).ok_or_else(|| AppError::internal("signing failed"))?,
             email: c.email.unwrap_or_default().into(),

@@ -72,6 +72,16 @@ pub enum AppError {
     IdentityExpired,
     #[error("links to {0} may not be sent to customers: only the official domains and those an admin allowed")]
     LinkNotAllowed(String),
+    #[error("this action needs the customer's identity checked first: start an identity check and wait until they pass it")]
+    IdentityCheckRequired,
+    #[error("the customer's identity cannot be checked this way: {0}")]
+    IdentityCheckUnavailable(String),
+    #[error("too many identity checks for this customer: try again after {0}")]
+    IdentityCheckLimited(DateTime<Utc>),
+    #[error("the answer is wrong: {0} more tries before the check fails")]
+    IdentityCheckFailed(i64),
+    #[error("this identity check is {0}: it can no longer be answered")]
+    IdentityCheckClosed(&'static str),
     #[error("internal error")]
     Internal(String),
 }
@@ -113,6 +123,11 @@ impl AppError {
             AppError::InvalidSignature => "invalid_signature",
             AppError::IdentityExpired => "identity_expired",
             AppError::LinkNotAllowed(_) => "link_not_allowed",
+            AppError::IdentityCheckRequired => "identity_check_required",
+            AppError::IdentityCheckUnavailable(_) => "identity_check_unavailable",
+            AppError::IdentityCheckLimited(_) => "identity_check_limited",
+            AppError::IdentityCheckFailed(_) => "identity_check_failed",
+            AppError::IdentityCheckClosed(_) => "identity_check_closed",
             AppError::Internal(_) => "internal",
         }
     }
@@ -144,6 +159,10 @@ impl AppError {
             AppError::AttachmentTooLarge(_) => 413,
             AppError::PortalLinkInvalid | AppError::InvalidSignature | AppError::IdentityExpired => 401,
             AppError::LinkNotAllowed(_) => 422,
+            AppError::IdentityCheckRequired => 403,
+            AppError::IdentityCheckUnavailable(_) | AppError::IdentityCheckClosed(_) => 409,
+            AppError::IdentityCheckLimited(_) => 429,
+            AppError::IdentityCheckFailed(_) => 422,
             AppError::Internal(_) => 500,
         }
     }
@@ -182,6 +201,11 @@ impl AppError {
         "invalid_signature",
         "identity_expired",
         "link_not_allowed",
+        "identity_check_required",
+        "identity_check_unavailable",
+        "identity_check_limited",
+        "identity_check_failed",
+        "identity_check_closed",
         "internal",
     ];
 

@@ -27,6 +27,7 @@ impl JobRegistry {
         Self::default()
             .with(MAINTENANCE_JOB, Arc::new(Maintenance))
             .with(crate::webhooks::WEBHOOK_JOB, Arc::new(crate::webhooks::WebhookDelivery::new()))
+            .with(crate::identity_check::EMAIL_JOB, Arc::new(crate::identity_check::MailCode))
     }
 
     pub fn with(mut self, kind: &'static str, handler: Arc<dyn JobHandler>) -> Self {

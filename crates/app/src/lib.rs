@@ -12,9 +12,11 @@ pub mod conversations;
 pub mod demo;
 mod error;
 pub mod idempotency;
+pub mod identity_check;
 pub mod jobs;
 pub mod kb;
 pub mod library;
+pub mod mail;
 pub mod portal;
 pub mod presence;
 pub mod search;
@@ -66,6 +68,11 @@ pub struct AppConfig {
     pub llm: Option<bot::llm::LlmConfig>,
     /// The shield's starting configuration (`[shield]`, `KEFU_OFFICIAL_DOMAINS`).
     pub shield: shield::ShieldConfig,
+    /// The SMTP server for outbound e-mail (`[smtp]`); without it nothing is mailed.
+    pub smtp: Option<mail::SmtpConfig>,
+    /// The exchange's endpoint that checks a customer's authenticator code
+    /// (`[identity_checks] totp_url`); without it that method is not offered.
+    pub totp_check_url: Option<String>,
 }
 
 impl Default for AppConfig {
@@ -86,6 +93,8 @@ impl Default for AppConfig {
             bot_flows: Arc::new(kefu_bot::Flows::shipped()),
             llm: None,
             shield: Default::default(),
+            smtp: None,
+            totp_check_url: None,
         }
     }
 }
@@ -121,6 +130,10 @@ struct Inner {
     bot: bot::BotState,
     /// The compiled shield and its settings, read again after a few seconds.
     shield: shield::ShieldCache,
+    /// Outbound e-mail, when an SMTP server is configured.
+    mailer: Option<Arc<mail::Mailer>>,
+    /// Calls the exchange (authenticator-code checks).
+    exchange_http: reqwest::Client,
 }
 
 impl App {
@@ -128,6 +141,8 @@ impl App {
         let dummy_hash = secrets::hash_password("kefu-dummy-password-for-timing")?;
         let blobs: Arc<dyn BlobStore> = Arc::new(kefu_blob::FsBlobStore::new(config.data_dir.join("blobs")));
         let (index_queue, index_rx) = tokio::sync::mpsc::unbounded_channel();
+        let mailer = config.smtp.as_ref().map(mail::Mailer::new).transpose().map_err(AppError::internal)?.map(Arc::new);
+        let exchange_http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
         Ok(Self(Arc::new(Inner {
             store,
             bus,
@@ -148,6 +163,8 @@ impl App {
             kb: kb::index::KbState::new(),
             bot: Default::default(),
             shield: Default::default(),
+            mailer,
+            exchange_http,
         })))
     }
 
@@ -176,6 +193,15 @@ impl App {
         let index = Arc::new(open_search_index(&self.0.config.data_dir.join("search"))?);
         *guard = Some(index.clone());
         Ok(index)
+    }
+
+    /// Outbound e-mail, when an SMTP server is configured.
+    pub fn mailer(&self) -> Option<&Arc<mail::Mailer>> {
+        self.0.mailer.as_ref()
+    }
+
+    pub(crate) fn exchange_http(&self) -> &reqwest::Client {
+        &self.0.exchange_http
     }
 
     pub(crate) fn job_registry(&self) -> &JobRegistry {

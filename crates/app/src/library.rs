@@ -24,12 +24,24 @@ fn to_canned(r: CannedRow) -> CannedResponse {
     }
 }
 
+/// A macro as an agent writes it.
+#[derive(Debug, Clone, Copy)]
+pub struct MacroInput<'a> {
+    pub name: &'a str,
+    pub actions: &'a [MacroAction],
+    /// Shared with the whole team (admins and supervisors only) rather than personal.
+    pub shared: bool,
+    /// Acts on the customer's account: runs only once the customer passed an identity check.
+    pub sensitive: bool,
+}
+
 fn to_macro(r: MacroRow) -> Macro {
     Macro {
         owner_id: (!r.owner_id.is_empty()).then_some(r.owner_id),
         actions: serde_json::from_str(&r.actions).unwrap_or_default(),
         id: r.id,
         name: r.name,
+        sensitive: r.sensitive,
         updated_at: from_micros(r.updated_at),
     }
 }
@@ -297,7 +309,8 @@ impl App {
         Ok(self.store().list_macros(p.agent.id.as_str()).await?.into_iter().map(to_macro).collect())
     }
 
-    fn parse_macro(p: &Principal, id: String, name: &str, actions: &[MacroAction], shared: bool, now: i64) -> AppResult<MacroRow> {
+    fn parse_macro(p: &Principal, id: String, input: &MacroInput<'_>, now: i64) -> AppResult<MacroRow> {
+        let MacroInput { name, actions, shared, sensitive } = *input;
         let name = parse_text("name", name, 1, 100)?;
         if actions.is_empty() || actions.len() > 20 {
             return Err(validation("actions", "give 1 to 20 actions"));
@@ -327,13 +340,20 @@ impl App {
             return Err(AppError::Forbidden);
         }
         let owner_id = if shared { String::new() } else { p.agent.id.to_string() };
-        Ok(MacroRow { id, owner_id, name, actions: serde_json::to_string(actions).map_err(AppError::internal)?, updated_at: now })
+        Ok(MacroRow {
+            id,
+            owner_id,
+            name,
+            actions: serde_json::to_string(actions).map_err(AppError::internal)?,
+            sensitive,
+            updated_at: now,
+        })
     }
 
-    pub async fn create_macro(&self, p: &Principal, name: &str, actions: &[MacroAction], shared: bool) -> AppResult<Macro> {
+    pub async fn create_macro(&self, p: &Principal, input: &MacroInput<'_>) -> AppResult<Macro> {
         p.require_enrolled()?;
         p.require_scope(Scope::Write)?;
-        let row = Self::parse_macro(p, Id::new().to_string(), name, actions, shared, micros(self.now()))?;
+        let row = Self::parse_macro(p, Id::new().to_string(), input, micros(self.now()))?;
         match self.store().insert_macro(&row, p.agent.id.as_str()).await {
             Ok(()) => Ok(to_macro(row)),
             Err(StoreError::Conflict(_)) => Err(AppError::NameTaken),
@@ -350,12 +370,12 @@ impl App {
         Ok(row)
     }
 
-    pub async fn update_macro(&self, p: &Principal, id: &str, name: &str, actions: &[MacroAction], shared: bool) -> AppResult<Macro> {
+    pub async fn update_macro(&self, p: &Principal, id: &str, input: &MacroInput<'_>) -> AppResult<Macro> {
         p.require_enrolled()?;
         p.require_scope(Scope::Write)?;
         let existing = self.owned_macro(p, id).await?;
         Self::check_owner(p, &existing.owner_id)?;
-        let row = Self::parse_macro(p, existing.id, name, actions, shared, micros(self.now()))?;
+        let row = Self::parse_macro(p, existing.id, input, micros(self.now()))?;
         match self.store().update_macro(&row).await {
             Ok(true) => Ok(to_macro(row)),
             Ok(false) => Err(AppError::NotFound("macro")),
@@ -390,6 +410,9 @@ impl App {
             && v != row.version
         {
             return Err(AppError::VersionConflict(row.version));
+        }
+        if m.sensitive && !crate::identity_check::verified(&row, self.now()) {
+            return Err(AppError::IdentityCheckRequired);
         }
         let vars = self.template_vars(p, &row).await?;
         let mut u = ConversationUpdate::default();

@@ -54,6 +54,9 @@ pub struct PortalTicket {
     pub handled_by: Option<String>,
     pub created_at: DateTime<Utc>,
     pub last_activity_at: DateTime<Utc>,
+    /// The latest identity check an agent asked of the customer: while `pending`, the portal
+    /// asks for the answer.
+    pub identity_check: Option<kefu_domain::IdentityCheck>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -138,6 +141,7 @@ fn to_ticket(r: &ConversationRow) -> PortalTicket {
         handled_by: r.assignee_name.clone(),
         created_at: kefu_store::from_micros(r.created_at),
         last_activity_at: kefu_store::from_micros(r.last_activity_at),
+        identity_check: crate::identity_check::latest_check(r),
     }
 }
 
@@ -423,5 +427,17 @@ impl App {
             .await?;
         let created = matches!(posted, Posted::Created(_));
         Ok((created, portal_message(posted.message().clone())))
+    }
+
+    /// The customer's answer to an identity check on one of their tickets.
+    pub async fn portal_answer_check(
+        &self,
+        pp: &PortalPrincipal,
+        ticket_id: &str,
+        check_id: &str,
+        answer: &crate::identity_check::CheckAnswer,
+    ) -> AppResult<kefu_domain::IdentityCheck> {
+        let row = self.portal_row(pp, ticket_id).await?;
+        self.answer_identity_check(&row, check_id, answer).await
     }
 }

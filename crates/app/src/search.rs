@@ -39,6 +39,22 @@ pub struct SearchResults {
     pub took_ms: f64,
 }
 
+/// A contact's indexed details with each e-mail address and phone number partly masked.
+fn mask_contact_text(text: &str) -> String {
+    text.split(' ')
+        .map(|word| {
+            if word.contains('@') {
+                kefu_domain::inbox::mask_email(word)
+            } else if word.chars().filter(char::is_ascii_digit).count() >= 6 {
+                kefu_domain::inbox::mask_phone(word)
+            } else {
+                word.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Message text indexed per conversation; beyond this a long thread is cut.
 const MAX_INDEXED_CHARS: usize = 200_000;
 
@@ -232,10 +248,12 @@ impl App {
         let conversations = hits
             .into_iter()
             .filter_map(|h| {
-                views.iter().find(|c| c.id == h.id).map(|c| ConversationMatch {
-                    conversation: c.clone(),
-                    snippet: h.snippet,
-                    highlights: h.highlights,
+                views.iter().find(|c| c.id == h.id).map(|c| {
+                    // The contact's details are masked here as everywhere (the ranges would
+                    // point into the unmasked text).
+                    let (snippet, highlights) =
+                        if h.snippet_from_contact { (mask_contact_text(&h.snippet), Vec::new()) } else { (h.snippet, h.highlights) };
+                    ConversationMatch { conversation: c.clone(), snippet, highlights }
                 })
             })
             .collect();

@@ -1,4 +1,5 @@
-//! Settings that admins change at run time: for now, which roles must use two-factor.
+//! Settings that admins change at run time: which roles must use two-factor, and which may
+//! see customers' e-mails and phones in full.
 
 use crate::audit::Actor;
 use crate::{App, AppResult, Principal};
@@ -10,16 +11,17 @@ use std::time::{Duration, Instant};
 const SECURITY_KEY: &str = "security";
 const SETTINGS_TTL: Duration = Duration::from_secs(5);
 
+/// A yes or no for each role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TwoFactorPolicy {
+pub struct RolePolicy {
     pub admin: bool,
     pub supervisor: bool,
     pub agent: bool,
 }
 
-impl TwoFactorPolicy {
-    pub fn required_for(&self, role: Role) -> bool {
+impl RolePolicy {
+    pub fn includes(&self, role: Role) -> bool {
         match role {
             Role::Admin => self.admin,
             Role::Supervisor => self.supervisor,
@@ -32,13 +34,21 @@ impl TwoFactorPolicy {
 #[serde(deny_unknown_fields)]
 pub struct SecuritySettings {
     /// Roles whose agents must set up two-factor before doing anything else.
-    pub two_factor_required: TwoFactorPolicy,
+    pub two_factor_required: RolePolicy,
+    /// Roles whose agents may reveal a customer's e-mails and phones in full (each reveal is
+    /// audited); everyone else sees them partly masked. Admins and supervisors by default.
+    #[serde(default = "default_pii_full_view")]
+    pub pii_full_view: RolePolicy,
+}
+
+fn default_pii_full_view() -> RolePolicy {
+    RolePolicy { admin: true, supervisor: true, agent: false }
 }
 
 impl Default for SecuritySettings {
-    /// Mandatory for admins out of the box.
+    /// Two-factor mandatory for admins out of the box.
     fn default() -> Self {
-        Self { two_factor_required: TwoFactorPolicy { admin: true, supervisor: false, agent: false } }
+        Self { two_factor_required: RolePolicy { admin: true, supervisor: false, agent: false }, pii_full_view: default_pii_full_view() }
     }
 }
 
@@ -89,6 +99,6 @@ impl App {
         if self.config().demo || agent.two_factor_enabled {
             return Ok(false);
         }
-        Ok(self.security_settings().await?.two_factor_required.required_for(agent.role))
+        Ok(self.security_settings().await?.two_factor_required.includes(agent.role))
     }
 }

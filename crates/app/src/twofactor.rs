@@ -125,7 +125,7 @@ impl App {
         if !p.agent.two_factor_enabled {
             return Err(AppError::TwoFactorNotEnabled);
         }
-        if self.security_settings().await?.two_factor_required.required_for(p.agent.role) {
+        if self.security_settings().await?.two_factor_required.includes(p.agent.role) {
             return Err(AppError::TwoFactorRequiredForRole);
         }
         if self.check_second_factor(p.agent.id.as_str(), code).await?.is_none() {

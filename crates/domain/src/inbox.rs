@@ -51,6 +51,64 @@ named_enum!(AuthorKind { Customer = "customer", Agent = "agent", Bot = "bot", Sy
 
 named_enum!(IdentityKind { Email = "email", Phone = "phone", ExchangeUser = "exchange_user", Telegram = "telegram" });
 
+named_enum!(
+    /// How a customer proves who they are in a step-up identity check: a one-time code sent to
+    /// their registered e-mail, a code from the authenticator app they set up with the
+    /// exchange (checked by the exchange), or a fresh sign-in at the exchange (a newly signed
+    /// identity token).
+    CheckMethod { EmailCode = "email_code", ExchangeTotp = "exchange_totp", SignedSession = "signed_session" }
+);
+
+named_enum!(
+    /// Where a step-up identity check stands. `cancelled`: a newer check replaced it.
+    CheckStatus { Pending = "pending", Passed = "passed", Failed = "failed", Expired = "expired", Cancelled = "cancelled" }
+);
+
+named_enum!(
+    /// Why an agent asks a customer to prove who they are: the sensitive requests.
+    CheckReason {
+        AccountUnlock = "account_unlock",
+        TwofaReset = "twofa_reset",
+        ContactChange = "contact_change",
+        WithdrawalDispute = "withdrawal_dispute",
+        SecurityHacked = "security_hacked",
+        CloseAccount = "close_account",
+        Other = "other",
+    }
+);
+
+/// The bot's intents (`intents.md`) that ask for something only the account's owner may have:
+/// the console suggests an identity check for them.
+pub const SENSITIVE_INTENTS: &[&str] =
+    &["account_locked", "twofa_reset", "password_reset", "security_hacked", "withdrawal_failed", "withdrawal_pending", "close_account"];
+
+/// A step-up identity check as agents and the customer see it (never its secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct IdentityCheck {
+    pub id: String,
+    pub method: CheckMethod,
+    pub status: CheckStatus,
+    pub reason: CheckReason,
+    /// Where the challenge went, masked (`j***@example.com`), for `email_code`.
+    pub destination: Option<String>,
+    /// Wrong answers still allowed before the check fails.
+    pub attempts_left: i64,
+    pub requested_by_name: String,
+    pub created_at: DateTime<Utc>,
+    /// A pending check cannot be answered after this.
+    pub expires_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+    /// For a passed check: sensitive actions are allowed until then.
+    pub verified_until: Option<DateTime<Utc>>,
+}
+
+impl IdentityCheck {
+    /// True while a passed check still lets sensitive actions run.
+    pub fn verifies_at(&self, now: DateTime<Utc>) -> bool {
+        self.status == CheckStatus::Passed && self.verified_until.is_some_and(|u| u > now)
+    }
+}
+
 impl Priority {
     /// Stored as a number so views sort by urgency with an index.
     pub fn rank(self) -> i64 {
@@ -100,6 +158,45 @@ pub struct Contact {
     pub merged_into: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// True when `emails` and `phones` are partly masked; agents whose role grants full view
+    /// reveal them (`POST /api/v1/contacts/{id}/reveal`), and each reveal is audited.
+    pub pii_masked: bool,
+}
+
+impl Contact {
+    /// The contact with its e-mails and phones partly masked.
+    pub fn masked(mut self) -> Self {
+        self.emails = self.emails.iter().map(|e| mask_email(e)).collect();
+        self.phones = self.phones.iter().map(|p| mask_phone(p)).collect();
+        self.pii_masked = true;
+        self
+    }
+}
+
+/// `jane.doe@example.com` → `j***@example.com`: enough for its owner or an agent to recognise,
+/// not enough to use.
+pub fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
+        None => "***".into(),
+    }
+}
+
+/// `+86 138 0013 8000` → `+86 1** **** **00`: the first three digits and the last two stay,
+/// separators keep their places.
+pub fn mask_phone(phone: &str) -> String {
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    let mut seen = 0;
+    phone
+        .chars()
+        .map(|c| {
+            if !c.is_ascii_digit() {
+                return c;
+            }
+            seen += 1;
+            if seen <= 3 || seen > digits.saturating_sub(2) { c } else { '*' }
+        })
+        .collect()
 }
 
 /// Who did something, as shown on the timeline.
@@ -148,6 +245,8 @@ pub struct Conversation {
     pub customer_read_seq: i64,
     /// The customer's rating of the resolved conversation (CSAT), if they gave one.
     pub rating: Option<Rating>,
+    /// The latest step-up identity check of the customer in this conversation.
+    pub identity_check: Option<IdentityCheck>,
 }
 
 /// A customer's satisfaction rating of a resolved conversation.
@@ -327,6 +426,8 @@ pub struct Macro {
     pub name: String,
     pub actions: Vec<MacroAction>,
     pub owner_id: Option<String>,
+    /// Acts on the customer's account: runs only once the customer passed an identity check.
+    pub sensitive: bool,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -509,6 +610,15 @@ pub fn render_template(body: &str, vars: &BTreeMap<&str, String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn personal_data_is_masked_but_recognisable() {
+        assert_eq!(mask_email("jane.doe@example.com"), "j***@example.com");
+        assert_eq!(mask_email("nobody"), "***");
+        assert_eq!(mask_phone("+86 138 0013 8000"), "+86 1** **** **00");
+        assert_eq!(mask_phone("13800138000"), "138******00");
+        assert_eq!(mask_phone("12"), "12");
+    }
 
     #[test]
     fn tags_are_normalised_and_checked() {

@@ -20,8 +20,8 @@ pub use error::{DomainError, FieldError};
 pub use events::{DomainEvent, EventBus};
 pub use id::Id;
 pub use inbox::{
-    Activity, Actor, ArticleLink, AttachmentInfo, AuthorKind, CannedResponse, Channel, Contact, Conversation, ConversationFilter,
-    IdentityKind, LinkFlag, Macro, MacroAction, Message, MessageActions, MessageShield, Notification, Priority, Rating, SavedView, Status,
-    Team, TimelineItem,
+    Activity, Actor, ArticleLink, AttachmentInfo, AuthorKind, CannedResponse, Channel, CheckMethod, CheckReason, CheckStatus, Contact,
+    Conversation, ConversationFilter, IdentityCheck, IdentityKind, LinkFlag, Macro, MacroAction, Message, MessageActions, MessageShield,
+    Notification, Priority, Rating, SENSITIVE_INTENTS, SavedView, Status, Team, TimelineItem,
 };
 pub use page::Page;

@@ -77,6 +77,17 @@ pub struct ConfigArgs {
     /// and the admin page's list [default: none]
     #[arg(long, global = true, env = "KEFU_OFFICIAL_DOMAINS", value_name = "DOMAINS")]
     pub official_domains: Option<String>,
+    /// The SMTP server for outbound mail: smtp://host:25, smtp://user:pass@host:587?tls=required
+    /// or smtps://host:465 [default: none, nothing is mailed]
+    #[arg(long, global = true, env = "KEFU_SMTP_URL", value_name = "URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of outbound mail, e.g. "Support <help@example.com>"
+    #[arg(long, global = true, env = "KEFU_SMTP_FROM", value_name = "MAILBOX")]
+    pub smtp_from: Option<String>,
+    /// The exchange's endpoint that checks a customer's authenticator code for an identity
+    /// check [default: none, that method is not offered]
+    #[arg(long, global = true, env = "KEFU_TOTP_CHECK_URL", value_name = "URL")]
+    pub totp_check_url: Option<String>,
 }
 
 /// `kefu.toml`: the same settings; unknown keys are an error, so typos do not pass silently.
@@ -100,6 +111,24 @@ struct FileConfig {
     help_center: Option<HelpCenterFile>,
     bot: Option<BotFile>,
     shield: Option<ShieldFile>,
+    smtp: Option<SmtpFile>,
+    identity_checks: Option<IdentityChecksFile>,
+}
+
+/// `[smtp]`: the server outbound mail is handed to, and its sender.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SmtpFile {
+    url: Option<String>,
+    from: Option<String>,
+}
+
+/// `[identity_checks]`: the exchange's side of step-up identity checks.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentityChecksFile {
+    /// POSTed `{"user_id", "code"}` (signed like webhooks); answers `{"valid": bool}`.
+    totp_url: Option<String>,
 }
 
 /// `[shield]`: the official channels and the exchange's API secret patterns, until an admin
@@ -168,6 +197,8 @@ pub struct Config {
     pub bot_flows: std::sync::Arc<kefu_bot::Flows>,
     pub llm: Option<kefu_app::bot::llm::LlmConfig>,
     pub shield: kefu_app::shield::ShieldConfig,
+    pub smtp: Option<kefu_app::mail::SmtpConfig>,
+    pub totp_check_url: Option<String>,
 }
 
 fn positive<T: PartialOrd + Default + std::fmt::Display>(name: &str, v: T) -> Result<T, String> {
@@ -275,7 +306,26 @@ impl Config {
             return Err(format!("{}{env}", list.join("; ")));
         }
         let shield = kefu_app::shield::ShieldConfig { settings, domains_override };
+        let smtp_file = file.smtp.unwrap_or_default();
+        let smtp = match args.smtp_url.clone().or(smtp_file.url).filter(|u| !u.is_empty()) {
+            None => None,
+            Some(url) => {
+                let from =
+                    args.smtp_from.clone().or(smtp_file.from).filter(|f| !f.is_empty()).ok_or("smtp.from is required with smtp.url")?;
+                let c = kefu_app::mail::SmtpConfig { url, from };
+                c.validate()?;
+                Some(c)
+            }
+        };
+        let totp_check_url = args.totp_check_url.clone().or(file.identity_checks.unwrap_or_default().totp_url).filter(|u| !u.is_empty());
+        if let Some(u) = &totp_check_url
+            && !url::Url::parse(u).is_ok_and(|p| matches!(p.scheme(), "http" | "https"))
+        {
+            return Err(format!("identity_checks.totp_url: {u:?} must be an http(s) URL"));
+        }
         Ok(Config {
+            smtp,
+            totp_check_url,
             shield,
             bot_flows_file,
             bot_flows: std::sync::Arc::new(bot_flows),
@@ -318,6 +368,8 @@ impl Config {
             bot_flows: self.bot_flows.clone(),
             llm: self.llm.clone(),
             shield: self.shield.clone(),
+            smtp: self.smtp.clone(),
+            totp_check_url: self.totp_check_url.clone(),
             ..Default::default()
         }
     }
@@ -379,6 +431,9 @@ impl Config {
                 self.llm.as_ref().and_then(|l| l.key.as_ref()).map(|_| "********".to_string()).unwrap_or_else(|| "(none)".into()),
             ),
             ("shield.official_domains", self.official_domains().join(", ")),
+            ("smtp.url", self.smtp.as_ref().map(|c| mask_url_password(&c.url)).unwrap_or_else(|| "(none)".into())),
+            ("smtp.from", self.smtp.as_ref().map(|c| c.from.clone()).unwrap_or_else(|| "(none)".into())),
+            ("identity_checks.totp_url", self.totp_check_url.clone().unwrap_or_else(|| "(none)".into())),
             ("shield.secret_patterns", self.shield.settings.secret_patterns.iter().map(|p| p.name.clone()).collect::<Vec<_>>().join(", ")),
         ];
         rows.into_iter().map(|(k, v)| format!("{k} = {v:?}\n")).collect()

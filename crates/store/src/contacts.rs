@@ -353,6 +353,106 @@ impl Store {
     }
 }
 
+/// What an erasure took away: the conversations to index again and the files no row refers
+/// to any more (their bytes are deleted next).
+#[derive(Debug, Default)]
+pub struct Erased {
+    pub conversation_ids: Vec<String>,
+    pub unreferenced_blobs: Vec<String>,
+}
+
+/// The name an erased contact keeps.
+pub const ERASED_NAME: &str = "Erased customer";
+/// What an erased text reads.
+pub const ERASED_TEXT: &str = "[erased]";
+
+impl Store {
+    /// Erases a person (and the contacts merged into them) in one transaction: their
+    /// identities, portal and chat keys, profile, and in each of their conversations the
+    /// messages' text, subject, custom fields, rating comment, files, the bot's dialogue state
+    /// and the notifications' excerpts. What remains is what metrics need: who answered, when,
+    /// statuses. Returns false when the contact does not exist or was merged away.
+    pub async fn erase_contact(&self, contact_id: &str, now: i64) -> Result<Option<Erased>> {
+        let erased = write_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            let found: Option<(Option<String>,)> =
+                sqlx::query_as("SELECT merged_into FROM contacts WHERE id = $1").bind(contact_id).fetch_optional(&mut *tx).await?;
+            if !matches!(found, Some((None,))) {
+                return Ok(None);
+            }
+            let conversation_ids: Vec<(String,)> =
+                sqlx::query_as("SELECT id FROM conversations WHERE contact_id = $1").bind(contact_id).fetch_all(&mut *tx).await?;
+            let conversation_ids: Vec<String> = conversation_ids.into_iter().map(|(id,)| id).collect();
+            let mut blobs: Vec<String> = Vec::new();
+            for id in &conversation_ids {
+                let files: Vec<(String, Option<String>)> =
+                    sqlx::query_as("SELECT blob_key, thumbnail_key FROM attachments WHERE conversation_id = $1")
+                        .bind(id)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                for (key, thumb) in files {
+                    blobs.push(key);
+                    blobs.extend(thumb);
+                }
+                // (Statement, whether it takes the erased text as $2.)
+                let statements = [
+                    ("DELETE FROM attachments WHERE conversation_id = $1", false),
+                    (
+                        "UPDATE messages SET body = $2, html = NULL, shield = NULL, mentions = '[]', actions = NULL WHERE conversation_id = $1",
+                        true,
+                    ),
+                    (
+                        "UPDATE conversations SET subject = $2, custom_fields = '{}', rating_comment = NULL, identity_check = NULL WHERE id = $1",
+                        true,
+                    ),
+                    ("UPDATE identity_checks SET destination = NULL, secret_hash = NULL WHERE conversation_id = $1", false),
+                    ("UPDATE activities SET data = '{}' WHERE conversation_id = $1 AND kind = 'subject_changed'", false),
+                    ("UPDATE notifications SET excerpt = $2 WHERE conversation_id = $1", true),
+                    ("DELETE FROM bot_sessions WHERE conversation_id = $1", false),
+                    ("DELETE FROM portal_access WHERE conversation_id = $1", false),
+                ];
+                for (sql, with_text) in statements {
+                    let q = sqlx::query(sql).bind(id);
+                    let q = if with_text { q.bind(ERASED_TEXT) } else { q };
+                    q.execute(&mut *tx).await?;
+                }
+            }
+            for sql in [
+                "DELETE FROM contact_identities WHERE contact_id = $1 OR contact_id IN (SELECT id FROM contacts WHERE merged_into = $1)",
+                "DELETE FROM chat_visitors WHERE contact_id = $1 OR contact_id IN (SELECT id FROM contacts WHERE merged_into = $1)",
+                "DELETE FROM portal_access WHERE contact_id = $1 OR contact_id IN (SELECT id FROM contacts WHERE merged_into = $1)",
+            ] {
+                sqlx::query(sql).bind(contact_id).execute(&mut *tx).await?;
+            }
+            sqlx::query(
+                "UPDATE contacts SET name = $2, name_key = $3, name_rest_key = '', language = NULL, tags = '[]', attributes = '{}', \
+                 notes = '', updated_at = $4 WHERE id = $1 OR merged_into = $1",
+            )
+            .bind(contact_id)
+            .bind(ERASED_NAME)
+            .bind(name_key(ERASED_NAME))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            blobs.sort();
+            blobs.dedup();
+            let mut unreferenced_blobs = Vec::new();
+            for key in blobs {
+                let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM attachments WHERE blob_key = $1 OR thumbnail_key = $1")
+                    .bind(&key)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if used == 0 {
+                    unreferenced_blobs.push(key);
+                }
+            }
+            tx.commit().await?;
+            Some(Erased { conversation_ids, unreferenced_blobs })
+        });
+        Ok(erased)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

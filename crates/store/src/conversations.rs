@@ -22,6 +22,7 @@ macro_rules! insert_activity_tx {
             .await?;
     }};
 }
+pub(crate) use insert_activity_tx;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ConversationRow {
@@ -59,6 +60,8 @@ pub struct ConversationRow {
     pub rating_score: Option<i16>,
     pub rating_comment: Option<String>,
     pub rated_at: Option<i64>,
+    /// The latest identity check's public state (JSON), if one was ever started.
+    pub identity_check: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -265,7 +268,7 @@ const SELECT_CONVERSATION: &str = "SELECT c.id, c.number, c.channel, c.subject, 
        c.assignee_id, a.name AS assignee_name, c.team_id, c.language, c.intent, c.custom_fields, c.merged_into, c.last_seq, \
        c.message_count, c.waiting_since, c.first_response_at, c.resolved_at, c.closed_at, c.last_activity_at, c.version, \
        c.created_at, c.updated_at, c.verified_identity, c.customer_read_seq, c.agent_read_seq, \
-       c.rating_score, c.rating_comment, c.rated_at \
+       c.rating_score, c.rating_comment, c.rated_at, c.identity_check \
      FROM conversations c JOIN contacts ct ON ct.id = c.contact_id LEFT JOIN agents a ON a.id = c.assignee_id";
 
 pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, author_kind, author_id, author_name, private, body, html, channel, client_key, mentions, delivery, actions, shield, created_at";
@@ -307,7 +310,7 @@ fn push_message(script: &mut Script, r: &MessageRow, m: &NewMessage) {
     }
 }
 
-const INSERT_ACTIVITY: &str = "INSERT INTO activities (id, conversation_id, actor_kind, actor_id, actor_name, kind, data, created_at) \
+pub(crate) const INSERT_ACTIVITY: &str = "INSERT INTO activities (id, conversation_id, actor_kind, actor_id, actor_name, kind, data, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
 /// Keeps the waiting customer's clock: customer messages start it, public agent replies stop it.

@@ -9,6 +9,7 @@ mod chat;
 mod contacts;
 mod conversations;
 mod idempotency;
+mod identity_checks;
 mod jobs;
 mod kb;
 mod library;
@@ -24,12 +25,13 @@ pub use attachments::AttachmentRow;
 pub use audit::AuditFilter;
 pub use bot::{BotExampleRow, BotMissRow, BotSessionRow, NewBotTurn};
 pub use chat::ReadSide;
-pub use contacts::{ContactChanges, ContactRow, IdentityRow, NewContact};
+pub use contacts::{ContactChanges, ContactRow, ERASED_NAME, ERASED_TEXT, Erased, IdentityRow, NewContact};
 pub use conversations::{
     ActivityRow, ContactRef, ConversationChanges, ConversationRow, Keyset, ListFilter, MessageEffects, MessageOutcome, MessageRow,
     NewActivity, NewConversation, NewMessage, Sort,
 };
 pub use idempotency::IdempotencyClaim;
+pub use identity_checks::IdentityCheckRow;
 pub use jobs::{JobRow, NewJob};
 pub use kb::{KbArticleFilter, KbArticleRow, KbCategoryRow, KbCommentRow, KbFeedbackStat, KbQueryStat, KbSearchEvent, KbVersionRow};
 pub use library::{CannedRow, MacroRow, NewNotification, NotificationRow, TeamRow, ViewRow};

@@ -29,6 +29,8 @@ pub struct MacroRow {
     pub owner_id: String,
     pub name: String,
     pub actions: String,
+    /// Acts on the customer's account: runs only once the customer passed an identity check.
+    pub sensitive: bool,
     pub updated_at: i64,
 }
 
@@ -225,8 +227,9 @@ impl Store {
     }
 
     pub async fn insert_macro(&self, r: &MacroRow, created_by: &str) -> Result<()> {
-        write_pool!(self, |p| sqlx::query(
-            "INSERT INTO macros (id, owner_id, name, actions, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)"
+        write_pool!(self, |p| {
+            sqlx::query(
+            "INSERT INTO macros (id, owner_id, name, actions, created_by, created_at, updated_at, sensitive) VALUES ($1, $2, $3, $4, $5, $6, $6, $7)"
         )
         .bind(&r.id)
         .bind(&r.owner_id)
@@ -234,25 +237,29 @@ impl Store {
         .bind(&r.actions)
         .bind(created_by)
         .bind(r.updated_at)
+        .bind(r.sensitive)
         .execute(p)
         .await
         .map_err(StoreError::from_write)?
-        .rows_affected());
+        .rows_affected()
+        });
         Ok(())
     }
 
     pub async fn update_macro(&self, r: &MacroRow) -> Result<bool> {
-        let n =
-            write_pool!(self, |p| sqlx::query("UPDATE macros SET name = $2, actions = $3, owner_id = $4, updated_at = $5 WHERE id = $1")
-                .bind(&r.id)
-                .bind(&r.name)
-                .bind(&r.actions)
-                .bind(&r.owner_id)
-                .bind(r.updated_at)
-                .execute(p)
-                .await
-                .map_err(StoreError::from_write)?
-                .rows_affected());
+        let n = write_pool!(self, |p| sqlx::query(
+            "UPDATE macros SET name = $2, actions = $3, owner_id = $4, updated_at = $5, sensitive = $6 WHERE id = $1"
+        )
+        .bind(&r.id)
+        .bind(&r.name)
+        .bind(&r.actions)
+        .bind(&r.owner_id)
+        .bind(r.updated_at)
+        .bind(r.sensitive)
+        .execute(p)
+        .await
+        .map_err(StoreError::from_write)?
+        .rows_affected());
         Ok(n == 1)
     }
 
@@ -262,7 +269,7 @@ impl Store {
     }
 
     pub async fn macro_by_id(&self, id: &str) -> Result<Option<MacroRow>> {
-        Ok(read_pool!(self, |p| sqlx::query_as("SELECT id, owner_id, name, actions, updated_at FROM macros WHERE id = $1")
+        Ok(read_pool!(self, |p| sqlx::query_as("SELECT id, owner_id, name, actions, sensitive, updated_at FROM macros WHERE id = $1")
             .bind(id)
             .fetch_optional(p)
             .await?))
@@ -270,7 +277,7 @@ impl Store {
 
     pub async fn list_macros(&self, agent_id: &str) -> Result<Vec<MacroRow>> {
         Ok(read_pool!(self, |p| sqlx::query_as(
-            "SELECT id, owner_id, name, actions, updated_at FROM macros WHERE owner_id = '' OR owner_id = $1 ORDER BY name"
+            "SELECT id, owner_id, name, actions, sensitive, updated_at FROM macros WHERE owner_id = '' OR owner_id = $1 ORDER BY name"
         )
         .bind(agent_id)
         .fetch_all(p)

@@ -81,7 +81,7 @@ impl From<AppError> for Problem {
         let mut p = Problem::new(status, e.code(), e.to_string());
         match e {
             AppError::Validation(errors) => p.errors = errors,
-            AppError::AccountLocked(t) | AppError::TooManyAttempts(t) => p.retry_after = Some(t),
+            AppError::AccountLocked(t) | AppError::TooManyAttempts(t) | AppError::IdentityCheckLimited(t) => p.retry_after = Some(t),
             _ => {}
         }
         p

@@ -22,29 +22,29 @@ both_backends!(
 type Stream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// One widget connection.
-struct Ws(Stream);
+pub(crate) struct Ws(Stream);
 
 impl Ws {
-    async fn open(t: &TestApp) -> Ws {
+    pub(crate) async fn open(t: &TestApp) -> Ws {
         let url = format!("ws://{}/api/v1/chat/ws", t.addr);
         let (s, _) = tokio_tungstenite::connect_async(url).await.expect("connect");
         Ws(s)
     }
 
     /// Connects and says hello; answers the first frame back.
-    async fn hello(t: &TestApp, hello: Value) -> (Ws, Value) {
+    pub(crate) async fn hello(t: &TestApp, hello: Value) -> (Ws, Value) {
         let mut ws = Ws::open(t).await;
         ws.send(hello).await;
         let first = ws.next().await;
         (ws, first)
     }
 
-    async fn send(&mut self, v: Value) {
+    pub(crate) async fn send(&mut self, v: Value) {
         self.0.send(Message::Text(v.to_string().into())).await.expect("send");
     }
 
     /// The next JSON frame (pings are answered by the library and skipped here).
-    async fn next(&mut self) -> Value {
+    pub(crate) async fn next(&mut self) -> Value {
         loop {
             let m = tokio::time::timeout(Duration::from_secs(10), self.0.next()).await.expect("a frame within 10 s");
             match m {
@@ -57,7 +57,7 @@ impl Ws {
     }
 
     /// The next frame of this type; fails on any other in between.
-    async fn expect(&mut self, kind: &str) -> Value {
+    pub(crate) async fn expect(&mut self, kind: &str) -> Value {
         let f = self.next().await;
         assert_eq!(f["type"], kind, "expected {kind}, got {f}");
         f
@@ -71,7 +71,7 @@ impl Ws {
     }
 }
 
-async fn widget_id(t: &TestApp, admin: &Client) -> String {
+pub(crate) async fn widget_id(t: &TestApp, admin: &Client) -> String {
     let s = admin.get("/api/v1/settings/chat").await;
     assert_eq!(s.status, StatusCode::OK, "{}", s.text);
     let id = s.body["widget_id"].as_str().unwrap().to_string();
@@ -82,7 +82,7 @@ async fn widget_id(t: &TestApp, admin: &Client) -> String {
     id
 }
 
-async fn admin(t: &TestApp) -> Client {
+pub(crate) async fn admin(t: &TestApp) -> Client {
     t.relax_two_factor().await;
     t.signed_in("admin").await.0
 }
@@ -225,13 +225,13 @@ async fn a_flood_is_throttled_and_the_connection_stays_usable(backend: Backend) 
     t.shutdown().await;
 }
 
-fn hmac_hex(secret: &str, user_id: &str) -> String {
+pub(crate) fn hmac_hex(secret: &str, user_id: &str) -> String {
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(user_id.as_bytes());
     hex::encode(mac.finalize().into_bytes())
 }
 
-fn jwt(alg: jsonwebtoken::Algorithm, key: &jsonwebtoken::EncodingKey, claims: Value) -> String {
+pub(crate) fn jwt(alg: jsonwebtoken::Algorithm, key: &jsonwebtoken::EncodingKey, claims: Value) -> String {
     jsonwebtoken::encode(&jsonwebtoken::Header::new(alg), &claims, key).unwrap()
 }
 

@@ -89,6 +89,9 @@ pub struct ConversationHit {
     pub snippet: String,
     /// Byte ranges of `snippet` to highlight.
     pub highlights: Vec<(usize, usize)>,
+    /// The snippet is the contact's details (name, e-mails, phones, user id), which callers
+    /// may have to mask.
+    pub snippet_from_contact: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -243,13 +246,14 @@ impl ConversationIndex {
         top.into_iter()
             .map(|((score, _), address)| {
                 let doc: TantivyDocument = searcher.doc(address)?;
-                let (snippet, highlights) = snippets.best(&doc);
+                let (snippet, highlights, from) = snippets.best(&doc);
                 Ok(ConversationHit {
                     id: text_value(&doc, fields.id).to_string(),
                     number: doc.get_first(fields.number).and_then(|value| value.as_i64()).unwrap_or_default(),
                     score,
                     snippet,
                     highlights,
+                    snippet_from_contact: from == Some(fields.contact),
                 })
             })
             .collect()
@@ -330,20 +334,20 @@ impl Snippets {
         Ok(Self { generators, fallback: [fields.messages, fields.subject] })
     }
 
-    /// The first field's snippet that highlights something, else the start of the messages
-    /// (a match on the number alone has nothing to highlight).
-    fn best(&self, doc: &TantivyDocument) -> (String, Vec<(usize, usize)>) {
+    /// The first field's snippet that highlights something, and that field; else the start of
+    /// the messages (a match on the number alone has nothing to highlight).
+    fn best(&self, doc: &TantivyDocument) -> (String, Vec<(usize, usize)>, Option<Field>) {
         for (field, generator) in &self.generators {
             for window in windows(text_value(doc, *field), SNIPPET_WINDOW_BYTES) {
                 let snippet = generator.snippet(window);
                 if !snippet.highlighted().is_empty() {
                     let highlights = snippet.highlighted().iter().map(|range| (range.start, range.end)).collect();
-                    return (snippet.fragment().to_string(), highlights);
+                    return (snippet.fragment().to_string(), highlights, Some(*field));
                 }
             }
         }
         let text = self.fallback.iter().map(|&field| text_value(doc, field)).find(|text| !text.is_empty()).unwrap_or_default();
-        (text[..char_boundary_at_or_before(text, SNIPPET_BYTES)].to_string(), Vec::new())
+        (text[..char_boundary_at_or_before(text, SNIPPET_BYTES)].to_string(), Vec::new(), None)
     }
 }
 

@@ -82,6 +82,15 @@ enum ClientFrame {
         conversation_id: String,
         seq: i64,
     },
+    /// The answer to an identity check an agent asked for.
+    Verify {
+        conversation_id: String,
+        check_id: String,
+        #[serde(default)]
+        code: Option<String>,
+        #[serde(default)]
+        identity: Option<SignedIdentity>,
+    },
     Ping,
 }
 
@@ -197,7 +206,7 @@ enum HubEvent {
         message_id: String,
         private: bool,
     },
-    Conversation(ChatConversation),
+    Conversation(Box<ChatConversation>),
     Typing {
         conversation_id: String,
         name: String,
@@ -305,7 +314,7 @@ async fn run_hub(hub: std::sync::Weak<ChatHub>, app: App) {
                 HubEvent::Message { conversation_id: conversation_id.clone(), seq, message_id, private }
             }
             DomainEvent::ConversationUpdated { .. } => match app.chat_conversation_by_id(&conversation_id).await {
-                Ok(Some(c)) => HubEvent::Conversation(c),
+                Ok(Some(c)) => HubEvent::Conversation(Box::new(c)),
                 _ => continue,
             },
             DomainEvent::Presence { agent_name, state, .. } => {
@@ -611,6 +620,17 @@ impl Connection {
                 }
             }
             ClientFrame::Resume { conversation_id, after_seq } => self.resume(&conversation_id, after_seq).await,
+            ClientFrame::Verify { conversation_id, check_id, code, identity } => {
+                let answer = kefu_app::identity_check::CheckAnswer { code, identity };
+                match self.app.chat_answer_check(&self.visitor, &conversation_id, &check_id, &answer).await {
+                    // The chat as it now stands (the hub brings the same to the visitor's other tabs).
+                    Ok(_) => match self.app.chat_conversation(&self.visitor, &conversation_id).await {
+                        Ok(c) => vec![text(&ServerFrame::Conversation(&c))],
+                        Err(e) => vec![text(&ServerFrame::Error(ErrorFrame::from_app(e, None)))],
+                    },
+                    Err(e) => vec![text(&ServerFrame::Error(ErrorFrame::from_app(e, None)))],
+                }
+            }
             ClientFrame::Typing { conversation_id, typing } => {
                 let r = match self.joined.contains_key(&conversation_id) {
                     true => Some(self.app.chat_typing(&self.visitor, &conversation_id, typing).await),

@@ -96,6 +96,39 @@ pub async fn get(State(s): State<WebState>, Auth(p): Auth, Path(id): Path<String
     Ok(Json(s.app.get_contact(&p, &id).await?))
 }
 
+/// A contact's e-mails and phones in full (every other answer masks them). Only for roles the
+/// security settings grant full view (admins and supervisors by default); each reveal is audited.
+#[utoipa::path(post, path = "/api/v1/contacts/{id}/reveal", tag = "contacts", params(("id" = String, Path)),
+    responses((status = 200, body = Contact), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn reveal(State(s): State<WebState>, Auth(p): Auth, Path(id): Path<String>) -> ApiResult<Json<Contact>> {
+    Ok(Json(s.app.reveal_contact(&p, &id).await?))
+}
+
+/// Everything held about a customer, as a JSON download (a data-access request): the contact
+/// in full and each conversation's whole timeline. For roles granted full view; audited.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/export", tag = "contacts", params(("id" = String, Path)),
+    responses((status = 200, body = kefu_app::contacts::ContactExport), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem)))]
+pub async fn export(State(s): State<WebState>, Auth(p): Auth, Path(id): Path<String>) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let export = s.app.export_contact(&p, &id).await?;
+    let disposition = format!("attachment; filename=\"contact-{}.json\"", export.contact.id);
+    let mut res = Json(export).into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&disposition) {
+        res.headers_mut().insert(axum::http::header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}
+
+/// Erase a customer (admins; the right to be forgotten): their identities and profile, and in
+/// their conversations every message's text, the subjects, custom fields and files. Statuses,
+/// times and who answered stay for the metrics. Audited; cannot be undone.
+#[utoipa::path(post, path = "/api/v1/contacts/{id}/erase", tag = "contacts", params(("id" = String, Path)),
+    responses((status = 200, body = Contact), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn erase(State(s): State<WebState>, Auth(p): Auth, Path(id): Path<String>) -> ApiResult<Json<Contact>> {
+    Ok(Json(s.app.erase_contact(&p, &id).await?))
+}
+
 /// Edit a contact's profile and identities.
 #[utoipa::path(patch, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = String, Path)), request_body = ContactBody,
     responses((status = 200, body = Contact), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]

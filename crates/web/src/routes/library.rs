@@ -81,6 +81,16 @@ pub struct MacroBody {
     pub actions: Vec<MacroAction>,
     #[serde(default)]
     pub shared: bool,
+    /// Acts on the customer's account (unlock, 2FA reset…): the macro runs only once the
+    /// conversation's customer passed an identity check.
+    #[serde(default)]
+    pub sensitive: bool,
+}
+
+impl MacroBody {
+    fn input(&self) -> kefu_app::library::MacroInput<'_> {
+        kefu_app::library::MacroInput { name: &self.name, actions: &self.actions, shared: self.shared, sensitive: self.sensitive }
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -211,7 +221,7 @@ pub async fn create_macro(
     Auth(p): Auth,
     ApiJson(b): ApiJson<MacroBody>,
 ) -> ApiResult<(StatusCode, Json<Macro>)> {
-    Ok((StatusCode::CREATED, Json(s.app.create_macro(&p, &b.name, &b.actions, b.shared).await?)))
+    Ok((StatusCode::CREATED, Json(s.app.create_macro(&p, &b.input()).await?)))
 }
 
 /// Replace a macro.
@@ -223,7 +233,7 @@ pub async fn update_macro(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<MacroBody>,
 ) -> ApiResult<Json<Macro>> {
-    Ok(Json(s.app.update_macro(&p, &id, &b.name, &b.actions, b.shared).await?))
+    Ok(Json(s.app.update_macro(&p, &id, &b.input()).await?))
 }
 
 /// Delete a macro.

@@ -211,3 +211,18 @@ pub async fn reply(
     let (created, m) = s.app.portal_reply(&pp, &id, b.body, b.client_key, b.attachment_ids).await?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(m)).into_response())
 }
+
+/// Answer an identity check an agent asked for on one of my tickets: `code` for `email_code`
+/// and `exchange_totp`, `identity` (a freshly signed token) for `signed_session`.
+#[utoipa::path(post, path = "/api/v1/portal/tickets/{id}/identity-checks/{check_id}", tag = "portal",
+    params(("id" = String, Path), ("check_id" = String, Path)), request_body = kefu_app::identity_check::CheckAnswer,
+    responses((status = 200, body = kefu_domain::IdentityCheck), (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn answer_check(
+    State(s): State<WebState>,
+    PortalAuth(pp): PortalAuth,
+    Path((id, check_id)): Path<(String, String)>,
+    ApiJson(b): ApiJson<kefu_app::identity_check::CheckAnswer>,
+) -> ApiResult<Json<kefu_domain::IdentityCheck>> {
+    Ok(Json(s.app.portal_answer_check(&pp, &id, &check_id, &b).await?))
+}

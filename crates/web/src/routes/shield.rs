@@ -72,3 +72,41 @@ impl From<kefu_shield::Verification> for VerifyAnswer {
 pub async fn verify(State(s): State<WebState>, ApiQuery(q): ApiQuery<VerifyParams>) -> ApiResult<Json<VerifyAnswer>> {
     Ok(Json(s.app.verify(&q.q).await?.into()))
 }
+
+// --- Step-up identity checks ---------------------------------------------------------------
+
+/// A conversation's identity checks, newest first, with the ways one can be started now.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/identity-checks", tag = "security", params(("id" = String, Path)),
+    responses((status = 200, body = kefu_app::identity_check::IdentityChecks), (status = 404, body = Problem)))]
+pub async fn identity_checks(
+    State(s): State<WebState>,
+    Auth(p): Auth,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> ApiResult<Json<kefu_app::identity_check::IdentityChecks>> {
+    Ok(Json(s.app.identity_checks(&p, &id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartCheck {
+    /// `email_code`, `exchange_totp` or `signed_session`.
+    pub method: String,
+    /// `account_unlock`, `twofa_reset`, `contact_change`, `withdrawal_dispute`,
+    /// `security_hacked`, `close_account` or `other`.
+    pub reason: String,
+}
+
+/// Ask the customer to prove who they are before a sensitive action. They are asked in the
+/// conversation (and mailed a code for `email_code`); a pending check is replaced. At most
+/// three checks per customer an hour.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/identity-checks", tag = "security", params(("id" = String, Path)), request_body = StartCheck,
+    responses((status = 201, body = kefu_domain::IdentityCheck), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem), (status = 429, body = Problem)))]
+pub async fn start_identity_check(
+    State(s): State<WebState>,
+    Auth(p): Auth,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    ApiJson(b): ApiJson<StartCheck>,
+) -> ApiResult<(axum::http::StatusCode, Json<kefu_domain::IdentityCheck>)> {
+    Ok((axum::http::StatusCode::CREATED, Json(s.app.start_identity_check(&p, &id, &b.method, &b.reason).await?)))
+}

@@ -1,0 +1,136 @@
+//! Personal data by role: customers' e-mails and phones are partly masked in every answer;
+//! roles the security settings grant full view may reveal them, and each reveal is audited.
+
+use kefu_testkit::{Backend, StatusCode, spawn_app};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+both_backends!(emails_and_phones_are_masked_unless_a_granted_role_reveals_them);
+
+async fn emails_and_phones_are_masked_unless_a_granted_role_reveals_them(backend: Backend) {
+    let Some(t) = spawn_app(backend).await else { return };
+    t.relax_two_factor().await;
+    let (admin, _) = t.signed_in("admin").await;
+    let (supervisor, _) = t.signed_in("supervisor").await;
+    let (agent, _) = t.signed_in("agent").await;
+    assert_eq!(agent.get("/api/v1/auth/session").await.body["pii_full_view"], false);
+    assert_eq!(supervisor.get("/api/v1/auth/session").await.body["pii_full_view"], true);
+
+    let r = admin
+        .post("/api/v1/contacts", json!({"name": "Jane Doe", "emails": ["jane.doe@example.com"], "phones": ["+86 138 0013 8000"]}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.body["pii_masked"], true);
+    assert_eq!(r.body["emails"], json!(["j***@example.com"]));
+    assert_eq!(r.body["phones"], json!(["+861********00"]));
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let c = admin.post("/api/v1/conversations", json!({"channel": "api", "subject": "Withdrawal stuck", "contact_id": id})).await;
+    assert_eq!(c.status, StatusCode::CREATED, "{}", c.text);
+
+    // Every way an agent reads a contact masks it.
+    let one = agent.get(&format!("/api/v1/contacts/{id}")).await;
+    assert_eq!(one.body["emails"], json!(["j***@example.com"]), "{}", one.text);
+    let listed = agent.get("/api/v1/contacts?q=jane").await;
+    assert_eq!(listed.body["items"][0]["phones"], json!(["+861********00"]), "{}", listed.text);
+    let started = Instant::now();
+    let found = loop {
+        let s = agent.get("/api/v1/search?q=jane.doe%40example.com").await;
+        assert_eq!(s.status, StatusCode::OK, "{}", s.text);
+        if !s.body["conversations"].as_array().unwrap().is_empty() {
+            break s;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "not indexed: {}", s.text);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(!found.text.contains("jane.doe@example.com"), "{}", found.text);
+    assert!(!found.text.contains("8613800138000"), "{}", found.text);
+    assert!(found.body["conversations"][0]["snippet"].as_str().unwrap().contains("j***@example.com"), "{}", found.text);
+
+    // Agents may not reveal; supervisors may, and it is audited.
+    agent.post(&format!("/api/v1/contacts/{id}/reveal"), json!({})).await.assert_problem(403, "forbidden");
+    let full = supervisor.post(&format!("/api/v1/contacts/{id}/reveal"), json!({})).await;
+    assert_eq!(full.status, StatusCode::OK, "{}", full.text);
+    assert_eq!(full.body["pii_masked"], false);
+    assert_eq!(full.body["emails"], json!(["jane.doe@example.com"]));
+    assert_eq!(full.body["phones"], json!(["+8613800138000"]));
+    let audit = admin.get("/api/v1/audit?action=contact.pii_revealed").await;
+    assert_eq!(audit.body["items"].as_array().unwrap().len(), 1, "{}", audit.text);
+    assert_eq!(audit.body["items"][0]["target"], id.as_str());
+    admin.post("/api/v1/contacts/01J0000000000000000000000/reveal", json!({})).await.assert_problem(404, "not_found");
+
+    // An edit that sends the masked values back keeps the real ones.
+    let r = agent
+        .patch(&format!("/api/v1/contacts/{id}"), json!({"emails": ["j***@example.com", "jd@example.org"], "phones": ["+861********00"]}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let full = supervisor.post(&format!("/api/v1/contacts/{id}/reveal"), json!({})).await;
+    assert_eq!(full.body["emails"], json!(["jane.doe@example.com", "jd@example.org"]), "{}", full.text);
+    assert_eq!(full.body["phones"], json!(["+8613800138000"]));
+
+    // A data-access request: the customer's data in full, for granted roles only; audited.
+    let file = admin.multipart("/api/v1/attachments", &[], vec![("file", "passport.txt", b"JANE DOE P1234567".to_vec())], &[]).await;
+    assert_eq!(file.status, StatusCode::CREATED, "{}", file.text);
+    let note = json!({"body": "Customer wrote from jane.doe@example.com", "attachment_ids": [file.body["id"]]});
+    let conv = c.body["conversation"]["id"].as_str().unwrap();
+    assert_eq!(admin.post(&format!("/api/v1/conversations/{conv}/messages"), note).await.status, StatusCode::CREATED);
+    agent.get(&format!("/api/v1/contacts/{id}/export")).await.assert_problem(403, "forbidden");
+    let export = supervisor.get(&format!("/api/v1/contacts/{id}/export")).await;
+    assert_eq!(export.status, StatusCode::OK, "{}", export.text);
+    assert!(export.header("content-disposition").starts_with("attachment"), "{}", export.header("content-disposition"));
+    assert_eq!(export.body["contact"]["emails"][0], "jane.doe@example.com");
+    assert_eq!(export.body["conversations"].as_array().unwrap().len(), 1);
+    assert!(export.text.contains("Customer wrote from jane.doe@example.com"));
+    let audit = admin.get("/api/v1/audit?action=contact.exported").await;
+    assert_eq!(audit.body["items"].as_array().unwrap().len(), 1, "{}", audit.text);
+
+    // Erasure (admins only): the person's details, the texts and files go; the tickets' shape stays.
+    supervisor.post(&format!("/api/v1/contacts/{id}/erase"), json!({})).await.assert_problem(403, "forbidden");
+    let erased = admin.post(&format!("/api/v1/contacts/{id}/erase"), json!({})).await;
+    assert_eq!(erased.status, StatusCode::OK, "{}", erased.text);
+    assert_eq!(erased.body["name"], "Erased customer");
+    assert_eq!(erased.body["emails"], json!([]));
+    let timeline = admin.get(&format!("/api/v1/conversations/{conv}/timeline")).await;
+    assert_eq!(timeline.body["conversation"]["subject"], "[erased]");
+    assert_eq!(timeline.body["conversation"]["status"], "open");
+    for item in timeline.body["items"].as_array().unwrap().iter().filter(|i| i["type"] == "message") {
+        assert_eq!(item["body"], "[erased]", "{item}");
+        assert_eq!(item["attachments"], json!([]), "{item}");
+    }
+    let blobs = t.db.data_dir.join("blobs");
+    let files = walk(&blobs);
+    assert!(files.is_empty(), "files left after erasure: {files:?}");
+    let started = Instant::now();
+    loop {
+        let s = admin.get("/api/v1/search?q=jane").await;
+        if s.body["conversations"].as_array().unwrap().is_empty() && s.body["contacts"].as_array().unwrap().is_empty() {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "still found after erasure: {}", s.text);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let audit = admin.get("/api/v1/audit?action=contact.erased").await;
+    assert_eq!(audit.body["items"][0]["details"]["conversations"], 1, "{}", audit.text);
+    assert!(!audit.text.contains("jane"), "the audit log keeps no personal data: {}", audit.text);
+
+    // An admin grants agents full view.
+    let policy = json!({"two_factor_required": {"admin": false, "supervisor": false, "agent": false},
+        "pii_full_view": {"admin": true, "supervisor": false, "agent": true}});
+    assert_eq!(admin.put("/api/v1/settings/security", policy).await.status, StatusCode::OK);
+    assert_eq!(agent.post(&format!("/api/v1/contacts/{id}/reveal"), json!({})).await.status, StatusCode::OK);
+    supervisor.post(&format!("/api/v1/contacts/{id}/reveal"), json!({})).await.assert_problem(403, "forbidden");
+    t.shutdown().await;
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut out = Vec::new();
+    for e in entries.flatten() {
+        let path = e.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
