@@ -1,10 +1,18 @@
 // Contacts, shared by the contact pages and the conversation sidebar: the
 // profile summary (identities, VIP tier, KYC level, tags, attributes), the
-// edit dialog (PATCH /contacts/{id}) and the path of a contact's page.
+// edit dialog (PATCH /contacts/{id}), the path of a contact's page, and the
+// data-protection actions: e-mails and phones arrive partly masked
+// (`pii_masked`); agents whose role grants full view (`session.pii_full_view`)
+// may reveal them (POST /contacts/{id}/reveal) and export everything held
+// about the customer (GET /contacts/{id}/export); admins may erase a
+// customer (POST /contacts/{id}/erase). The server audits each of these.
 
-import { h, field, button, bindForm, toast, openModal, badge, icon, fieldErrorState } from '../shared/ui.js';
+import {
+  h, field, button, bindForm, toast, toastProblem, openModal, badge, icon, fieldErrorState, alertBox, withBusy,
+} from '../shared/ui.js';
 import { api, seg } from '../shared/api.js';
 import { t } from '../shared/i18n.js';
+import { app } from './context.js';
 import { LOCALES, localeLabel } from './inbox-common.js';
 
 export function contactPath(c) {
@@ -28,6 +36,33 @@ export function identityKey(i) {
 /** "a@example.com · +8613800000000 · uid 123" for lists. */
 export function identitySummary(c) {
   return identitiesOf(c).map((i) => i.value).join(' · ');
+}
+
+// --- Masked e-mails and phones -----------------------------------------------------------------
+
+/** True when some of the contact's e-mails or phones are shown partly masked. */
+export function isMasked(c) {
+  return !!(c && c.pii_masked && ((c.emails || []).length || (c.phones || []).length));
+}
+
+/** True when this identity of the contact is shown masked (e-mails and phones only). */
+export function isMaskedIdentity(c, i) {
+  return !!(c && c.pii_masked && (i.kind === 'email' || i.kind === 'phone'));
+}
+
+/** Whether the signed-in agent's role may see customers' e-mails and phones in full (and export). */
+export function canViewFullPii() {
+  return !!(app.session && app.session.pii_full_view);
+}
+
+/** Whether the signed-in agent may erase customers (admins). */
+export function canEraseContact() {
+  return app.isAdmin();
+}
+
+/** The small "masked" hint shown next to a masked value (or a list of them). */
+export function maskedHint({ testid = 'contact-masked-hint' } = {}) {
+  return badge(t('contact.masked'), 'neutral', { class: 'badge-compact pii-masked-hint', testid, title: t('contact.maskedHint') });
 }
 
 export function vipBadge(c) {
@@ -133,8 +168,10 @@ function attributesEditor(attributes) {
  */
 export function contactEditModal({ contact: c, onSaved }) {
   const name = field({ name: 'name', label: t('contact.name'), testid: 'contact-form-name', value: c.name || '', required: true });
-  const emails = field({ name: 'emails', label: t('contact.emails'), testid: 'contact-form-emails', value: (c.emails || []).join(', '), hint: t('contact.listHint') });
-  const phones = field({ name: 'phones', label: t('contact.phones'), testid: 'contact-form-phones', value: (c.phones || []).join(', '), hint: t('contact.listHint') });
+  // Masked values sent back unchanged keep the real ones on the server.
+  const listHint = isMasked(c) ? `${t('contact.listHint')} ${t('contact.maskedEditHint')}` : t('contact.listHint');
+  const emails = field({ name: 'emails', label: t('contact.emails'), testid: 'contact-form-emails', value: (c.emails || []).join(', '), hint: listHint });
+  const phones = field({ name: 'phones', label: t('contact.phones'), testid: 'contact-form-phones', value: (c.phones || []).join(', '), hint: listHint });
   const uid = field({ name: 'exchange_user_id', label: t('contact.exchangeUserId'), testid: 'contact-form-uid', value: c.exchange_user_id || '' });
   const telegram = field({ name: 'telegram_id', label: t('contact.telegramId'), testid: 'contact-form-telegram', value: c.telegram_id || '' });
   const vip = field({ name: 'vip_tier', type: 'number', label: t('contact.vipTier'), testid: 'contact-form-vip', value: String(c.vip_tier || 0), attrs: { min: 0, max: 10 } });
@@ -176,4 +213,123 @@ export function contactEditModal({ contact: c, onSaved }) {
   });
   const m = openModal({ title: t('contact.editTitle'), body: form, testid: 'contact-dialog', size: 'lg' });
   return m;
+}
+
+// --- Data protection: reveal, export, erase -----------------------------------------------------
+
+/** POST /contacts/{id}/reveal: the contact with its e-mails and phones in full (audited). */
+export function revealContact(c) {
+  return api.post(`/contacts/${seg(typeof c === 'string' ? c : c.id)}/reveal`, {});
+}
+
+/**
+ * The "Show full details" button, or null when nothing is masked or the agent's role may not
+ * see contact details in full. On click it reveals the contact and calls `onRevealed(full)`
+ * with the contact in full (`pii_masked: false`); a refusal is shown as a toast.
+ */
+export function revealButton(c, { onRevealed, size = 'sm', variant = 'secondary', testid = 'contact-reveal' } = {}) {
+  if (!canViewFullPii() || !isMasked(c)) return null;
+  const btn = button(t('contact.reveal'), {
+    size, variant, iconName: 'eye', testid,
+    onClick: async () => {
+      let full;
+      try {
+        full = await withBusy(btn, () => revealContact(c));
+      } catch (err) {
+        toastProblem(err);
+        return;
+      }
+      if (onRevealed) onRevealed(full);
+    },
+  });
+  return btn;
+}
+
+/** The note shown under revealed details: the view was recorded in the audit log. */
+export function revealedNote({ testid = 'contact-revealed-note' } = {}) {
+  return h('p', { class: 'pii-revealed-note', testid, role: 'status' }, icon('eye'), h('span', null, t('contact.revealedNote')));
+}
+
+/** A JSON value saved as a file through a temporary <a download> link. */
+function saveJson(filename, value) {
+  const blob = new Blob([`${JSON.stringify(value, null, 2)}\n`], { type: 'application/json' });
+  const url = URL.createObjectURL(blob);
+  const a = h('a', { href: url, download: filename, class: 'visually-hidden' });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/**
+ * GET /contacts/{id}/export (audited) and save it as `contact-<id>.json`: the contact in full
+ * and every conversation's timeline. Throws the ApiError when refused.
+ */
+export async function downloadContactExport(c) {
+  const id = typeof c === 'string' ? c : c.id;
+  const data = await api.get(`/contacts/${seg(id)}/export`);
+  saveJson(`contact-${String(id).replace(/[^A-Za-z0-9_-]/g, '_')}.json`, data);
+  return data;
+}
+
+/** The "Export data" button (roles with full view), or null. Downloads the export on click. */
+export function exportButton(c, { size = 'md', variant = 'secondary', testid = 'contact-export' } = {}) {
+  if (!canViewFullPii() || !c || c.merged_into) return null;
+  const btn = button(t('contact.export'), {
+    size, variant, iconName: 'download', testid,
+    onClick: async () => {
+      try {
+        await withBusy(btn, () => downloadContactExport(c));
+      } catch (err) {
+        toastProblem(err);
+        return;
+      }
+      toast(t('contact.exported', { name: c.name || t('common.unknown') }));
+    },
+  });
+  return btn;
+}
+
+/**
+ * The dialog erasing a customer (admins): explains that it cannot be undone and asks for the
+ * contact's name to be typed. `onErased(erased)` runs with the server's answer (the contact now
+ * named "Erased customer", without identities).
+ */
+export function eraseContactDialog({ contact: c, onErased }) {
+  const expected = (c.name || '').trim() || c.id;
+  const same = (v) => v.trim() === expected;
+  const confirmName = field({
+    name: 'confirm_name', label: t('contact.eraseTypeName', { name: expected }), testid: 'contact-erase-confirm',
+    autocomplete: 'off', required: true, attrs: { spellcheck: 'false' },
+    validate: (v) => (same(v) ? null : t('contact.eraseNameMismatch')),
+  });
+  const submit = button(t('contact.eraseSubmit'), { variant: 'danger', type: 'submit', testid: 'contact-erase-submit', disabled: true });
+  confirmName.input.addEventListener('input', () => { submit.disabled = !same(confirmName.value); });
+  const alertSlot = h('div', { class: 'form-alert', dataset: { alertTestid: 'contact-erase-error' } });
+  const form = h('form', { class: 'form', method: 'post', action: '#', testid: 'contact-erase-form' },
+    alertBox('warning', t('contact.eraseWarningTitle'), t('contact.eraseWarning'), { testid: 'contact-erase-warning' }),
+    alertSlot,
+    confirmName.el,
+    h('div', { class: 'button-row button-row-end' },
+      button(t('common.cancel'), { testid: 'contact-erase-cancel', onClick: () => m.close() }), submit));
+  bindForm(form, {
+    fields: [confirmName], submitButton: submit, alertSlot,
+    onSubmit: async () => {
+      const erased = await api.post(`/contacts/${seg(c.id)}/erase`, {});
+      m.close();
+      toast(t('contact.erased', { name: expected }));
+      if (onErased) onErased(erased);
+    },
+  });
+  const m = openModal({ title: t('contact.eraseTitle', { name: expected }), body: form, testid: 'contact-erase-dialog' });
+  return m;
+}
+
+/** The "Erase customer" button (admins), or null. Opens eraseContactDialog. */
+export function eraseButton(c, { onErased, size = 'md', testid = 'contact-erase' } = {}) {
+  if (!canEraseContact() || !c || c.merged_into) return null;
+  return button(t('contact.erase'), {
+    size, variant: 'danger', iconName: 'trash', testid,
+    onClick: () => eraseContactDialog({ contact: c, onErased }),
+  });
 }

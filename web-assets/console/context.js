@@ -3,7 +3,7 @@
 // module graph has no cycles.
 
 export const app = {
-  /** The current Session ({agent, csrf_token, two_factor_enrolment_required, demo_mode}) or null. */
+  /** The current Session ({agent, csrf_token, two_factor_enrolment_required, pii_full_view, demo_mode}) or null. */
   session: null,
 
   /** Navigate to a /console path (pushState unless `replace`). */

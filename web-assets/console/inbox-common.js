@@ -5,7 +5,7 @@
 
 import { h, badge } from '../shared/ui.js';
 import { api } from '../shared/api.js';
-import { t } from '../shared/i18n.js';
+import { t, getLanguage, formatDateTime } from '../shared/i18n.js';
 import { app } from './context.js';
 
 export const STATUSES = ['open', 'pending', 'on_hold', 'resolved', 'closed'];
@@ -74,6 +74,93 @@ export function shieldReasonLabel(reason) {
 /** A kind of secret the shield takes out of messages ("seed phrase"). */
 export function secretKindLabel(kind) {
   return SECRET_KINDS.includes(kind) ? t(`shield.secret.${kind}`) : String(kind || '');
+}
+
+// --- Step-up identity checks --------------------------------------------------------------
+
+export const CHECK_METHODS = ['email_code', 'exchange_totp', 'signed_session'];
+export const CHECK_REASONS = ['account_unlock', 'twofa_reset', 'contact_change', 'withdrawal_dispute', 'security_hacked', 'close_account', 'other'];
+
+/** How the customer proves who they are, in words ("E-mail code"). */
+export function checkMethodLabel(method) {
+  return CHECK_METHODS.includes(method) ? t(`identityCheck.method.${method}`) : String(method || '');
+}
+
+/** Why the agent asks, in words ("Reset two-factor authentication"). */
+export function checkReasonLabel(reason) {
+  return CHECK_REASONS.includes(reason) ? t(`identityCheck.reason.${reason}`) : String(reason || '');
+}
+
+const ms = (iso) => {
+  const v = iso ? Date.parse(iso) : NaN;
+  return Number.isNaN(v) ? null : v;
+};
+
+/**
+ * Where a check stands now: `verified` (passed, sensitive actions allowed), `lapsed` (passed,
+ * but its window is over), `pending`, `expired` (also a pending one past `expires_at`),
+ * `failed`, `cancelled`, or `none` (no check).
+ */
+export function checkState(check, now = Date.now()) {
+  if (!check) return 'none';
+  switch (check.status) {
+    case 'passed': {
+      const until = ms(check.verified_until);
+      return until !== null && until > now ? 'verified' : 'lapsed';
+    }
+    case 'pending': {
+      const exp = ms(check.expires_at);
+      return exp !== null && exp <= now ? 'expired' : 'pending';
+    }
+    case 'failed':
+    case 'expired':
+    case 'cancelled':
+      return check.status;
+    default:
+      return 'none';
+  }
+}
+
+/** True while the conversation's latest check lets sensitive actions (macros) run. */
+export function checkVerifies(check, now = Date.now()) {
+  return checkState(check, now) === 'verified';
+}
+
+/** When the state of `check` changes by itself (a pending one expires, a pass runs out), or null. */
+export function checkNextChange(check, now = Date.now()) {
+  const state = checkState(check, now);
+  const at = state === 'verified' ? ms(check.verified_until) : state === 'pending' ? ms(check.expires_at) : null;
+  return at !== null && at > now ? at : null;
+}
+
+/** "14:32" today, else the date and the time. */
+export function clockTime(iso) {
+  const v = ms(iso);
+  if (v === null) return '';
+  const d = new Date(v);
+  if (d.toDateString() !== new Date().toDateString()) return formatDateTime(d);
+  try {
+    return new Intl.DateTimeFormat(getLanguage(), { hour: '2-digit', minute: '2-digit' }).format(d);
+  } catch {
+    return formatDateTime(d);
+  }
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** A small padlock (aria-hidden): the marker of sensitive macros. */
+export function lockIcon(extraClass) {
+  const svg = document.createElementNS(SVG_NS, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  svg.setAttribute('class', ['icon', 'icon-lock', extraClass].filter(Boolean).join(' '));
+  for (const d of ['M6 11h12v9H6z', 'M8.5 11V8a3.5 3.5 0 0 1 7 0v3']) {
+    const p = document.createElementNS(SVG_NS, 'path');
+    p.setAttribute('d', d);
+    svg.append(p);
+  }
+  return svg;
 }
 
 export function conversationPath(c) {

@@ -119,7 +119,7 @@ export function onLive(fn) {
   return () => listeners.delete(fn);
 }
 
-// --- Notifications (mentions) ------------------------------------------------------
+// --- Notifications (mentions, failed identity checks) ------------------------------
 
 const notifications = {
   items: [],
@@ -174,7 +174,7 @@ const notifications = {
   },
 };
 
-/** The bell in the top bar: unread mentions, click one to open its conversation. */
+/** The bell in the top bar: unread mentions and alerts, click one to open its conversation. */
 export function notificationBell() {
   const id = `notif-${Math.random().toString(36).slice(2, 9)}`;
   const count = h('span', { class: 'bell-count', testid: 'notifications-count', hidden: true });
@@ -192,16 +192,26 @@ export function notificationBell() {
     h('div', { class: 'bell-header' }, h('span', { class: 'strong' }, t('notifications.title')), readAll),
     list);
 
+  /** The headline of a notification: a mention, or a customer who failed an identity check. */
+  function title(n) {
+    if (n.kind === 'identity_check_failed') {
+      return t('notifications.identityCheckFailed', { name: n.actor_name, number: n.conversation_number });
+    }
+    return t('notifications.mention', { name: n.actor_name, number: n.conversation_number });
+  }
+
   function item(n) {
+    const alert = n.kind === 'identity_check_failed';
     return h('button', {
-      type: 'button', class: 'bell-item', testid: 'notification-item', dataset: { conversationId: n.conversation_id },
+      type: 'button', class: ['bell-item', alert && 'bell-item-alert'], testid: 'notification-item',
+      dataset: { conversationId: n.conversation_id, kind: n.kind || 'mention' },
       onClick: () => {
         panel.hidePopover();
         notifications.markRead(n);
         app.navigate(`/console/conversations/${encodeURIComponent(n.conversation_number || n.conversation_id)}`);
       },
     },
-    h('span', { class: 'bell-item-title' }, t('notifications.mention', { name: n.actor_name, number: n.conversation_number })),
+    h('span', { class: 'bell-item-title' }, alert ? icon('shield') : null, h('span', null, title(n))),
     n.excerpt ? h('span', { class: 'bell-item-excerpt' }, n.excerpt) : null,
     h('span', { class: 'bell-item-time' }, formatDateTime(n.created_at)));
   }

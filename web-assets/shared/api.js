@@ -96,7 +96,9 @@ export async function readProblem(res) {
     }
   }
   if (body && typeof body === 'object') {
+    // Extension members (`retry_after`, `attempts_left`…) are kept.
     return {
+      ...body,
       type: body.type || 'about:blank',
       title: body.title || res.statusText || '',
       status: body.status || res.status,

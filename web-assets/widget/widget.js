@@ -10,11 +10,14 @@
  * `window.KefuChat = {identity: {user_id, user_hash, email?, name?}}` (or `{identity: {token}}`),
  * or later with `KefuChat.identify(identity)`.
  *
- * Public API: KefuChat.open(), .close(), .identify(identity | null), .setLanguage(lang).
+ * Public API: KefuChat.open(), .close(), .identify(identity | null), .setLanguage(lang), and
+ * KefuChat.stepUp: a function of the host page (set before the tag loads, or any time after)
+ * that signs the customer in again and resolves to a freshly signed identity `{token}`, for an
+ * identity check an agent asks for ("Confirm it's me").
  *
  * Everything lives in one shadow root; the only global is window.KefuChat. The protocol is
  * docs/chat-protocol.md: hello/welcome, send/ack with client ids (retried after a reconnect
- * until acknowledged), resume after the highest seq seen, typing, read, rate.
+ * until acknowledged), resume after the highest seq seen, typing, read, rate, verify.
  */
 (() => {
   'use strict';
@@ -125,6 +128,34 @@
       helpAsk: 'Start a conversation',
       linkLookalike: (of) => `Warning: this link imitates ${of}. Do not open it.`,
       linkShortener: 'Shortened link: its destination is hidden.',
+      checkTitle: 'Confirm it\'s you',
+      checkWhy: 'To protect your account, we need to confirm it\'s you before we continue.',
+      checkFor: (r) => `Request: ${r}`,
+      checkReasons: {
+        account_unlock: 'Unlocking your account', twofa_reset: 'Resetting your two-factor authentication (2FA)',
+        contact_change: 'Changing your e-mail address or phone number', withdrawal_dispute: 'Your withdrawal',
+        security_hacked: 'Securing your account', close_account: 'Closing your account', other: 'Your request',
+      },
+      checkEmail: (to) => `Enter the 6-digit code we sent to ${to}.`,
+      checkEmailAny: 'Enter the 6-digit code we sent to your registered e-mail address.',
+      checkTotp: 'Enter the 6-digit code from the authenticator app linked to your account.',
+      checkSession: 'Sign in to your account again to confirm.',
+      checkNoHook: 'Sign in to your account again on our website, then reload this page to confirm.',
+      checkCode: 'Verification code',
+      checkConfirm: 'Confirm',
+      checkConfirmMe: 'Confirm it\'s me',
+      checkChecking: 'Checking…',
+      checkAttempts: (n) => `${n} ${n === 1 ? 'try' : 'tries'} left`,
+      checkValidUntil: (time) => `Valid until ${time}`,
+      checkNever: 'Type the code only here: never send it in a message or tell it to anyone, including our staff.',
+      checkCodeInvalid: 'Enter the 6 digits of the code.',
+      checkWrong: (n) => (n > 0 ? `That code is not right. ${n} ${n === 1 ? 'try' : 'tries'} left.` : 'That code is not right.'),
+      checkWrongSession: 'We could not confirm your sign-in. Please try again.',
+      checkSignInFailed: 'Signing in again did not work. Please try again.',
+      checkClosed: 'This check is no longer open. Write to us here if you still need help.',
+      checkUnavailable: 'We cannot check this right now. Please try again in a moment.',
+      checkOffline: 'Not connected. Please wait a moment and try again.',
+      checkDone: 'Identity confirmed. Thank you!',
     },
     'zh-CN': {
       title: '在线客服',
@@ -198,6 +229,33 @@
       helpAsk: '发起会话',
       linkLookalike: (of) => `警告：此链接在冒充 ${of}，请勿打开。`,
       linkShortener: '短链接：无法看到它真正指向哪里。',
+      checkTitle: '确认是您本人',
+      checkWhy: '为保护您的账户安全，继续处理前需要确认是您本人。',
+      checkFor: (r) => `申请事项：${r}`,
+      checkReasons: {
+        account_unlock: '解锁账户', twofa_reset: '重置双重验证（2FA）', contact_change: '更改邮箱或手机号',
+        withdrawal_dispute: '您的提币', security_hacked: '保护您的账户安全', close_account: '注销账户', other: '您的请求',
+      },
+      checkEmail: (to) => `请输入我们发送到 ${to} 的 6 位验证码。`,
+      checkEmailAny: '请输入我们发送到您注册邮箱的 6 位验证码。',
+      checkTotp: '请输入您账户绑定的身份验证器中显示的 6 位验证码。',
+      checkSession: '请重新登录您的账户以确认身份。',
+      checkNoHook: '请在我们的网站上重新登录您的账户，然后刷新此页面完成确认。',
+      checkCode: '验证码',
+      checkConfirm: '确认',
+      checkConfirmMe: '确认是我本人',
+      checkChecking: '正在验证…',
+      checkAttempts: (n) => `还可尝试 ${n} 次`,
+      checkValidUntil: (time) => `有效期至 ${time}`,
+      checkNever: '请只在此处输入验证码，切勿在消息中发送或告诉任何人（包括我们的工作人员）。',
+      checkCodeInvalid: '请输入 6 位数字验证码。',
+      checkWrong: (n) => (n > 0 ? `验证码不正确，还可尝试 ${n} 次。` : '验证码不正确。'),
+      checkWrongSession: '无法确认您的登录，请重试。',
+      checkSignInFailed: '重新登录未成功，请重试。',
+      checkClosed: '此验证已结束。如仍需帮助，请在此留言。',
+      checkUnavailable: '暂时无法验证，请稍后再试。',
+      checkOffline: '连接已断开，请稍后再试。',
+      checkDone: '身份已确认，谢谢！',
     },
     'zh-TW': {
       title: '線上客服',
@@ -271,6 +329,33 @@
       helpAsk: '開始對話',
       linkLookalike: (of) => `警告：此連結在冒充 ${of}，請勿開啟。`,
       linkShortener: '短網址：無法看到它真正指向哪裡。',
+      checkTitle: '確認是您本人',
+      checkWhy: '為保護您的帳戶安全，繼續處理前需要確認是您本人。',
+      checkFor: (r) => `申請事項：${r}`,
+      checkReasons: {
+        account_unlock: '解鎖帳戶', twofa_reset: '重設雙重驗證（2FA）', contact_change: '變更電子郵件或手機號碼',
+        withdrawal_dispute: '您的提幣', security_hacked: '保護您的帳戶安全', close_account: '註銷帳戶', other: '您的請求',
+      },
+      checkEmail: (to) => `請輸入我們傳送到 ${to} 的 6 位驗證碼。`,
+      checkEmailAny: '請輸入我們傳送到您註冊電子郵件的 6 位驗證碼。',
+      checkTotp: '請輸入您帳戶綁定的身分驗證器中顯示的 6 位驗證碼。',
+      checkSession: '請重新登入您的帳戶以確認身分。',
+      checkNoHook: '請在我們的網站上重新登入您的帳戶，然後重新整理此頁面完成確認。',
+      checkCode: '驗證碼',
+      checkConfirm: '確認',
+      checkConfirmMe: '確認是我本人',
+      checkChecking: '正在驗證…',
+      checkAttempts: (n) => `還可嘗試 ${n} 次`,
+      checkValidUntil: (time) => `有效期限至 ${time}`,
+      checkNever: '請只在此處輸入驗證碼，切勿在訊息中傳送或告訴任何人（包括我們的工作人員）。',
+      checkCodeInvalid: '請輸入 6 位數字驗證碼。',
+      checkWrong: (n) => (n > 0 ? `驗證碼不正確，還可嘗試 ${n} 次。` : '驗證碼不正確。'),
+      checkWrongSession: '無法確認您的登入，請重試。',
+      checkSignInFailed: '重新登入未成功，請重試。',
+      checkClosed: '此驗證已結束。如仍需協助，請在此留言。',
+      checkUnavailable: '暫時無法驗證，請稍後再試。',
+      checkOffline: '連線已中斷，請稍後再試。',
+      checkDone: '身分已確認，謝謝！',
     },
   };
   // zh-CN's queue line without a "people ahead" count reads more naturally:
@@ -318,6 +403,8 @@
   // --- State ----------------------------------------------------------------------------------
 
   let identity = normalizeIdentity(preset.identity);
+  // The host page's functions: `stepUp` signs the customer in again for an identity check.
+  const hooks = { stepUp: typeof preset.stepUp === 'function' ? preset.stepUp : null };
   const clientPrefix = randomKey(10);
   let clientCounter = 0;
   const nextClientId = () => `w${clientPrefix}-${++clientCounter}`;
@@ -347,6 +434,7 @@
     notice: null, // a transient error line over the composer
     closedOffer: null, // text of a message refused because its chat was closed
     csat: { score: 0, comment: '', sending: false },
+    checkDone: null, // {convId, until}: "Identity confirmed" shows until then
   };
 
   function normalizeIdentity(id) {
@@ -446,6 +534,7 @@
     moon: 'M20 14.5A8 8 0 0 1 9.5 4a8 8 0 1 0 10.5 10.5z',
     plus: 'M12 5v14M5 12h14',
     search: 'M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM20 20l-4.2-4.2',
+    shield: 'M12 3l8 3v6c0 5-3.5 8-8 9-4.5-1-8-4-8-9V6zM9 12l2 2 4-4',
   };
 
   function icon(name, cls) {
@@ -820,6 +909,29 @@ a { color: inherit; }
 .help .suggest-list { padding: 0; margin: 0 -4px; }
 .help-empty { font-size: 13px; color: var(--muted); padding: 0 2px; overflow-wrap: anywhere; }
 .file-input { position: absolute; width: 1px; height: 1px; opacity: 0; pointer-events: none; }
+.check-slot:empty { display: none; }
+.check { display: flex; flex-direction: column; gap: 6px; padding: 10px 12px; border-radius: 12px; background: #f5f8ff; border: 1px solid #d9e2fb; }
+.check-head { display: flex; align-items: center; gap: 8px; font-weight: 650; color: #213a91; }
+.check-head .icon { width: 18px; height: 18px; color: var(--brand); }
+.check-text { font-size: 13px; overflow-wrap: anywhere; }
+.check-for { font-size: 12.5px; color: var(--muted); overflow-wrap: anywhere; }
+.check-row { display: flex; gap: 6px; align-items: stretch; }
+.check-code {
+  flex: 1; min-width: 0; height: 40px; border: 1px solid var(--line); border-radius: 10px; padding: 0 10px; background: #fff;
+  font-size: 18px; letter-spacing: .3em; text-align: center; font-variant-numeric: tabular-nums;
+}
+.check-code::placeholder { color: var(--subtle); letter-spacing: .3em; }
+.check-code:focus { border-color: var(--brand); box-shadow: 0 0 0 3px rgba(41,82,227,.14); }
+.check-code[aria-invalid="true"] { border-color: var(--danger); }
+.check .btn-primary { padding: 8px 14px; flex: none; }
+.check-signin { align-self: flex-start; }
+.check-signin .icon { width: 18px; height: 18px; }
+.check-meta { font-size: 12px; color: var(--muted); display: flex; flex-wrap: wrap; gap: 4px 10px; }
+.check-error { font-size: 12.5px; color: var(--danger); display: flex; gap: 6px; align-items: flex-start; }
+.check-error .icon { width: 15px; height: 15px; flex: none; margin-top: 1px; }
+.check-never { font-size: 11.5px; color: var(--muted); }
+.check-done { display: flex; gap: 8px; align-items: center; padding: 9px 12px; border-radius: 12px; font-weight: 600; font-size: 13px; background: #e7f6ec; color: var(--success); border: 1px solid rgba(23,122,67,.18); }
+.check-done .icon { width: 18px; height: 18px; }
 .powered { text-align: center; font-size: 11px; color: var(--subtle); }
 
 .drop {
@@ -922,7 +1034,43 @@ a { color: inherit; }
   ui.suggestNewTab = h('span', { class: 'sr-only', id: 'kc-suggest-newtab' });
   ui.suggest = h('div', { class: 'suggest', role: 'region', testid: 'kefu-suggestions', hidden: true },
     h('div', { class: 'suggest-head' }, ui.suggestHeading, ui.suggestClose), ui.suggestList, ui.suggestNewTab);
-  ui.foot = h('footer', { class: 'foot' }, ui.prechat, ui.formError, ui.suggest, ui.compose);
+  // The identity check an agent asked for (see "Identity checks" below). Its parts are kept
+  // across renders, so that a half-typed code and the focus stay; only the card that applies is
+  // in the slot (none, the question, or "Identity confirmed").
+  ui.checkTitle = h('span', { id: 'kc-check-title' });
+  ui.checkWhy = h('div', { class: 'check-text', testid: 'check-why' });
+  ui.checkFor = h('div', { class: 'check-for', testid: 'check-reason' });
+  ui.checkHow = h('div', { class: 'check-text', id: 'kc-check-how', testid: 'check-how' });
+  ui.checkCodeLabel = h('label', { for: 'kc-check-code', class: 'sr-only' });
+  ui.checkCode = h('input', {
+    type: 'text', id: 'kc-check-code', class: 'check-code', testid: 'check-code', inputmode: 'numeric',
+    autocomplete: 'one-time-code', enterkeyhint: 'done', spellcheck: 'false', placeholder: '000000',
+    'aria-describedby': 'kc-check-how kc-check-error',
+  });
+  ui.checkSubmit = h('button', { type: 'submit', class: 'btn-primary', testid: 'check-submit' });
+  ui.checkForm = h('form', { class: 'check-row', novalidate: true, onSubmit: (e) => { e.preventDefault(); submitCheckCode(); } },
+    ui.checkCodeLabel, ui.checkCode, ui.checkSubmit);
+  ui.checkSignIn = h('button', { type: 'button', class: 'btn-primary check-signin', testid: 'check-submit', onClick: () => confirmSignIn() });
+  ui.checkActions = h('div', { class: 'check-actions' });
+  ui.checkMeta = h('div', { class: 'check-meta', testid: 'check-meta' });
+  ui.checkError = h('div', { class: 'check-error', id: 'kc-check-error', testid: 'check-error', role: 'alert', hidden: true });
+  ui.checkNever = h('div', { class: 'check-never' });
+  ui.check = h('section', { class: 'check', testid: 'check-card', 'aria-labelledby': 'kc-check-title' },
+    h('div', { class: 'check-head' }, icon('shield'), ui.checkTitle),
+    ui.checkWhy, ui.checkFor, ui.checkHow, ui.checkActions, ui.checkMeta, ui.checkError, ui.checkNever);
+  ui.checkDone = h('div', { class: 'check-done', testid: 'check-confirmed', role: 'status' });
+  ui.checkSlot = h('div', { class: 'check-slot' });
+  ui.checkCode.addEventListener('input', () => {
+    // Digits only (a pasted "123 456" or "123-456" too), at most six.
+    const digits = ui.checkCode.value.replace(/\D/g, '').slice(0, 6);
+    if (digits !== ui.checkCode.value) ui.checkCode.value = digits;
+    if (checkUi.error) {
+      checkUi.error = null;
+      renderCheck();
+    }
+  });
+
+  ui.foot = h('footer', { class: 'foot' }, ui.checkSlot, ui.prechat, ui.formError, ui.suggest, ui.compose);
 
   ui.drop = h('div', { class: 'drop', hidden: true });
   ui.lightbox = h('div', { class: 'lightbox', hidden: true, role: 'dialog', 'aria-modal': 'true', testid: 'kefu-lightbox' });
@@ -1393,7 +1541,207 @@ a { color: inherit; }
     } else {
       ui.formError.hidden = true;
     }
+    renderCheck();
     renderSuggestions();
+  }
+
+  // --- Identity checks ------------------------------------------------------------------------
+  //
+  // Before a sensitive request (a 2FA reset, unlocking the account…) an agent may ask the
+  // customer to prove who they are. The followed chat's `identity_check` is then pending, and a
+  // card above the composer asks for the answer: the 6-digit code mailed to the customer or
+  // shown by their authenticator app, or a fresh sign-in at the exchange (the host page's
+  // KefuChat.stepUp hook). The answer goes out as a `verify` frame; a `conversation` frame with
+  // the check passed answers it, an `error` frame says what was wrong.
+
+  const checkUi = { id: null, sending: null, error: null, timer: null, expiry: null };
+  const stepUpHook = () => (typeof hooks.stepUp === 'function' ? hooks.stepUp : null);
+  const checkOpen = (c) => !!c && c.status === 'pending' && !(Date.parse(c.expires_at) <= Date.now());
+
+  function renderCheck() {
+    const t = T();
+    const conv = state.view === 'chat' ? activeConv() : null;
+    const c = conv ? conv.identity_check : null;
+    const live = checkOpen(c);
+    const d = state.checkDone;
+    const done = !live && !!conv && !!d && d.convId === conv.id && d.until > Date.now();
+    const want = live ? ui.check : done ? ui.checkDone : null;
+    if (ui.checkSlot.firstChild !== want) ui.checkSlot.replaceChildren(...(want ? [want] : []));
+    clearTimeout(checkUi.expiry);
+    if (done) ui.checkDone.replaceChildren(icon('check'), h('span', null, t.checkDone));
+    if (!live) return;
+    // A pending check shows as expired once its time is up.
+    const left = Date.parse(c.expires_at) - Date.now();
+    if (left > 0 && left < 2 ** 31) checkUi.expiry = setTimeout(() => render(), left + 100);
+    if (checkUi.id !== c.id) {
+      // A new check: nothing typed, no old error.
+      checkUi.id = c.id;
+      checkUi.error = null;
+      ui.checkCode.value = '';
+    }
+    const code = c.method !== 'signed_session';
+    const hook = stepUpHook();
+    const busy = checkUi.sending === c.id;
+    ui.check.dataset.checkId = c.id;
+    ui.check.dataset.method = c.method;
+    ui.check.dataset.status = c.status;
+    ui.check.setAttribute('aria-busy', String(busy));
+    ui.checkTitle.textContent = t.checkTitle;
+    ui.checkWhy.textContent = t.checkWhy;
+    ui.checkFor.textContent = t.checkFor(t.checkReasons[c.reason] || t.checkReasons.other);
+    if (c.method === 'email_code') ui.checkHow.textContent = c.destination ? t.checkEmail(c.destination) : t.checkEmailAny;
+    else if (c.method === 'exchange_totp') ui.checkHow.textContent = t.checkTotp;
+    else ui.checkHow.textContent = hook ? t.checkSession : t.checkNoHook;
+    const action = code ? ui.checkForm : hook ? ui.checkSignIn : null;
+    if (ui.checkActions.firstChild !== action) ui.checkActions.replaceChildren(...(action ? [action] : []));
+    ui.checkActions.hidden = !action;
+    const off = busy || state.conn === 'fatal';
+    ui.checkCodeLabel.textContent = t.checkCode;
+    ui.checkCode.readOnly = busy;
+    ui.checkCode.disabled = state.conn === 'fatal';
+    if (checkUi.error) ui.checkCode.setAttribute('aria-invalid', 'true');
+    else ui.checkCode.removeAttribute('aria-invalid');
+    ui.checkSubmit.textContent = busy ? t.checkChecking : t.checkConfirm;
+    ui.checkSubmit.disabled = off;
+    ui.checkSignIn.replaceChildren(icon('shield'), h('span', null, busy ? t.checkChecking : t.checkConfirmMe));
+    ui.checkSignIn.disabled = off;
+    const attempts = Number(c.attempts_left);
+    ui.checkMeta.replaceChildren(
+      Number.isFinite(attempts) ? h('span', { testid: 'check-attempts', dataset: { left: attempts } }, t.checkAttempts(attempts)) : null,
+      c.expires_at ? h('span', null, t.checkValidUntil(formatTime(c.expires_at))) : null);
+    ui.checkError.hidden = !checkUi.error;
+    ui.checkError.replaceChildren(...(checkUi.error ? [icon('alert'), h('span', null, checkUi.error)] : []));
+    ui.checkNever.hidden = !code;
+    ui.checkNever.textContent = t.checkNever;
+  }
+
+  /** Sends the answer; false when the socket is not there to carry it. */
+  function sendVerify(conversationId, checkId, answer) {
+    const f = { type: 'verify', conversation_id: conversationId, check_id: checkId, ...answer };
+    checkUi.error = null;
+    if (!isReady() || !sendFrame(f)) {
+      checkUi.sending = null;
+      checkUi.error = T().checkOffline;
+      render();
+      return false;
+    }
+    checkUi.sending = checkId;
+    clearTimeout(checkUi.timer);
+    // No answer at all (a dropped socket): let the customer try again.
+    checkUi.timer = setTimeout(() => {
+      if (checkUi.sending !== checkId) return;
+      checkUi.sending = null;
+      checkUi.error = T().tryLater;
+      render();
+    }, 20_000);
+    render();
+    return true;
+  }
+
+  function submitCheckCode() {
+    const conv = activeConv();
+    const c = conv ? conv.identity_check : null;
+    if (!checkOpen(c) || checkUi.sending || state.conn === 'fatal') return;
+    const digits = ui.checkCode.value.replace(/\D/g, '');
+    if (digits.length !== 6) {
+      checkUi.error = T().checkCodeInvalid;
+      render();
+      ui.checkCode.focus();
+      return;
+    }
+    sendVerify(conv.id, c.id, { code: digits });
+  }
+
+  /** "Confirm it's me": the host page signs the customer in again; its fresh token answers. */
+  async function confirmSignIn() {
+    const conv = activeConv();
+    const c = conv ? conv.identity_check : null;
+    const hook = stepUpHook();
+    if (!checkOpen(c) || checkUi.sending || !hook || state.conn === 'fatal') return;
+    const checkId = c.id;
+    checkUi.sending = checkId;
+    checkUi.error = null;
+    clearTimeout(checkUi.timer);
+    render();
+    let answer = null;
+    try {
+      const got = await hook();
+      answer = got && typeof got.token === 'string' && got.token ? { token: got.token } : normalizeIdentity(got);
+    } catch {
+      answer = null;
+    }
+    if (checkUi.sending !== checkId) return; // the check moved on meanwhile
+    checkUi.sending = null;
+    const now = state.convs.get(conv.id);
+    if (!now || !now.identity_check || now.identity_check.id !== checkId || !checkOpen(now.identity_check)) {
+      render();
+      return;
+    }
+    if (!answer) {
+      checkUi.error = T().checkSignInFailed;
+      render();
+      return;
+    }
+    sendVerify(conv.id, checkId, { identity: answer });
+  }
+
+  /** A conversation frame: "Identity confirmed" when the check we showed passed. */
+  function checkUpdated(prev, conv) {
+    const was = prev ? prev.identity_check : null;
+    const now = conv.identity_check;
+    if (checkUi.sending && (!now || now.id !== checkUi.sending || now.status !== 'pending')) {
+      checkUi.sending = null;
+      clearTimeout(checkUi.timer);
+    }
+    if (was && now && was.id === now.id && was.status === 'pending' && now.status === 'passed') {
+      state.checkDone = { convId: conv.id, until: Date.now() + 5000 };
+      setTimeout(() => render(), 5100);
+    }
+  }
+
+  const CHECK_REPLIES = new Set(['validation_failed', 'not_found', 'invalid_signature', 'identity_expired', 'rate_limited', 'internal']);
+
+  /** An error frame that answers a `verify`: what was wrong, on the card. */
+  function isCheckError(f) {
+    if (f.client_id) return false;
+    return String(f.code || '').startsWith('identity_check_') || (!!checkUi.sending && CHECK_REPLIES.has(f.code));
+  }
+
+  function onCheckError(f) {
+    const t = T();
+    checkUi.sending = null;
+    clearTimeout(checkUi.timer);
+    const conv = activeConv();
+    const c = conv ? conv.identity_check : null;
+    const signIn = !!c && c.method === 'signed_session';
+    switch (f.code) {
+      case 'identity_check_failed': {
+        const n = Number.isInteger(f.attempts_left) ? f.attempts_left : null;
+        // The conversation frame with the lower count follows; show it at once.
+        if (c && c.status === 'pending' && n !== null) c.attempts_left = Math.min(Number(c.attempts_left) || n, n);
+        checkUi.error = signIn ? t.checkWrongSession : t.checkWrong(n || 0);
+        ui.checkCode.value = '';
+        break;
+      }
+      case 'identity_check_closed': {
+        checkUi.error = null;
+        state.notice = t.checkClosed;
+        // "this identity check is failed: …": closed here too, until the conversation frame says more.
+        const m = /\bis (failed|expired|cancelled|passed)\b/.exec(f.message || '');
+        if (c && c.status === 'pending') c.status = m ? m[1] : 'expired';
+        break;
+      }
+      case 'validation_failed':
+        checkUi.error = signIn ? t.checkSignInFailed : t.checkCodeInvalid;
+        break;
+      case 'identity_check_unavailable':
+        checkUi.error = t.checkUnavailable;
+        break;
+      default:
+        checkUi.error = t.tryLater;
+    }
+    render();
+    if (checkUi.error && state.open && ui.checkSlot.contains(ui.checkCode)) ui.checkCode.focus();
   }
 
   // --- Views and the public actions ----------------------------------------------------------
@@ -2229,6 +2577,12 @@ a { color: inherit; }
     state.typing = null;
     typingOut.active = false;
     state.csat.sending = false;
+    if (checkUi.sending) {
+      // The answer may or may not have arrived: the check as the server has it comes with the
+      // conversation after the reconnect.
+      checkUi.sending = null;
+      clearTimeout(checkUi.timer);
+    }
     if (state.conn === 'fatal') return;
     state.conn = 'down';
     state.welcomed = false;
@@ -2397,8 +2751,10 @@ a { color: inherit; }
 
   function onConversation(c) {
     const prev = state.convs.get(c.id);
+    const before = prev ? { identity_check: prev.identity_check || null } : null;
     const conv = upsertConversation(c);
     if (!conv) return;
+    checkUpdated(before, conv);
     state.order = [c.id, ...state.order.filter((id) => id !== c.id)];
     if (prev && isEnded(prev) && !isEnded(conv)) conv.justRated = false;
     if (c.status !== 'closed' && state.closedOffer && state.activeId === c.id) state.closedOffer = null;
@@ -2454,6 +2810,7 @@ a { color: inherit; }
       if (f.code === 'not_found' || f.code === 'validation_failed') return fail(t.unavailable);
       return undefined; // the socket closes; reconnecting follows
     }
+    if (isCheckError(f)) return onCheckError(f);
     const p = f.client_id ? state.pending.find((x) => x.client_id === f.client_id) : null;
     switch (f.code) {
       case 'rate_limited': {
@@ -2560,6 +2917,12 @@ a { color: inherit; }
     setLanguage,
     get isOpen() { return state.open; },
     get language() { return lang; },
+    /** The host page's fresh sign-in for identity checks: () => Promise<{token}>. */
+    get stepUp() { return hooks.stepUp; },
+    set stepUp(fn) {
+      hooks.stepUp = typeof fn === 'function' ? fn : null;
+      render();
+    },
   };
   window.KefuChat = api;
 

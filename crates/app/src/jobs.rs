@@ -36,8 +36,8 @@ impl JobRegistry {
     }
 }
 
-/// Deletes what has expired (challenges, old sessions, idempotency records, finished jobs)
-/// and schedules its next run.
+/// Deletes what has expired (challenges, old sessions, idempotency records, finished jobs),
+/// applies the retention policy, and schedules its next run.
 struct Maintenance;
 
 #[async_trait::async_trait]
@@ -49,7 +49,8 @@ impl JobHandler for Maintenance {
         let purged = s.purge_expired_auth(micros(now), micros(now) - 30 * day).await.map_err(|e| e.to_string())?
             + s.purge_idempotency(micros(now) - day).await.map_err(|e| e.to_string())?
             + s.purge_finished_jobs(micros(now) - 7 * day).await.map_err(|e| e.to_string())?;
-        tracing::info!(purged, "maintenance done");
+        let retained = app.apply_retention().await.map_err(|e| e.to_string())?;
+        tracing::info!(purged, retained, "maintenance done");
         app.enqueue_job(MAINTENANCE_JOB, serde_json::json!({}), Duration::from_secs(3600)).await.map_err(|e| e.to_string())?;
         Ok(())
     }

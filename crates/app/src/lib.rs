@@ -19,6 +19,7 @@ pub mod library;
 pub mod mail;
 pub mod portal;
 pub mod presence;
+pub mod retention;
 pub mod search;
 mod secrets;
 pub mod service;

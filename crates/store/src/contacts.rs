@@ -366,12 +366,67 @@ pub const ERASED_NAME: &str = "Erased customer";
 /// What an erased text reads.
 pub const ERASED_TEXT: &str = "[erased]";
 
+/// Within the open transaction `$tx`, takes out of conversation `$id` every message's text, its
+/// subject, custom fields, rating comment and files (their blob keys are added to `$blobs`),
+/// the bot's dialogue state, the notifications' excerpts and its portal links; what metrics
+/// need stays.
+macro_rules! erase_conversation_tx {
+    ($tx:expr, $id:expr, $blobs:expr) => {{
+        let files: Vec<(String, Option<String>)> =
+            sqlx::query_as("SELECT blob_key, thumbnail_key FROM attachments WHERE conversation_id = $1")
+                .bind($id)
+                .fetch_all(&mut *$tx)
+                .await?;
+        for (key, thumb) in files {
+            $blobs.push(key);
+            $blobs.extend(thumb);
+        }
+        // (Statement, whether it takes the erased text as $2.)
+        let statements = [
+            ("DELETE FROM attachments WHERE conversation_id = $1", false),
+            ("UPDATE messages SET body = $2, html = NULL, shield = NULL, mentions = '[]', actions = NULL WHERE conversation_id = $1", true),
+            (
+                "UPDATE conversations SET subject = $2, custom_fields = '{}', rating_comment = NULL, identity_check = NULL WHERE id = $1",
+                true,
+            ),
+            ("UPDATE identity_checks SET destination = NULL, secret_hash = NULL WHERE conversation_id = $1", false),
+            ("UPDATE activities SET data = '{}' WHERE conversation_id = $1 AND kind = 'subject_changed'", false),
+            ("UPDATE notifications SET excerpt = $2 WHERE conversation_id = $1", true),
+            ("DELETE FROM bot_sessions WHERE conversation_id = $1", false),
+            ("DELETE FROM portal_access WHERE conversation_id = $1", false),
+        ];
+        for (sql, with_text) in statements {
+            let q = sqlx::query(sql).bind($id);
+            let q = if with_text { q.bind(ERASED_TEXT) } else { q };
+            q.execute(&mut *$tx).await?;
+        }
+    }};
+}
+
+/// Within `$tx`, the blob keys of `$blobs` that no attachment refers to any more.
+macro_rules! unreferenced_tx {
+    ($tx:expr, $blobs:expr) => {{
+        let mut blobs: Vec<String> = $blobs;
+        blobs.sort();
+        blobs.dedup();
+        let mut unreferenced = Vec::new();
+        for key in blobs {
+            let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM attachments WHERE blob_key = $1 OR thumbnail_key = $1")
+                .bind(&key)
+                .fetch_one(&mut *$tx)
+                .await?;
+            if used == 0 {
+                unreferenced.push(key);
+            }
+        }
+        unreferenced
+    }};
+}
+
 impl Store {
     /// Erases a person (and the contacts merged into them) in one transaction: their
-    /// identities, portal and chat keys, profile, and in each of their conversations the
-    /// messages' text, subject, custom fields, rating comment, files, the bot's dialogue state
-    /// and the notifications' excerpts. What remains is what metrics need: who answered, when,
-    /// statuses. Returns false when the contact does not exist or was merged away.
+    /// identities, portal and chat keys and profile, and each of their conversations (see
+    /// `erase_conversation_tx`). `None` when the contact does not exist or was merged away.
     pub async fn erase_contact(&self, contact_id: &str, now: i64) -> Result<Option<Erased>> {
         let erased = write_pool!(self, |p| {
             let mut tx = p.begin().await?;
@@ -385,37 +440,7 @@ impl Store {
             let conversation_ids: Vec<String> = conversation_ids.into_iter().map(|(id,)| id).collect();
             let mut blobs: Vec<String> = Vec::new();
             for id in &conversation_ids {
-                let files: Vec<(String, Option<String>)> =
-                    sqlx::query_as("SELECT blob_key, thumbnail_key FROM attachments WHERE conversation_id = $1")
-                        .bind(id)
-                        .fetch_all(&mut *tx)
-                        .await?;
-                for (key, thumb) in files {
-                    blobs.push(key);
-                    blobs.extend(thumb);
-                }
-                // (Statement, whether it takes the erased text as $2.)
-                let statements = [
-                    ("DELETE FROM attachments WHERE conversation_id = $1", false),
-                    (
-                        "UPDATE messages SET body = $2, html = NULL, shield = NULL, mentions = '[]', actions = NULL WHERE conversation_id = $1",
-                        true,
-                    ),
-                    (
-                        "UPDATE conversations SET subject = $2, custom_fields = '{}', rating_comment = NULL, identity_check = NULL WHERE id = $1",
-                        true,
-                    ),
-                    ("UPDATE identity_checks SET destination = NULL, secret_hash = NULL WHERE conversation_id = $1", false),
-                    ("UPDATE activities SET data = '{}' WHERE conversation_id = $1 AND kind = 'subject_changed'", false),
-                    ("UPDATE notifications SET excerpt = $2 WHERE conversation_id = $1", true),
-                    ("DELETE FROM bot_sessions WHERE conversation_id = $1", false),
-                    ("DELETE FROM portal_access WHERE conversation_id = $1", false),
-                ];
-                for (sql, with_text) in statements {
-                    let q = sqlx::query(sql).bind(id);
-                    let q = if with_text { q.bind(ERASED_TEXT) } else { q };
-                    q.execute(&mut *tx).await?;
-                }
+                erase_conversation_tx!(tx, id, blobs);
             }
             for sql in [
                 "DELETE FROM contact_identities WHERE contact_id = $1 OR contact_id IN (SELECT id FROM contacts WHERE merged_into = $1)",
@@ -434,22 +459,80 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            blobs.sort();
-            blobs.dedup();
-            let mut unreferenced_blobs = Vec::new();
-            for key in blobs {
-                let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM attachments WHERE blob_key = $1 OR thumbnail_key = $1")
-                    .bind(&key)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                if used == 0 {
-                    unreferenced_blobs.push(key);
-                }
-            }
+            let unreferenced_blobs = unreferenced_tx!(tx, blobs);
             tx.commit().await?;
             Some(Erased { conversation_ids, unreferenced_blobs })
         });
         Ok(erased)
+    }
+}
+
+/// What the retention policy does to a closed conversation once its time is up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purge {
+    /// Its text and files go (as in an erasure); its shape stays for the metrics.
+    Anonymise,
+    /// It goes entirely, with its messages, changes and files.
+    Delete,
+}
+
+impl Store {
+    /// Applies `purge` to at most `limit` conversations closed before `closed_before` and not
+    /// purged yet, each in its own transaction; what was purged, and the files nothing refers
+    /// to any more.
+    pub async fn purge_closed(&self, closed_before: i64, purge: Purge, now: i64, limit: i64) -> Result<Erased> {
+        let due: Vec<(String,)> = read_pool!(self, |p| sqlx::query_as(
+            "SELECT id FROM conversations WHERE status = 'closed' AND closed_at < $1 AND purged_at IS NULL ORDER BY closed_at LIMIT $2"
+        )
+        .bind(closed_before)
+        .bind(limit)
+        .fetch_all(p)
+        .await?);
+        let mut out = Erased::default();
+        for (id,) in due {
+            let unreferenced = write_pool!(self, |p| {
+                let mut tx = p.begin().await?;
+                let mut blobs: Vec<String> = Vec::new();
+                match purge {
+                    Purge::Anonymise => {
+                        erase_conversation_tx!(tx, &id, blobs);
+                        sqlx::query("UPDATE conversations SET purged_at = $2 WHERE id = $1").bind(&id).bind(now).execute(&mut *tx).await?;
+                    }
+                    Purge::Delete => {
+                        let files: Vec<(String, Option<String>)> =
+                            sqlx::query_as("SELECT blob_key, thumbnail_key FROM attachments WHERE conversation_id = $1")
+                                .bind(&id)
+                                .fetch_all(&mut *tx)
+                                .await?;
+                        for (key, thumb) in files {
+                            blobs.push(key);
+                            blobs.extend(thumb);
+                        }
+                        for sql in [
+                            "UPDATE conversations SET merged_into = NULL WHERE merged_into = $1",
+                            "DELETE FROM conversation_tags WHERE conversation_id = $1",
+                            "DELETE FROM attachments WHERE conversation_id = $1",
+                            "DELETE FROM bot_turns WHERE conversation_id = $1",
+                            "DELETE FROM bot_sessions WHERE conversation_id = $1",
+                            "DELETE FROM notifications WHERE conversation_id = $1",
+                            "DELETE FROM identity_checks WHERE conversation_id = $1",
+                            "DELETE FROM portal_access WHERE conversation_id = $1",
+                            "DELETE FROM activities WHERE conversation_id = $1",
+                            "DELETE FROM messages WHERE conversation_id = $1",
+                            "DELETE FROM conversations WHERE id = $1",
+                        ] {
+                            sqlx::query(sql).bind(&id).execute(&mut *tx).await?;
+                        }
+                    }
+                }
+                let unreferenced = unreferenced_tx!(tx, blobs);
+                tx.commit().await?;
+                unreferenced
+            });
+            out.unreferenced_blobs.extend(unreferenced);
+            out.conversation_ids.push(id);
+        }
+        Ok(out)
     }
 }
 

@@ -85,6 +85,7 @@ fn build_router(app: App, config: WebConfig, closing: Arc<tokio::sync::watch::Se
         .route("/admin/ip-lockouts/{ip}", delete(admin::lift_ip_lockout))
         .route("/settings/api-channel", get(admin::get_api_channel).put(admin::put_api_channel))
         .route("/settings/portal", get(admin::get_portal).put(admin::put_portal))
+        .route("/settings/retention", get(admin::get_retention).put(admin::put_retention))
         .route("/settings/chat", get(chat::get_settings).put(chat::put_settings))
         .route("/conversations", get(inbox::list).post(inbox::create))
         .route("/conversations/counts", get(inbox::counts))

@@ -15,7 +15,7 @@ use utoipa::OpenApi;
         me::list_sessions, me::revoke_session, me::list_tokens, me::create_token, me::revoke_token,
         agents::list, agents::create, agents::get, agents::update, agents::reset_2fa, agents::unlock, agents::revoke_sessions,
         admin::audit, admin::get_security, admin::put_security, admin::ip_lockouts, admin::lift_ip_lockout,
-        admin::get_api_channel, admin::put_api_channel, admin::get_portal, admin::put_portal,
+        admin::get_api_channel, admin::put_api_channel, admin::get_portal, admin::put_portal, admin::get_retention, admin::put_retention,
         inbox::list, inbox::create, inbox::get, inbox::update, inbox::timeline, inbox::post_message, inbox::merge, inbox::bulk,
         inbox::counts, inbox::tags, inbox::presence, inbox::viewers, inbox::search, live::events, live::agent_ws,
         contacts::list, contacts::create, contacts::get, contacts::update, contacts::merge, contacts::conversations, contacts::reveal,

@@ -21,9 +21,12 @@ pub struct Problem {
     pub code: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
-    /// When to try again, for lockouts.
+    /// When to try again, for lockouts and limits.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<chrono::DateTime<chrono::Utc>>,
+    /// For `identity_check_failed`: wrong answers still allowed before the check fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts_left: Option<i64>,
 }
 
 /// Codes produced by the web layer itself (the app layer's are in `AppError::CODES`).
@@ -55,6 +58,7 @@ impl Problem {
             code: code.to_string(),
             errors: Vec::new(),
             retry_after: None,
+            attempts_left: None,
         }
     }
 
@@ -82,6 +86,7 @@ impl From<AppError> for Problem {
         match e {
             AppError::Validation(errors) => p.errors = errors,
             AppError::AccountLocked(t) | AppError::TooManyAttempts(t) | AppError::IdentityCheckLimited(t) => p.retry_after = Some(t),
+            AppError::IdentityCheckFailed(left) => p.attempts_left = Some(left),
             _ => {}
         }
         p

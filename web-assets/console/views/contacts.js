@@ -3,7 +3,9 @@
 // contact's page: profile and identities, VIP tier, KYC level, tags, custom
 // attributes and notes (edited in the same dialog as in the conversation
 // sidebar), the contact's conversations, and merging another contact (the
-// same person seen on another channel) into this one.
+// same person seen on another channel) into this one. E-mails and phones
+// are shown partly masked; roles with full view reveal them, and the
+// "Customer data" card exports (full view) or erases (admins) a customer.
 
 import {
   h, card, dl, button, table, toast, toastProblem, confirmDialog, openModal, replace, spinner,
@@ -15,6 +17,7 @@ import { pageHeader } from '../layout.js';
 import { statusBadge, priorityBadge, channelLabel, localeLabel, conversationPath } from '../inbox-common.js';
 import {
   contactPath, identitiesOf, identityKey, identitySummary, vipBadge, tagPills, attributeText, contactEditModal,
+  isMasked, isMaskedIdentity, maskedHint, revealButton, revealedNote, exportButton, eraseButton,
 } from '../contact-common.js';
 
 const PAGE_SIZE = 50;
@@ -58,7 +61,9 @@ export function contactsView(page, ctx) {
     {
       label: t('contacts.col.identities'),
       render: (c) => (identitiesOf(c).length
-        ? h('span', { class: 'small', testid: 'contact-identities' }, identitySummary(c))
+        ? h('span', { class: 'identity-summary-cell' },
+          h('span', { class: 'small', testid: 'contact-identities' }, identitySummary(c)),
+          isMasked(c) ? maskedHint() : null)
         : h('span', { class: 'muted small', testid: 'contact-identities' }, t('contacts.noIdentities'))),
     },
     {
@@ -117,7 +122,8 @@ export function contactsView(page, ctx) {
 
 export function contactView(page, ctx) {
   const id = decodeURIComponent(ctx.params.id);
-  let contact = null;
+  let contact = null; // what is shown: as the server sent it, or in full after a reveal
+  let maskedContact = null; // the last answer with e-mails and phones masked
   let mergedIdentities = new Set(); // identity keys that arrived with the last merge
   const noticeSlot = h('div', { class: 'contact-notice', testid: 'contact-notice' });
   const conversationsSlot = h('div', { class: 'card-table-slot' }, spinner());
@@ -131,6 +137,7 @@ export function contactView(page, ctx) {
   async function load() {
     try {
       contact = await api.get(`/contacts/${seg(id)}`);
+      maskedContact = contact;
     } catch (err) {
       if (!ctx.alive) return;
       page.replaceChildren(backLink(), problemAlert(err, 'contact-error'));
@@ -148,22 +155,47 @@ export function contactView(page, ctx) {
     if (!list.length) return h('p', { class: 'muted small', testid: 'contact-identities-empty' }, t('contacts.noIdentities'));
     return h('ul', { class: 'identity-list', testid: 'contact-identities' }, list.map((i) => {
       const fresh = mergedIdentities.has(identityKey(i));
+      const masked = isMaskedIdentity(c, i);
       return h('li', {
         class: ['identity', fresh && 'is-merged'], testid: 'contact-identity',
-        dataset: { kind: i.kind, value: i.value, merged: fresh ? 'true' : null },
+        dataset: { kind: i.kind, value: i.value, merged: fresh ? 'true' : null, masked: masked ? 'true' : null },
       },
       h('span', { class: 'identity-kind' }, identityKindLabel(i.kind)),
       h('span', { class: 'identity-value' },
         h(i.kind === 'email' ? 'span' : 'code', { class: i.kind !== 'email' ? 'mono' : null }, i.value),
+        masked ? maskedHint() : null,
         fresh ? badge(t('contacts.mergedIn'), 'success') : null));
     }));
   }
 
   function profileCard(c) {
-    return card({ title: t('contacts.profile'), testid: 'contact-profile' },
+    const revealed = c !== maskedContact && !c.pii_masked;
+    const hide = revealed && isMasked(maskedContact)
+      ? button(t('contact.hideFull'), {
+        size: 'sm', variant: 'ghost', iconName: 'x', testid: 'contact-hide',
+        onClick: () => {
+          contact = maskedContact;
+          render();
+          const again = page.querySelector('[data-testid="contact-reveal"]');
+          if (again) again.focus({ preventScroll: true });
+        },
+      })
+      : null;
+    const reveal = revealButton(c, {
+      onRevealed: (full) => {
+        if (!ctx.alive || !contact || full.id !== contact.id) return;
+        contact = full;
+        render();
+        // The button is gone: keep the keyboard focus next to where it was.
+        const next = page.querySelector('[data-testid="contact-hide"]');
+        if (next) next.focus({ preventScroll: true });
+      },
+    });
+    return card({ title: t('contacts.profile'), testid: 'contact-profile', actions: reveal || hide },
       h('section', { class: 'identity-section', 'aria-label': t('contacts.identities') },
         h('h3', { class: 'rail-title' }, t('contacts.identities')),
-        identityList(c)),
+        identityList(c),
+        revealed ? revealedNote() : null),
       dl([
         [t('contact.vipTier'), c.vip_tier ? badge(t('contact.vipValue', { n: c.vip_tier }), 'brand') : t('contact.vipNone'), 'contact-vip'],
         [t('contact.kycLevel'), t('contact.kycValue', { n: c.kyc_level }), 'contact-kyc'],
@@ -192,6 +224,27 @@ export function contactView(page, ctx) {
         : h('p', { class: 'muted', testid: 'contact-notes-empty' }, t('contacts.notesEmpty')));
   }
 
+  /** Export (full view) and erasure (admins) of the customer's data, or null when neither is allowed. */
+  function privacyCard(c) {
+    const exportBtn = exportButton(c);
+    const eraseBtn = eraseButton(c, {
+      onErased: (erased) => {
+        if (!ctx.alive) return;
+        contact = erased;
+        maskedContact = erased;
+        mergedIdentities = new Set();
+        replace(noticeSlot, alertBox('success', t('contacts.erasedNoticeTitle'), t('contacts.erasedNotice'), { testid: 'contact-erased-notice' }));
+        render();
+        loadConversations(false);
+      },
+    });
+    if (!exportBtn && !eraseBtn) return null;
+    return card({ title: t('contacts.privacyTitle'), description: t('contacts.privacyDescription'), testid: 'contact-privacy-card' },
+      h('div', { class: 'privacy-actions' },
+        exportBtn ? h('div', { class: 'privacy-action' }, exportBtn, h('p', { class: 'field-hint' }, t('contacts.exportHint'))) : null,
+        eraseBtn ? h('div', { class: 'privacy-action' }, eraseBtn, h('p', { class: 'field-hint' }, t('contacts.eraseHint'))) : null));
+  }
+
   function render() {
     const c = contact;
     document.title = `${c.name} · ${t('app.name')}`;
@@ -215,7 +268,8 @@ export function contactView(page, ctx) {
         h('div', { class: 'contact-layout' },
           profileCard(c),
           h('div', { class: 'stack' }, attributesCard(c), notesCard(c))),
-        card({ title: t('contacts.conversations'), testid: 'contact-conversations-card', className: 'card-flush' }, conversationsSlot, convMoreRow)));
+        card({ title: t('contacts.conversations'), testid: 'contact-conversations-card', className: 'card-flush' }, conversationsSlot, convMoreRow),
+        merged ? null : privacyCard(c)));
   }
 
   function edit() {
@@ -224,6 +278,7 @@ export function contactView(page, ctx) {
       onSaved: (updated) => {
         if (!ctx.alive) return;
         contact = updated;
+        maskedContact = updated;
         mergedIdentities = new Set();
         replace(noticeSlot);
         render();
@@ -283,6 +338,8 @@ export function contactView(page, ctx) {
 
   function mergePicker() {
     const target = contact;
+    // What the merge answers is masked: compare it with the masked identities.
+    const targetMasked = maskedContact || contact;
     const q = h('input', {
       type: 'search', class: 'input', testid: 'merge-search', autocomplete: 'off', id: 'merge-search-input',
       placeholder: t('contacts.searchPlaceholder'), 'aria-label': t('contacts.mergeSearch'),
@@ -335,10 +392,11 @@ export function contactView(page, ctx) {
       m.close();
       toast(t('contacts.merged', { source: source.name, target: merged.name }));
       if (!ctx.alive) return;
-      const before = new Set(identitiesOf(target).map(identityKey));
+      const before = new Set(identitiesOf(targetMasked).map(identityKey));
       const moved = identitiesOf(merged).filter((i) => !before.has(identityKey(i)));
       mergedIdentities = new Set(moved.map(identityKey));
       contact = merged;
+      maskedContact = merged;
       render();
       replace(noticeSlot, alertBox('success', t('contacts.mergeResultTitle', { source: source.name }),
         moved.length

@@ -7,6 +7,9 @@
 // whether the customer's identity is verified, "Customer is typing…", the
 // "Seen" marker (what the customer has read), reporting what agents read, and
 // the customer's rating of the chat (side panel and timeline, live).
+// Step-up identity checks: the side panel shows where the customer's check
+// stands, suggests one for sensitive requests and starts one; sensitive
+// macros stay locked until the customer passed.
 
 import {
   h, button, toast, toastProblem, replace, spinner, problemAlert,
@@ -19,9 +22,10 @@ import { onLive } from '../live.js';
 import {
   STATUSES, PRIORITIES, statusLabel, priorityLabel, channelLabel, localeLabel, statusBadge,
   priorityBadge, conversationPath, loadAgents, loadTeams, getListOrder, setListOrder, myId, renderBody,
-  formatBytes, identityBadge, shieldReasonLabel, secretKindLabel,
+  formatBytes, identityBadge, shieldReasonLabel, secretKindLabel, CHECK_REASONS, checkMethodLabel, checkReasonLabel,
+  checkState, checkVerifies, checkNextChange, clockTime, lockIcon,
 } from '../inbox-common.js';
-import { contactEditModal, contactPath } from '../contact-common.js';
+import { contactEditModal, contactPath, maskedHint, revealButton, revealedNote } from '../contact-common.js';
 import { articleInsertButton } from '../kb-common.js';
 
 const HEARTBEAT_MS = 10_000;
@@ -31,10 +35,28 @@ const PRESENCE_TTL_MS = 35_000;
 const SUGGESTIONS = 8;
 // A customer who said "typing" and then went quiet (closed the tab, lost the connection).
 const CUSTOMER_TYPING_TTL_MS = 8_000;
+// The reason an identity check is for, guessed from the conversation's intent.
+const INTENT_CHECK_REASON = {
+  account_locked: 'account_unlock',
+  password_reset: 'account_unlock',
+  twofa_reset: 'twofa_reset',
+  security_hacked: 'security_hacked',
+  withdrawal_failed: 'withdrawal_dispute',
+  withdrawal_pending: 'withdrawal_dispute',
+  close_account: 'close_account',
+};
+const CHECK_STATE_VARIANT = {
+  verified: 'success', pending: 'warning', failed: 'danger', expired: 'neutral', cancelled: 'neutral', lapsed: 'neutral', none: 'neutral',
+};
 
 function authorLabel(m) {
   if (m.private) return t('conversation.note');
   return t(`conversation.author.${m.author.kind}`);
+}
+
+/** Who a customer's activity is by: their name, else "Customer". */
+function customerName(a) {
+  return a.actor && a.actor.name ? a.actor.name : t('conversation.author.customer');
 }
 
 /** The sentence for an activity entry, e.g. "Li Wei changed status Open → Resolved". */
@@ -77,6 +99,14 @@ function activityText(a, teams) {
     }
     case 'secret_redacted':
       return t('activity.secretRedacted', { actor, kinds: secretKinds(d.kinds) });
+    case 'identity_check_requested':
+      return t('activity.identityCheckRequested', { actor, method: checkMethodLabel(d.method), reason: checkReasonLabel(d.reason) });
+    case 'identity_check_passed':
+      return t('activity.identityCheckPassed', { actor: customerName(a), method: checkMethodLabel(d.method) });
+    case 'identity_check_failed':
+      return t('activity.identityCheckFailed', { actor: customerName(a), method: checkMethodLabel(d.method), attempts: d.attempts ?? '' });
+    case 'identity_check_expired':
+      return t('activity.identityCheckExpired', { actor: customerName(a), method: checkMethodLabel(d.method) });
     default:
       return t('activity.other', { actor, kind: a.kind });
   }
@@ -209,6 +239,7 @@ export function conversationView(page, ctx) {
   const timelineWrap = h('div', { class: 'timeline-wrap' }, timelineList);
   const controlsSlot = h('div', { class: 'conv-controls' });
   const ratingSlot = h('div', { class: 'conv-rating' });
+  const identitySlot = h('div', { class: 'conv-identity' });
   const contactSlot = h('div', { class: 'contact-panel' });
   const customerTypingSlot = h('div', {
     class: 'customer-typing', testid: 'customer-typing', hidden: true, role: 'status', 'aria-live': 'polite',
@@ -240,6 +271,7 @@ export function conversationView(page, ctx) {
     mount();
     startPresence();
     loadContact();
+    loadChecks();
   }
 
   async function reloadTimeline() {
@@ -255,6 +287,11 @@ export function conversationView(page, ctx) {
       renderTimeline();
       renderControls();
       renderRating();
+      renderIdentity();
+      // The check moved on (an answer, an expiry) without its event reaching us: its history too.
+      const known = checks && checks.checks && checks.checks[0];
+      const now = conv.identity_check;
+      if (checks && (now ? !known || known.id !== now.id || known.status !== now.status : false)) loadChecksSoon();
     } catch (err) {
       if (ctx.alive) toastProblem(err);
     }
@@ -390,6 +427,276 @@ export function conversationView(page, ctx) {
     replace(ratingSlot, el);
   }
 
+  // --- Step-up identity check ----------------------------------------------------------------
+
+  let checks = null; // GET …/identity-checks: { checks (newest first), methods, verified, suggested }
+  let checksError = null;
+  let checksTimer = null;
+  let checkTimer = null;
+  // The form's choices, kept while the panel is redrawn (live updates).
+  const checkChoice = { method: null, reason: null };
+  let checkAlert = null; // why the last start was refused: { title, detail }
+
+  /** The latest check: the conversation's or the panel's, whichever is newer news. */
+  function latestCheck() {
+    const a = conv && conv.identity_check;
+    const b = checks && Array.isArray(checks.checks) ? checks.checks[0] : null;
+    if (!a || !b) return a || b || null;
+    if (a.id !== b.id) return (Date.parse(a.created_at) || 0) >= (Date.parse(b.created_at) || 0) ? a : b;
+    if (a.status !== b.status) return a.status === 'pending' ? b : a; // an answer ends a pending check
+    return (a.attempts_left ?? 0) <= (b.attempts_left ?? 0) ? a : b;
+  }
+
+  /** The customer passed a check recently enough for sensitive actions. */
+  const isVerified = () => checkVerifies(latestCheck());
+
+  async function loadChecks() {
+    if (!conv) return;
+    try {
+      const res = await api.get(`/conversations/${seg(conv.id)}/identity-checks`);
+      if (!ctx.alive) return;
+      checks = {
+        checks: Array.isArray(res && res.checks) ? res.checks : [],
+        methods: Array.isArray(res && res.methods) ? res.methods : [],
+        verified: !!(res && res.verified),
+        suggested: !!(res && res.suggested),
+      };
+      checksError = null;
+    } catch (err) {
+      if (!ctx.alive) return;
+      checksError = err;
+    }
+    renderIdentity();
+    renderMacroMenu();
+  }
+
+  function loadChecksSoon() {
+    clearTimeout(checksTimer);
+    checksTimer = setTimeout(loadChecks, 200);
+  }
+
+  /** Redraw when the check changes by itself: a pending one expires, a pass runs out. */
+  function scheduleCheckChange() {
+    clearTimeout(checkTimer);
+    const at = checkNextChange(latestCheck());
+    if (at === null) return;
+    checkTimer = setTimeout(() => {
+      if (!ctx.alive) return;
+      renderIdentity();
+      renderMacroMenu();
+      // The server notes an expiry when the checks are read.
+      if (checkState(latestCheck()) === 'expired') loadChecksSoon();
+    }, Math.min(Math.max(0, at - Date.now()) + 250, 2 ** 31 - 1));
+  }
+
+  function checkStateBadge(state) {
+    return badge(t(`identityCheck.state.${state}`), CHECK_STATE_VARIANT[state] || 'neutral', {
+      testid: 'identity-check-status', dataset: { status: state },
+    });
+  }
+
+  /** Where the latest check stands, in a sentence or two. */
+  function checkSummary(c, state) {
+    const line = (iconName, text, extra) => h('p', { class: ['identity-line', `identity-line-${state}`] },
+      iconName ? icon(iconName) : null, h('span', null, text), extra || null);
+    let main;
+    switch (state) {
+      case 'verified':
+        main = line('check', t('identityCheck.verifiedUntil', { time: clockTime(c.verified_until) }));
+        break;
+      case 'lapsed':
+        main = line('info', t('identityCheck.lapsed', { time: clockTime(c.verified_until) }));
+        break;
+      case 'pending':
+        main = [
+          line('refresh', t('identityCheck.pendingLine', { method: checkMethodLabel(c.method) })),
+          c.destination ? h('p', { class: 'muted small', testid: 'identity-check-destination' },
+            t('identityCheck.sentTo', { destination: c.destination })) : null,
+          h('p', { class: 'muted small' },
+            h('span', { testid: 'identity-check-attempts', dataset: { left: String(c.attempts_left ?? '') } },
+              t('identityCheck.attemptsLeft', { n: c.attempts_left ?? '' })),
+            ' · ',
+            h('span', { testid: 'identity-check-expires' }, t('identityCheck.expiresAt', { time: clockTime(c.expires_at) }))),
+        ];
+        break;
+      case 'failed':
+        main = line('alert', t('identityCheck.failedLine', { time: clockTime(c.completed_at || c.created_at) }));
+        break;
+      case 'expired':
+        main = line('info', t('identityCheck.expiredLine', { time: clockTime(c.completed_at || c.expires_at) }));
+        break;
+      case 'cancelled':
+        main = line('info', t('identityCheck.cancelledLine'));
+        break;
+      default:
+        main = h('p', { class: 'muted small' }, t('identityCheck.none'));
+    }
+    return h('div', { class: 'identity-summary', testid: 'identity-check-summary', dataset: c ? { id: c.id, method: c.method } : null },
+      main,
+      c ? h('p', { class: 'muted small' }, t('identityCheck.requestedBy', {
+        name: c.requested_by_name || t('common.unknown'), reason: checkReasonLabel(c.reason),
+      })) : null);
+  }
+
+  /** The form that asks the customer: how (only the methods there are) and why. */
+  function checkForm(state) {
+    const methods = (checks && checks.methods) || [];
+    const usable = methods.filter((m) => m.available);
+    if (!usable.some((m) => m.method === checkChoice.method)) checkChoice.method = usable.length ? usable[0].method : null;
+    if (!CHECK_REASONS.includes(checkChoice.reason)) checkChoice.reason = INTENT_CHECK_REASON[conv.intent] || 'other';
+    const closed = conv.status === 'closed';
+
+    const hint = h('p', { class: 'field-hint small', id: 'identity-check-method-hint', testid: 'identity-check-method-hint' });
+    const showHint = () => {
+      hint.textContent = checkChoice.method ? t(`identityCheck.methodHint.${checkChoice.method}`) : t('identityCheck.noMethod');
+    };
+    showHint();
+    const methodSel = h('select', {
+      class: 'input select select-sm', id: 'identity-check-method', testid: 'identity-check-method',
+      'aria-describedby': 'identity-check-method-hint', disabled: !usable.length,
+      onChange: () => { checkChoice.method = methodSel.value; showHint(); },
+    }, methods.map((m) => h('option', {
+      value: m.method, disabled: !m.available, selected: m.method === checkChoice.method,
+      title: m.available ? null : (m.unavailable_reason || t('identityCheck.unavailableUnknown')),
+      dataset: { available: m.available ? 'true' : 'false' },
+    }, m.available ? checkMethodLabel(m.method) : t('identityCheck.methodUnavailable', { method: checkMethodLabel(m.method) }))));
+    const reasonSel = h('select', {
+      class: 'input select select-sm', id: 'identity-check-reason', testid: 'identity-check-reason',
+      onChange: () => { checkChoice.reason = reasonSel.value; },
+    }, CHECK_REASONS.map((r) => h('option', { value: r, selected: r === checkChoice.reason }, checkReasonLabel(r))));
+
+    const unavailable = methods.filter((m) => !m.available);
+    const startBtn = button(state === 'pending' ? t('identityCheck.startAgain') : t('identityCheck.start'), {
+      variant: state === 'pending' ? 'secondary' : 'primary', size: 'sm', type: 'submit', iconName: 'shield',
+      testid: 'identity-check-start', disabled: !checkChoice.method || closed,
+    });
+    const form = h('form', {
+      class: 'identity-form', method: 'post', action: '#', testid: 'identity-check-form', noValidate: true,
+      onSubmit: (e) => {
+        e.preventDefault();
+        if (!startBtn.disabled) withBusy(startBtn, startCheck);
+      },
+    },
+    h('div', { class: 'control-row' }, h('label', { class: 'control-label', htmlFor: 'identity-check-method' }, t('identityCheck.methodLabel')), methodSel, hint),
+    unavailable.length ? h('ul', { class: 'identity-unavailable muted small', testid: 'identity-check-unavailable' },
+      unavailable.map((m) => h('li', { dataset: { method: m.method } }, t('identityCheck.unavailableLine', {
+        method: checkMethodLabel(m.method), reason: m.unavailable_reason || t('identityCheck.unavailableUnknown'),
+      })))) : null,
+    h('div', { class: 'control-row' }, h('label', { class: 'control-label', htmlFor: 'identity-check-reason' }, t('identityCheck.reasonLabel')), reasonSel),
+    checkAlert ? alertBox('error', checkAlert.title, checkAlert.detail, { testid: 'identity-check-error' }) : null,
+    closed ? h('p', { class: 'muted small', testid: 'identity-check-closed' }, t('identityCheck.conversationClosed'))
+      : state === 'pending' ? h('p', { class: 'muted small' }, t('identityCheck.replaceHint')) : null,
+    h('div', { class: 'identity-actions' }, startBtn));
+    return form;
+  }
+
+  function checkHistory(list) {
+    // Passed (whether or not its window is over), pending, failed, expired (also a pending one
+    // past its time), cancelled.
+    const label = (c) => {
+      const st = checkState(c);
+      return st === 'verified' || st === 'lapsed' ? 'passed' : st;
+    };
+    const variant = { passed: 'success', pending: 'warning', failed: 'danger' };
+    const known = ['passed', 'pending', 'failed', 'expired', 'cancelled'];
+    return h('div', { class: 'identity-history' },
+      h('h3', { class: 'rail-title' }, t('identityCheck.history')),
+      h('ol', { class: 'identity-history-list', testid: 'identity-check-history' }, list.map((c) => {
+        const st = label(c);
+        return h('li', { class: 'identity-history-item', testid: 'identity-check-item', dataset: { id: c.id, status: st, method: c.method } },
+          h('span', { class: 'identity-history-main' },
+            h('span', { class: 'strong' }, checkMethodLabel(c.method)), ' · ', checkReasonLabel(c.reason)),
+          badge(known.includes(st) ? t(`identityCheck.status.${st}`) : String(c.status || ''), variant[st] || 'neutral', { class: 'badge-compact' }),
+          h('span', { class: 'identity-history-meta muted small' },
+            c.requested_by_name ? `${c.requested_by_name} · ` : '', timeCell(c.created_at)));
+      })));
+  }
+
+  /** The "Identity check" card in the side panel. */
+  function renderIdentity() {
+    if (!conv) return;
+    const latest = latestCheck();
+    const state = checkState(latest);
+    const verified = state === 'verified';
+    const suggested = !!(checks && checks.suggested);
+    scheduleCheckChange();
+    const active = document.activeElement;
+    const focused = active && identitySlot.contains(active) ? active.dataset.testid : null;
+    let form;
+    if (checks) form = checkForm(state);
+    else if (checksError) form = problemAlert(checksError, 'identity-check-load-error');
+    else form = spinner();
+    replace(identitySlot, h('section', {
+      class: ['card', 'side-card', 'identity-card', `identity-${state}`], testid: 'identity-check-panel',
+      dataset: { state, verified: String(verified), suggested: String(suggested) }, 'aria-labelledby': 'identity-check-title',
+    },
+    h('header', { class: 'side-card-header' },
+      h('h2', { class: 'card-title identity-title', id: 'identity-check-title' }, icon('shield'), t('identityCheck.title')),
+      checkStateBadge(state)),
+    h('div', { class: 'side-card-body' },
+      suggested && !verified
+        ? alertBox('warning', t('identityCheck.suggestedTitle'), t('identityCheck.suggestedText'), { testid: 'identity-check-suggested' })
+        : null,
+      checkSummary(latest, state),
+      form,
+      checks && checks.checks.length ? checkHistory(checks.checks) : null)));
+    if (focused) {
+      const again = identitySlot.querySelector(`[data-testid="${focused}"]`);
+      if (again) again.focus({ preventScroll: true });
+    }
+  }
+
+  /** Why a start was refused, for the alert under the form. */
+  function checkProblem(err) {
+    const { title, detail } = describeProblem(err);
+    if (err instanceof ApiError && err.code === 'identity_check_limited') {
+      const at = err.problem.retry_after;
+      return { title, detail: at ? t('identityCheck.limitedUntil', { time: clockTime(at) }) : detail };
+    }
+    if (err instanceof ApiError && err.code === 'validation_failed') {
+      const fields = [...err.fieldErrors()].map(([f, msg]) => `${f}: ${msg}`);
+      return { title, detail: fields.join('; ') || detail };
+    }
+    return { title, detail };
+  }
+
+  async function startCheck() {
+    const method = checkChoice.method;
+    if (!method || !conv) return;
+    const reason = checkChoice.reason || 'other';
+    checkAlert = null;
+    try {
+      const check = await api.post(`/conversations/${seg(conv.id)}/identity-checks`, { method, reason });
+      if (!ctx.alive) return;
+      if (check && check.id) {
+        conv.identity_check = check;
+        if (checks) {
+          checks.checks = [check, ...checks.checks.filter((c) => c.id !== check.id)
+            .map((c) => (c.status === 'pending' ? { ...c, status: 'cancelled' } : c))];
+        }
+      }
+      toast(t('identityCheck.started', { method: checkMethodLabel(method) }));
+      renderIdentity();
+      renderMacroMenu();
+      loadChecksSoon();
+      reloadSoon();
+    } catch (err) {
+      if (!ctx.alive) return;
+      checkAlert = checkProblem(err);
+      renderIdentity();
+      // The methods may have changed (an unavailable one), or the conversation (closed).
+      if (err instanceof ApiError && (err.code === 'identity_check_unavailable' || err.code === 'conversation_closed')) {
+        loadChecksSoon();
+        if (err.code === 'conversation_closed') reloadSoon();
+      }
+    }
+  }
+
+  ctx.onCleanup(() => {
+    clearTimeout(checksTimer);
+    clearTimeout(checkTimer);
+  });
+
   // --- Updates with If-Match ----------------------------------------------------------------
 
   async function conflict() {
@@ -406,6 +713,7 @@ export function conversationView(page, ctx) {
       renderHeader();
       renderControls();
       renderRating();
+      renderIdentity();
       reloadSoon();
       return updated;
     } catch (err) {
@@ -427,14 +735,71 @@ export function conversationView(page, ctx) {
       replace(noticeSlot);
       await reloadTimeline();
     } catch (err) {
-      if (err instanceof ApiError && err.code === 'version_conflict') await conflict();
-      else toastProblem(err);
+      if (!ctx.alive) return;
+      if (err instanceof ApiError && err.code === 'version_conflict') {
+        await conflict();
+      } else if (err instanceof ApiError && err.code === 'identity_check_required') {
+        // Sensitive, and the customer has not (or no longer) passed a check: say so, and show
+        // the check as it now stands.
+        replace(noticeSlot, alertBox('warning', t('problem.identity_check_required'),
+          t('conversation.macroNeedsCheckDetail', { name: m.name }), { testid: 'macro-check-required' }));
+        loadChecksSoon();
+        reloadSoon();
+      } else {
+        toastProblem(err);
+      }
     }
   }
 
   // --- Controls ------------------------------------------------------------------------
 
   let macros = null;
+  let macroSlot = null;
+
+  /** A macro's name in the menu; sensitive ones carry a lock, and say why while locked. */
+  function macroLabel(m, locked) {
+    if (!m.sensitive) return m.name;
+    return [
+      lockIcon('macro-lock'),
+      h('span', { class: 'macro-item-name' }, m.name),
+      h('span', { class: 'visually-hidden' }, ` (${t('macros.sensitiveBadge')})`),
+      locked ? h('span', { class: 'macro-item-hint', testid: 'macro-item-hint' }, t('conversation.macroNeedsCheck')) : null,
+    ];
+  }
+
+  function renderMacroMenu() {
+    if (!macroSlot) return;
+    if (!macros || !macros.length) {
+      replace(macroSlot, h('span', { class: 'muted small' }, macros ? t('conversation.noMacros') : t('common.loading')));
+      return;
+    }
+    const verified = isVerified();
+    const locked = (m) => !!m.sensitive && !verified;
+    const el = menu({
+      label: t('conversation.applyMacro'), testid: 'apply-macro',
+      items: macros.map((m) => ({ label: macroLabel(m, locked(m)), testid: 'macro-item', onSelect: () => applyMacro(m) })),
+    });
+    // The shared menu has no disabled items: sensitive macros are locked here while the
+    // customer has not passed an identity check.
+    const buttons = el.querySelectorAll('.menu-item');
+    macros.forEach((m, i) => {
+      const b = buttons[i];
+      if (!b) return;
+      b.dataset.id = m.id;
+      b.dataset.sensitive = m.sensitive ? 'true' : 'false';
+      if (locked(m)) {
+        b.disabled = true;
+        b.setAttribute('aria-disabled', 'true');
+        b.title = t('conversation.macroNeedsCheck');
+        b.classList.add('is-locked');
+      } else if (m.sensitive) {
+        b.title = t('conversation.macroSensitiveReady');
+      }
+    });
+    macroSlot.dataset.verified = String(verified);
+    replace(macroSlot, el);
+  }
+
   function renderControls() {
     const statusSel = h('select', {
       class: 'input select select-sm', testid: 'control-status', id: 'ctl-status',
@@ -484,15 +849,7 @@ export function conversationView(page, ctx) {
       ? h('button', { type: 'button', class: 'btn btn-link btn-inline', testid: 'assign-me', onClick: () => patch({ assignee_id: me }) }, t('inbox.assignToMe'))
       : null;
 
-    const macroSlot = h('div', { class: 'macro-slot' });
-    function renderMacroMenu() {
-      replace(macroSlot, macros && macros.length
-        ? menu({
-          label: t('conversation.applyMacro'), testid: 'apply-macro',
-          items: macros.map((m) => ({ label: m.name, testid: 'macro-item', onSelect: () => applyMacro(m) })),
-        })
-        : h('span', { class: 'muted small' }, macros ? t('conversation.noMacros') : t('common.loading')));
-    }
+    macroSlot = h('div', { class: 'macro-slot', testid: 'macro-slot' });
     renderMacroMenu();
     if (!macros) {
       api.get('/macros').then((res) => { macros = (res && res.items) || []; if (ctx.alive) renderMacroMenu(); }).catch(() => { macros = []; renderMacroMenu(); });
@@ -532,14 +889,20 @@ export function conversationView(page, ctx) {
   function renderContact(others) {
     const c = contact;
     const list = others.filter((o) => o.id !== conv.id);
+    // E-mails and phones come masked; a role with full view may reveal them (audited).
+    const masked = (values) => (values && values.length
+      ? h('span', null, values.join(', '), c.pii_masked ? [' ', maskedHint()] : null) : null);
+    const reveal = revealButton(c, { variant: 'ghost', onRevealed: (full) => { if (!ctx.alive) return; contact = full; renderContact(others); } });
     replace(contactSlot, h('section', { class: 'card side-card', testid: 'contact-card', dataset: { contactId: c.id } },
       h('header', { class: 'side-card-header' },
         h('h2', { class: 'card-title', testid: 'contact-name' }, c.name || t('common.unknown')),
+        reveal,
         button(t('contact.edit'), { size: 'sm', variant: 'ghost', iconName: 'edit', testid: 'contact-edit', onClick: () => editContact(others) })),
       h('div', { class: 'side-card-body' },
+        c.pii_masked === false ? revealedNote() : null,
         dl([
-          [t('contact.emails'), c.emails && c.emails.length ? c.emails.join(', ') : null, 'contact-emails'],
-          [t('contact.phones'), c.phones && c.phones.length ? c.phones.join(', ') : null, 'contact-phones'],
+          [t('contact.emails'), masked(c.emails), 'contact-emails'],
+          [t('contact.phones'), masked(c.phones), 'contact-phones'],
           [t('contact.exchangeUserId'), c.exchange_user_id ? h('code', { class: 'mono' }, c.exchange_user_id) : null, 'contact-uid'],
           c.telegram_id ? [t('contact.telegramId'), h('code', { class: 'mono' }, c.telegram_id), 'contact-telegram'] : null,
           [t('contact.vipTier'), c.vip_tier ? badge(t('contact.vipValue', { n: c.vip_tier }), 'brand') : t('contact.vipNone'), 'contact-vip'],
@@ -949,7 +1312,7 @@ export function conversationView(page, ctx) {
 
   ctx.onCleanup(onLive((ev) => {
     if (!conv || !ctx.alive) return;
-    if (ev.type === 'reconnected') { reloadSoon(); report(myState); return; }
+    if (ev.type === 'reconnected') { reloadSoon(); loadChecksSoon(); report(myState); return; }
     if (ev.conversation_id !== conv.id) return;
     if (ev.type === 'presence') {
       if (ev.agent_id === myId()) return;
@@ -967,8 +1330,12 @@ export function conversationView(page, ctx) {
         renderSeen();
       }
     } else if (ev.type === 'conversation_updated') {
-      // A rating leaves the version as it is (it is not an agent's edit).
-      if (ev.version > conv.version || (Array.isArray(ev.changes) && ev.changes.includes('rated'))) reloadSoon();
+      // A rating, and an identity check's steps, leave the version as it is (they are not an
+      // agent's edit).
+      const changes = Array.isArray(ev.changes) ? ev.changes.map(String) : [];
+      const checkChanged = changes.some((c) => c.startsWith('identity_check'));
+      if (ev.version > conv.version || changes.includes('rated') || checkChanged) reloadSoon();
+      if (checkChanged) loadChecksSoon();
     }
   }));
 
@@ -997,6 +1364,7 @@ export function conversationView(page, ctx) {
     renderHeader();
     renderControls();
     renderRating();
+    renderIdentity();
     renderTimeline();
     renderPresence();
     setMode('reply', false);
@@ -1008,7 +1376,7 @@ export function conversationView(page, ctx) {
           customerTypingSlot,
           composer,
           h('p', { class: 'shortcut-hint muted small' }, t('conversation.shortcuts'))),
-        h('aside', { class: 'conv-side', 'aria-label': t('conversation.details') }, ratingSlot, controlsSlot, contactSlot)));
+        h('aside', { class: 'conv-side', 'aria-label': t('conversation.details') }, ratingSlot, identitySlot, controlsSlot, contactSlot)));
     timelineWrap.scrollTop = timelineWrap.scrollHeight;
     const heading = page.querySelector('.page-title');
     if (heading && document.activeElement === document.body) heading.focus({ preventScroll: true });

@@ -1,6 +1,8 @@
 // Macros: named lists of actions (reply, note, tags, status, priority,
 // assignee, team) that an agent runs on a conversation in one click.
-// List, create, edit (with an action editor) and delete.
+// List, create, edit (with an action editor) and delete. A sensitive macro
+// acts on the customer's account: it runs only after the customer passed a
+// step-up identity check in the conversation.
 
 import {
   h, field, button, bindForm, badge, table, toast, toastProblem, confirmDialog, openModal, replace,
@@ -10,7 +12,7 @@ import { api, seg, idempotencyKey } from '../../shared/api.js';
 import { t } from '../../shared/i18n.js';
 import { pageHeader } from '../layout.js';
 import {
-  STATUSES, PRIORITIES, statusLabel, priorityLabel, isSupervisor, myId, loadAgents, loadTeams,
+  STATUSES, PRIORITIES, statusLabel, priorityLabel, isSupervisor, myId, loadAgents, loadTeams, lockIcon,
 } from '../inbox-common.js';
 
 const ACTION_TYPES = ['reply', 'note', 'add_tags', 'remove_tags', 'set_status', 'set_priority', 'assign', 'set_team'];
@@ -113,11 +115,15 @@ function macroModal({ item, agents, teams, onSaved }) {
   const shared = isSupervisor()
     ? checkbox({ name: 'shared', label: t('macros.shared'), hint: t('macros.sharedHint'), testid: 'macro-form-shared', checked: item ? !item.owner_id : true })
     : null;
+  const sensitive = checkbox({
+    name: 'sensitive', label: t('macros.sensitive'), hint: t('macros.sensitiveHint'), testid: 'macro-form-sensitive',
+    checked: item ? !!item.sensitive : false,
+  });
   const editor = actionEditor(item ? item.actions : [{ type: 'set_status', status: 'resolved' }], { agents, teams });
   const submit = button(editing ? t('common.save') : t('macros.create'), { variant: 'primary', type: 'submit', testid: 'macro-form-submit' });
   const alertSlot = h('div', { class: 'form-alert' });
   const form = h('form', { class: 'form', method: 'post', action: '#', testid: 'macro-form' },
-    alertSlot, name.el, shared ? shared.el : null, editor.el,
+    alertSlot, name.el, shared ? shared.el : null, sensitive.el, editor.el,
     h('div', { class: 'button-row button-row-end' }, button(t('common.cancel'), { onClick: () => m.close() }), submit));
   const idem = idempotencyKey();
   bindForm(form, {
@@ -128,7 +134,9 @@ function macroModal({ item, agents, teams, onSaved }) {
       return false;
     },
     onSubmit: async () => {
-      const payload = { name: name.value.trim(), actions: editor.read(), shared: shared ? shared.checked : false };
+      const payload = {
+        name: name.value.trim(), actions: editor.read(), shared: shared ? shared.checked : false, sensitive: sensitive.checked,
+      };
       let saved;
       if (editing) {
         saved = await api.put(`/macros/${seg(item.id)}`, payload);
@@ -168,7 +176,14 @@ export function macrosView(page, ctx) {
   }
 
   const columns = [
-    { label: t('macros.name'), render: (m) => h('span', { class: 'strong', testid: 'macro-name' }, m.name) },
+    {
+      label: t('macros.name'),
+      render: (m) => h('span', { class: 'macro-name-cell' },
+        h('span', { class: 'strong', testid: 'macro-name' }, m.name),
+        m.sensitive ? badge([lockIcon(), h('span', null, t('macros.sensitiveBadge'))], 'warning', {
+          testid: 'macro-sensitive', class: 'macro-sensitive-badge', title: t('macros.sensitiveHint'),
+        }) : null),
+    },
     {
       label: t('macros.actions'),
       render: (m) => h('ol', { class: 'action-summary', testid: 'macro-summary' }, m.actions.map((a) => h('li', null, describeAction(a, { agents, teams })))),
@@ -195,7 +210,7 @@ export function macrosView(page, ctx) {
       teams = tm;
       replace(listSlot, table({
         columns, rows: (res && res.items) || [], testid: 'macros-table', caption: t('macros.title'), empty: t('macros.empty'),
-        rowProps: (m) => ({ testid: 'macro-row', dataset: { id: m.id } }),
+        rowProps: (m) => ({ testid: 'macro-row', dataset: { id: m.id, sensitive: m.sensitive ? 'true' : 'false' } }),
       }).el);
     } catch (err) {
       if (ctx.alive) replace(listSlot, problemAlert(err));

@@ -2,10 +2,13 @@
 // conversation (public messages only) with image thumbnails and file
 // downloads, and a reply box with attachments. A reply carries a
 // client_key chosen once per message, so retrying after a network failure
-// never posts it twice. The conversation refreshes itself while open.
+// never posts it twice. The conversation refreshes itself while open. When
+// an agent asked the customer to prove who they are (a step-up identity
+// check), a card asks for the 6-digit code above the conversation.
 
 import { h, icon, spinner, problemAlert, alertBox, button, copyButton, toast, withBusy, describeProblem, dl } from '../../shared/ui.js';
-import { portal, ApiError, uuid } from '../api.js';
+import { portal, portalRequest, ApiError, uuid } from '../api.js';
+import { getLanguage } from '../../shared/i18n.js';
 import { state, setTitle, messagePage, routeLink, sessionEnded } from '../app.js';
 import {
   tr, statusBadge, statusExplanation, categoryLabel, timeEl, attachmentList, filePicker,
@@ -13,6 +16,28 @@ import {
 } from '../common.js';
 
 const POLL_MS = 20_000;
+const CHECK_REASONS = ['account_unlock', 'twofa_reset', 'contact_change', 'withdrawal_dispute', 'security_hacked', 'close_account', 'other'];
+// How long "Identity confirmed" stays after a right answer.
+const CHECK_DONE_MS = 6_000;
+
+/** A pending check the customer can still answer (one past its time shows as expired). */
+function checkIsOpen(c) {
+  return !!c && c.status === 'pending' && !(Date.parse(c.expires_at) <= Date.now());
+}
+
+/** "14:32" today, else the date and the time. */
+function clockTime(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const opts = d.toDateString() === new Date().toDateString()
+    ? { hour: '2-digit', minute: '2-digit' }
+    : { dateStyle: 'medium', timeStyle: 'short' };
+  try {
+    return new Intl.DateTimeFormat(getLanguage(), opts).format(d);
+  } catch {
+    return d.toLocaleString();
+  }
+}
 /** Per ticket: files chosen for the reply and the client_key of the message being sent. */
 const replies = new Map();
 
@@ -95,6 +120,7 @@ export function ticketView(main, ctx) {
   let header = null;
   let messagesEl = null;
   let replyArea = null;
+  let checkArea = null;
 
   const back = state.session.verified || !state.session.ticket_id
     ? h('a', { href: '/portal', class: 'back-link', 'data-route': '', testid: 'ticket-back' }, '← ', tr('ticket.back'))
@@ -124,6 +150,157 @@ export function ticketView(main, ctx) {
     if (messagesEl) messagesEl.replaceWith(el);
     messagesEl = el;
     return el;
+  }
+
+  // --- The identity check an agent asked for -----------------------------------------------
+
+  // Kept across refreshes: the code being typed (one input per check), the last error, and
+  // until when "Identity confirmed" shows.
+  const checkUi = { id: null, input: null, error: null, doneUntil: 0, timer: null, sig: '' };
+  ctx.onCleanup(() => clearTimeout(checkUi.timer));
+
+  function codeInput(c) {
+    if (checkUi.id !== c.id || !checkUi.input) {
+      checkUi.id = c.id;
+      checkUi.error = null;
+      const input = h('input', {
+        id: 'check-code', class: 'input check-code', testid: 'check-code', name: 'code', type: 'text',
+        inputmode: 'numeric', autocomplete: 'one-time-code', spellcheck: 'false', placeholder: '000000',
+        'aria-describedby': 'check-how check-error',
+      });
+      input.addEventListener('input', () => {
+        // Digits only (a pasted "123 456" too), at most six.
+        const digits = input.value.replace(/\D/g, '').slice(0, 6);
+        if (digits !== input.value) input.value = digits;
+        if (checkUi.error) {
+          checkUi.error = null;
+          if (detail) renderCheck(detail.ticket, { force: true });
+        }
+      });
+      checkUi.input = input;
+    }
+    return checkUi.input;
+  }
+
+  function checkCard(c) {
+    const code = c.method !== 'signed_session';
+    const reason = CHECK_REASONS.includes(c.reason) ? c.reason : 'other';
+    let how;
+    if (c.method === 'email_code') how = c.destination ? tr('check.email', { destination: c.destination }) : tr('check.emailAny');
+    else if (c.method === 'exchange_totp') how = tr('check.totp');
+    else how = tr('check.session');
+    const attempts = Number(c.attempts_left);
+    const meta = h('p', { class: 'check-meta' },
+      Number.isFinite(attempts) ? h('span', { testid: 'check-attempts', dataset: { left: String(attempts) } }, tr('check.attempts', { n: attempts })) : null,
+      c.expires_at ? h('span', null, tr('check.validUntil', { time: clockTime(c.expires_at) })) : null);
+    const errorEl = h('p', { class: 'field-error', id: 'check-error', testid: 'check-error', role: 'alert', hidden: !checkUi.error }, checkUi.error || '');
+    let form = null;
+    if (code) {
+      const input = codeInput(c);
+      if (checkUi.error) input.setAttribute('aria-invalid', 'true');
+      else input.removeAttribute('aria-invalid');
+      const submit = h('button', { type: 'submit', class: 'btn btn-primary', testid: 'check-submit' },
+        h('span', { class: 'btn-label' }, tr('check.submit')));
+      form = h('form', { class: 'check-form', testid: 'check-form', noValidate: true },
+        h('label', { htmlFor: 'check-code', class: 'field-label' }, tr('check.codeLabel')),
+        h('div', { class: 'check-row' }, input, submit));
+      form.addEventListener('submit', (e) => {
+        e.preventDefault();
+        if (!submit.disabled) submitCheck(c, submit);
+      });
+    }
+    return h('section', {
+      class: 'panel check-card', testid: 'check-card', 'aria-labelledby': 'check-title',
+      dataset: { checkId: c.id, method: c.method, status: c.status },
+    },
+    h('h2', { class: 'panel-title check-title', id: 'check-title' }, icon('shield'), h('span', null, tr('check.title'))),
+    h('p', null, tr('check.why')),
+    h('p', { class: 'muted', testid: 'check-reason' }, tr('check.for', { reason: tr(`check.reason.${reason}`) })),
+    h('p', { class: 'check-how', id: 'check-how', testid: 'check-how' }, how),
+    form,
+    errorEl,
+    meta,
+    code ? h('p', { class: 'check-never' }, tr('check.never')) : null);
+  }
+
+  /** The card (or "Identity confirmed", or nothing) in its place above the conversation. */
+  function renderCheck(tk, { force = false } = {}) {
+    const c = tk.identity_check || null;
+    const open = checkIsOpen(c);
+    const done = !open && checkUi.doneUntil > Date.now();
+    const sig = JSON.stringify([open ? [c.id, c.method, c.reason, c.destination, c.attempts_left, c.expires_at] : null,
+      done, checkUi.error, getLanguage()]);
+    if (checkArea && !force && sig === checkUi.sig) return checkArea;
+    checkUi.sig = sig;
+    clearTimeout(checkUi.timer);
+    const refocus = !!checkUi.input && document.activeElement === checkUi.input;
+    let el;
+    if (open) {
+      el = checkCard(c);
+      // Shown as expired once its time is up.
+      const left = Date.parse(c.expires_at) - Date.now();
+      if (left > 0 && left < 2 ** 31) checkUi.timer = setTimeout(() => { if (ctx.alive && detail) renderCheck(detail.ticket); }, left + 100);
+    } else if (done) {
+      el = h('div', { class: 'check-area' }, alertBox('success', tr('check.doneTitle'), tr('check.done'), { testid: 'check-confirmed' }));
+      checkUi.timer = setTimeout(() => { if (ctx.alive && detail) renderCheck(detail.ticket); }, checkUi.doneUntil - Date.now() + 100);
+    } else {
+      el = h('div', { class: 'check-area', hidden: true });
+    }
+    if (checkArea) checkArea.replaceWith(el);
+    checkArea = el;
+    if (refocus && open && checkUi.input.isConnected) checkUi.input.focus();
+    return el;
+  }
+
+  async function submitCheck(c, submit) {
+    const input = checkUi.input;
+    const code = input ? input.value.replace(/\D/g, '') : '';
+    if (code.length !== 6) {
+      checkUi.error = tr('check.codeInvalid');
+      renderCheck(detail.ticket, { force: true });
+      if (checkUi.input) checkUi.input.focus();
+      return;
+    }
+    await withBusy(submit, async () => {
+      try {
+        await portalRequest('POST', `/tickets/${encodeURIComponent(id)}/identity-checks/${encodeURIComponent(c.id)}`, { json: { code } });
+        if (!ctx.alive) return;
+        checkUi.error = null;
+        checkUi.doneUntil = Date.now() + CHECK_DONE_MS;
+        if (input) input.value = '';
+        // The passed check, the system message, the status: all from the server.
+        try {
+          await refresh();
+        } catch {
+          if (detail && detail.ticket.identity_check && detail.ticket.identity_check.id === c.id) {
+            detail.ticket.identity_check = { ...detail.ticket.identity_check, status: 'passed' };
+          }
+          if (detail) renderCheck(detail.ticket, { force: true });
+        }
+      } catch (err) {
+        if (!ctx.alive) return;
+        if (err instanceof ApiError && err.status === 401) { sessionEnded(); return; }
+        const current = detail && detail.ticket.identity_check;
+        if (err instanceof ApiError && err.code === 'identity_check_failed') {
+          const n = Number.isInteger(err.problem.attempts_left) ? err.problem.attempts_left : null;
+          if (current && current.id === c.id && n !== null) current.attempts_left = Math.min(Number(current.attempts_left) || n, n);
+          checkUi.error = n ? tr('check.wrong', { n }) : tr('check.wrongNoCount');
+          if (input) input.value = '';
+        } else if (err instanceof ApiError && err.code === 'validation_failed') {
+          checkUi.error = tr('check.codeInvalid');
+        } else if (err instanceof ApiError && err.code === 'identity_check_closed') {
+          checkUi.error = null;
+          toast(tr('check.closed'), { kind: 'error' });
+          await refresh().catch(() => {});
+          return;
+        } else {
+          const { title, detail: d } = describeProblem(err);
+          checkUi.error = d ? `${title} ${d}` : title;
+        }
+        if (detail) renderCheck(detail.ticket, { force: true });
+        if (checkUi.input && checkUi.input.isConnected) checkUi.input.focus();
+      }
+    });
   }
 
   function closedNote() {
@@ -247,6 +424,7 @@ export function ticketView(main, ctx) {
     const grew = !detail || detail.messages.length !== fresh.messages.length || lastOld !== lastNew;
     detail = fresh;
     renderHeader(fresh.ticket);
+    renderCheck(fresh.ticket);
     if (grew) renderMessages(fresh.messages);
     // Rebuild the reply box only when it must change; the form keeps what is typed anyway.
     if (rebuildReply || statusChanged) renderReply(fresh.ticket);
@@ -278,6 +456,7 @@ export function ticketView(main, ctx) {
       back,
       opened,
       renderHeader(tk),
+      renderCheck(tk),
       h('section', { class: 'conversation', 'aria-labelledby': 'conversation-title' },
         h('h2', { id: 'conversation-title', class: 'section-title' }, tr('ticket.conversation')),
         renderMessages(detail.messages)),

@@ -2,10 +2,10 @@
 //! roles the security settings grant full view may reveal them, and each reveal is audited.
 
 use kefu_testkit::{Backend, StatusCode, spawn_app};
-use serde_json::json;
+use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-both_backends!(emails_and_phones_are_masked_unless_a_granted_role_reveals_them);
+both_backends!(emails_and_phones_are_masked_unless_a_granted_role_reveals_them, retention_anonymises_then_deletes_old_closed_conversations);
 
 async fn emails_and_phones_are_masked_unless_a_granted_role_reveals_them(backend: Backend) {
     let Some(t) = spawn_app(backend).await else { return };
@@ -133,4 +133,75 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+async fn closed_conversation(admin: &kefu_testkit::Client, body: &str, files: bool) -> String {
+    let mut message = json!({"body": body});
+    if files {
+        let file = admin.multipart("/api/v1/attachments", &[], vec![("file", "statement.txt", b"ACCOUNT 4417".to_vec())], &[]).await;
+        assert_eq!(file.status, StatusCode::CREATED, "{}", file.text);
+        message["attachment_ids"] = json!([file.body["id"]]);
+    }
+    let c = admin.post("/api/v1/conversations", json!({"channel": "api", "contact": {"name": "Old customer"}, "message": message})).await;
+    assert_eq!(c.status, StatusCode::CREATED, "{}", c.text);
+    let id = c.body["conversation"]["id"].as_str().unwrap().to_string();
+    let r = admin.patch(&format!("/api/v1/conversations/{id}"), json!({"status": "closed"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    id
+}
+
+async fn retention_anonymises_then_deletes_old_closed_conversations(backend: Backend) {
+    let Some(t) = spawn_app(backend).await else { return };
+    t.relax_two_factor().await;
+    let (admin, _) = t.signed_in("admin").await;
+    let (agent, _) = t.signed_in("agent").await;
+    let old = closed_conversation(&admin, "my account number is 4417", true).await;
+    let recent = closed_conversation(&admin, "thanks, all good", false).await;
+    let open = admin
+        .post("/api/v1/conversations", json!({"channel": "api", "contact": {"name": "Active"}, "message": {"body": "still waiting"}}))
+        .await;
+    let open = open.body["conversation"]["id"].as_str().unwrap().to_string();
+    t.db.execute(&format!(
+        "UPDATE conversations SET closed_at = closed_at - 3456000000000, created_at = created_at - 3456000000000 WHERE id = '{old}'"
+    ))
+    .await;
+    t.db.execute(&format!("UPDATE conversations SET created_at = created_at - 3456000000000 WHERE id = '{open}'")).await;
+
+    // Off by default; only admins set it, within bounds.
+    assert_eq!(admin.get("/api/v1/settings/retention").await.body["enabled"], false);
+    agent.get("/api/v1/settings/retention").await.assert_problem(403, "forbidden");
+    let bad = json!({"enabled": true, "after_days": 0, "action": "anonymise"});
+    admin.put("/api/v1/settings/retention", bad).await.assert_problem(422, "validation_failed");
+    admin
+        .put("/api/v1/settings/retention", json!({"enabled": true, "after_days": 30, "action": "shred"}))
+        .await
+        .assert_problem(422, "invalid_body");
+    let policy = json!({"enabled": true, "after_days": 30, "action": "anonymise"});
+    let r = admin.put("/api/v1/settings/retention", policy.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body, policy);
+
+    // Closed 40 days ago: its text and file go; the recent one and the open one stay.
+    assert_eq!(t.app.apply_retention().await.unwrap(), 1);
+    let timeline = admin.get(&format!("/api/v1/conversations/{old}/timeline")).await;
+    assert_eq!(timeline.body["conversation"]["subject"], "[erased]");
+    let bodies: Vec<&Value> =
+        timeline.body["items"].as_array().unwrap().iter().filter(|i| i["type"] == "message").map(|i| &i["body"]).collect();
+    assert!(!bodies.is_empty() && bodies.iter().all(|b| *b == "[erased]"), "{bodies:?}");
+    assert!(walk(&t.db.data_dir.join("blobs")).is_empty(), "the file stays after anonymising");
+    let kept = admin.get(&format!("/api/v1/conversations/{recent}/timeline")).await;
+    assert!(kept.text.contains("thanks, all good"));
+    assert!(admin.get(&format!("/api/v1/conversations/{open}/timeline")).await.text.contains("still waiting"));
+    assert_eq!(t.app.apply_retention().await.unwrap(), 0, "what was anonymised is not done again");
+
+    // Delete: the conversation goes entirely.
+    let policy = json!({"enabled": true, "after_days": 30, "action": "delete"});
+    assert_eq!(admin.put("/api/v1/settings/retention", policy).await.status, StatusCode::OK);
+    t.db.execute(&format!("UPDATE conversations SET closed_at = closed_at - 3456000000000 WHERE id = '{recent}'")).await;
+    assert_eq!(t.app.apply_retention().await.unwrap(), 1);
+    admin.get(&format!("/api/v1/conversations/{recent}")).await.assert_problem(404, "not_found");
+    let audit = admin.get("/api/v1/audit?action=retention.applied").await;
+    assert_eq!(audit.body["items"].as_array().unwrap().len(), 2, "{}", audit.text);
+    assert_eq!(audit.body["items"][0]["details"]["action"], "delete");
+    t.shutdown().await;
 }

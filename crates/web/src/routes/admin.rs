@@ -123,3 +123,22 @@ pub async fn put_portal(
 ) -> ApiResult<Json<kefu_app::portal::PortalSettings>> {
     Ok(Json(s.app.put_portal_settings(&p, b.identity_secret).await?))
 }
+
+/// The retention policy for closed conversations (admins).
+#[utoipa::path(get, path = "/api/v1/settings/retention", tag = "admin",
+    responses((status = 200, body = kefu_app::retention::RetentionSettings), (status = 403, body = Problem)))]
+pub async fn get_retention(State(s): State<WebState>, Auth(p): Auth) -> ApiResult<Json<kefu_app::retention::RetentionSettings>> {
+    Ok(Json(s.app.get_retention_settings(&p).await?))
+}
+
+/// Set the retention policy: closed conversations older than `after_days` are anonymised (their
+/// text and files go) or deleted, by the hourly maintenance job. Audited.
+#[utoipa::path(put, path = "/api/v1/settings/retention", tag = "admin", request_body = kefu_app::retention::RetentionSettings,
+    responses((status = 200, body = kefu_app::retention::RetentionSettings), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn put_retention(
+    State(s): State<WebState>,
+    Auth(p): Auth,
+    ApiJson(b): ApiJson<kefu_app::retention::RetentionSettings>,
+) -> ApiResult<Json<kefu_app::retention::RetentionSettings>> {
+    Ok(Json(s.app.put_retention_settings(&p, b).await?))
+}

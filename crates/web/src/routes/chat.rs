@@ -176,16 +176,33 @@ struct ErrorFrame {
     errors: Vec<kefu_domain::FieldError>,
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after_ms: Option<u64>,
+    /// For `identity_check_failed`: wrong answers still allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attempts_left: Option<i64>,
 }
 
 impl ErrorFrame {
     fn new(code: &str, message: impl Into<String>) -> Self {
-        ErrorFrame { code: code.into(), message: message.into(), client_id: None, errors: Vec::new(), retry_after_ms: None }
+        ErrorFrame {
+            code: code.into(),
+            message: message.into(),
+            client_id: None,
+            errors: Vec::new(),
+            retry_after_ms: None,
+            attempts_left: None,
+        }
     }
 
     fn from_app(e: AppError, client_id: Option<&str>) -> Self {
         let p = Problem::from(e);
-        ErrorFrame { code: p.code, message: p.detail, client_id: client_id.map(str::to_string), errors: p.errors, retry_after_ms: None }
+        ErrorFrame {
+            code: p.code,
+            message: p.detail,
+            client_id: client_id.map(str::to_string),
+            errors: p.errors,
+            retry_after_ms: None,
+            attempts_left: p.attempts_left,
+        }
     }
 }
 
