@@ -57,11 +57,11 @@ impl App {
         // A file name is text a customer typed: the shield sees it first.
         let declared_name = self.shield().await?.redact(declared_name).text;
         let inspected = kefu_blob::inspect(&bytes, &declared_name);
-        let key = self.0.blobs.put(&bytes).await.map_err(AppError::internal)?;
+        let key = self.blobs()?.put(&bytes).await.map_err(AppError::internal)?;
         let thumbnail_key = if inspected.inline_safe {
             let data = bytes.clone();
             match tokio::task::spawn_blocking(move || kefu_blob::thumbnail(&data, THUMBNAIL_EDGE)).await {
-                Ok(Ok(Some(t))) => Some(self.0.blobs.put(&t.bytes).await.map_err(AppError::internal)?),
+                Ok(Ok(Some(t))) => Some(self.blobs()?.put(&t.bytes).await.map_err(AppError::internal)?),
                 // An image we cannot decode (or a decompression bomb) is kept, without a thumbnail.
                 Ok(Ok(None)) | Ok(Err(_)) | Err(_) => None,
             }
@@ -118,7 +118,7 @@ impl App {
         let key = if thumbnail { row.thumbnail_key.as_deref().ok_or(AppError::NotFound("thumbnail"))? } else { row.blob_key.as_str() };
         let key = BlobKey::parse(key).ok_or_else(|| AppError::internal("stored blob key is malformed"))?;
         let bytes =
-            self.0.blobs.get(&key).await.map_err(AppError::internal)?.ok_or_else(|| AppError::internal("attachment bytes are missing"))?;
+            self.blobs()?.get(&key).await.map_err(AppError::internal)?.ok_or_else(|| AppError::internal("attachment bytes are missing"))?;
         // Thumbnails are PNG or JPEG, whatever the original was: their type comes from their bytes.
         let (content_type, inline) =
             if thumbnail { (kefu_blob::inspect(&bytes, "thumbnail").mime, true) } else { (row.content_type.clone(), row.inline_safe) };

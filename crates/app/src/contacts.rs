@@ -395,7 +395,7 @@ impl App {
         let erased = self.store().erase_contact(id.as_str(), micros(self.now())).await?.ok_or(AppError::NotFound("contact"))?;
         for key in &erased.unreferenced_blobs {
             let Some(key) = kefu_domain::blob::BlobKey::parse(key) else { continue };
-            if let Err(e) = self.0.blobs.delete(&key).await {
+            if let Err(e) = self.blobs()?.delete(&key).await {
                 tracing::warn!(error = %e, "an erased file could not be deleted");
             }
         }

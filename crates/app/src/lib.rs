@@ -74,6 +74,9 @@ pub struct AppConfig {
     /// The exchange's endpoint that checks a customer's authenticator code
     /// (`[identity_checks] totp_url`); without it that method is not offered.
     pub totp_check_url: Option<String>,
+    /// The master keys that seal attachments at rest (`KEFU_MASTER_KEY`); without them the key
+    /// file in the data directory is used, made on first start.
+    pub keyring: Option<Arc<kefu_blob::Keyring>>,
 }
 
 impl Default for AppConfig {
@@ -96,6 +99,7 @@ impl Default for AppConfig {
             shield: Default::default(),
             smtp: None,
             totp_check_url: None,
+            keyring: None,
         }
     }
 }
@@ -112,7 +116,9 @@ struct Inner {
     /// Verified against when the e-mail is unknown, so a miss costs as long as a hit.
     dummy_hash: String,
     security_cache: std::sync::Mutex<Option<(std::time::Instant, settings::SecuritySettings)>>,
-    blobs: Arc<dyn BlobStore>,
+    /// Opened on first use (it reads or makes the master key): commands that never touch
+    /// attachments leave the data directory alone.
+    blobs: std::sync::Mutex<Option<Arc<dyn BlobStore>>>,
     /// Opened on first use: command-line runs never need it, and it may be held by a server.
     search: std::sync::Mutex<Option<Arc<kefu_search::ConversationIndex>>>,
     /// Conversations waiting to be (re)indexed; the indexer service drains it.
@@ -140,7 +146,6 @@ struct Inner {
 impl App {
     pub fn new(store: Store, bus: Arc<dyn EventBus>, clock: Arc<dyn Clock>, config: AppConfig, jobs: JobRegistry) -> AppResult<Self> {
         let dummy_hash = secrets::hash_password("kefu-dummy-password-for-timing")?;
-        let blobs: Arc<dyn BlobStore> = Arc::new(kefu_blob::FsBlobStore::new(config.data_dir.join("blobs")));
         let (index_queue, index_rx) = tokio::sync::mpsc::unbounded_channel();
         let mailer = config.smtp.as_ref().map(mail::Mailer::new).transpose().map_err(AppError::internal)?.map(Arc::new);
         let exchange_http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
@@ -152,7 +157,7 @@ impl App {
             jobs,
             dummy_hash,
             security_cache: Default::default(),
-            blobs,
+            blobs: Default::default(),
             search: Default::default(),
             index_queue,
             index_rx: std::sync::Mutex::new(Some(index_rx)),
@@ -196,6 +201,23 @@ impl App {
         Ok(index)
     }
 
+    /// The attachment store, sealing under the master key (`KEFU_MASTER_KEY`, or the data
+    /// directory's key file, made with a warning the first time). `serve` opens it at start.
+    pub fn blobs(&self) -> AppResult<Arc<dyn BlobStore>> {
+        // Held while the key file is made, so that two first uses never make two keys.
+        let mut slot = self.0.blobs.lock().map_err(|_| AppError::internal("blob store lock poisoned"))?;
+        if let Some(b) = slot.as_ref() {
+            return Ok(b.clone());
+        }
+        let keyring = match &self.0.config.keyring {
+            Some(k) => k.clone(),
+            None => Arc::new(load_key_file(&self.0.config.data_dir)?),
+        };
+        let store: Arc<dyn BlobStore> = Arc::new(kefu_blob::FsBlobStore::sealed(self.0.config.data_dir.join("blobs"), keyring));
+        *slot = Some(store.clone());
+        Ok(store)
+    }
+
     /// Outbound e-mail, when an SMTP server is configured.
     pub fn mailer(&self) -> Option<&Arc<mail::Mailer>> {
         self.0.mailer.as_ref()
@@ -213,6 +235,24 @@ impl App {
     pub async fn ready(&self) -> AppResult<()> {
         Ok(self.0.store.ping().await?)
     }
+}
+
+/// The file that holds the master keys when `KEFU_MASTER_KEY` is not set.
+pub fn key_file(data_dir: &std::path::Path) -> std::path::PathBuf {
+    data_dir.join("master.key")
+}
+
+/// The keyring of the data directory's key file, made (with a warning) on first start.
+fn load_key_file(data_dir: &std::path::Path) -> AppResult<kefu_blob::Keyring> {
+    let path = key_file(data_dir);
+    let (keyring, created) = kefu_blob::Keyring::load_or_create(&path).map_err(AppError::internal)?;
+    if created {
+        tracing::warn!(
+            path = %path.display(),
+            "made a new master key to seal attachments at rest: keep a copy apart from the data (without it the files cannot be read), or give one in KEFU_MASTER_KEY"
+        );
+    }
+    Ok(keyring)
 }
 
 /// Opens the search index, starting afresh when it was written by an incompatible version (the

@@ -76,7 +76,7 @@ impl App {
             let done = self.store().purge_closed(before, purge, micros(self.now()), BATCH).await?;
             for key in &done.unreferenced_blobs {
                 if let Some(key) = kefu_domain::blob::BlobKey::parse(key)
-                    && let Err(e) = self.0.blobs.delete(&key).await
+                    && let Err(e) = self.blobs()?.delete(&key).await
                 {
                     tracing::warn!(error = %e, "a purged file could not be deleted");
                 }

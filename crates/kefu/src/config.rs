@@ -199,6 +199,8 @@ pub struct Config {
     pub shield: kefu_app::shield::ShieldConfig,
     pub smtp: Option<kefu_app::mail::SmtpConfig>,
     pub totp_check_url: Option<String>,
+    /// From `KEFU_MASTER_KEY`; `None`: the data directory's key file.
+    pub keyring: Option<std::sync::Arc<kefu_blob::Keyring>>,
 }
 
 fn positive<T: PartialOrd + Default + std::fmt::Display>(name: &str, v: T) -> Result<T, String> {
@@ -323,7 +325,13 @@ impl Config {
         {
             return Err(format!("identity_checks.totp_url: {u:?} must be an http(s) URL"));
         }
+        // Only from the environment (a flag would show in the process list).
+        let keyring = match std::env::var("KEFU_MASTER_KEY").ok().filter(|k| !k.trim().is_empty()) {
+            None => None,
+            Some(k) => Some(std::sync::Arc::new(kefu_blob::Keyring::parse(&k).map_err(|e| format!("KEFU_MASTER_KEY: {e}"))?)),
+        };
         Ok(Config {
+            keyring,
             smtp,
             totp_check_url,
             shield,
@@ -370,6 +378,7 @@ impl Config {
             shield: self.shield.clone(),
             smtp: self.smtp.clone(),
             totp_check_url: self.totp_check_url.clone(),
+            keyring: self.keyring.clone(),
             ..Default::default()
         }
     }
@@ -433,6 +442,13 @@ impl Config {
             ("shield.official_domains", self.official_domains().join(", ")),
             ("smtp.url", self.smtp.as_ref().map(|c| mask_url_password(&c.url)).unwrap_or_else(|| "(none)".into())),
             ("smtp.from", self.smtp.as_ref().map(|c| c.from.clone()).unwrap_or_else(|| "(none)".into())),
+            (
+                "master_key",
+                match &self.keyring {
+                    Some(k) => format!("KEFU_MASTER_KEY ({} keys, sealing with {})", k.len(), k.current_id()),
+                    None => format!("{} (made on first start)", kefu_app::key_file(&self.data_dir).display()),
+                },
+            ),
             ("identity_checks.totp_url", self.totp_check_url.clone().unwrap_or_else(|| "(none)".into())),
             ("shield.secret_patterns", self.shield.settings.secret_patterns.iter().map(|p| p.name.clone()).collect::<Vec<_>>().join(", ")),
         ];

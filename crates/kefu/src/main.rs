@@ -65,6 +65,11 @@ enum Command {
         #[command(subcommand)]
         command: BotCommand,
     },
+    /// The master keys that seal attachments at rest
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// The security shield: find secrets and judge links in a text
     Shield {
         #[command(subcommand)]
@@ -84,6 +89,16 @@ enum ShieldCommand {
     /// Read text from standard input and print JSON: the text with its secrets redacted, each
     /// secret found (kind, byte offsets into the input) and each link with its verdict
     Scan,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Print a new random master key (base64), for KEFU_MASTER_KEY
+    Generate,
+    /// Re-seal every attachment under a new master key. With the key file (the default): a new
+    /// key is made, everything re-sealed, the old key dropped. With KEFU_MASTER_KEY: give the
+    /// new key first and the old ones after it (NEW,OLD); then keep only NEW. Stop Kefu first
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -238,6 +253,41 @@ async fn offline_shield(config: &Config) -> anyhow::Result<Arc<kefu_shield::Shie
     Ok(Arc::new(shield))
 }
 
+/// `kefu keys rotate`: every attachment re-sealed under the new key.
+fn rotate_keys(config: &Config) -> anyhow::Result<ExitCode> {
+    let blobs = config.data_dir.join("blobs");
+    if let Some(ring) = &config.keyring {
+        if ring.len() < 2 {
+            anyhow::bail!(
+                "KEFU_MASTER_KEY holds one key: give the new key first and the old ones after it (NEW,OLD), run this, then keep only NEW"
+            );
+        }
+        let (resealed, current) = kefu_blob::FsBlobStore::sealed(blobs, ring.clone()).reseal_all()?;
+        println!(
+            "re-sealed {resealed} files under key {} ({current} already were); now set KEFU_MASTER_KEY to the new key alone",
+            ring.current_id()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = kefu_app::key_file(&config.data_dir);
+    let old = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let old_keys: Vec<&str> = old.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+    let new = kefu_blob::Keyring::generate_key();
+    // The new key first, the old ones kept until every file is re-sealed: a crash in between
+    // leaves a file that still opens everything.
+    let both: Vec<&str> = std::iter::once(new.as_str()).chain(old_keys.iter().copied()).collect();
+    kefu_blob::write_key_file(&path, &both).map_err(anyhow::Error::msg)?;
+    let ring = Arc::new(kefu_blob::Keyring::parse(&both.join("\n")).map_err(anyhow::Error::msg)?);
+    let (resealed, current) = kefu_blob::FsBlobStore::sealed(blobs, ring.clone()).reseal_all()?;
+    kefu_blob::write_key_file(&path, &[new.as_str()]).map_err(anyhow::Error::msg)?;
+    println!(
+        "re-sealed {resealed} files under the new key {} ({current} already were); {} holds only the new key now",
+        ring.current_id(),
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 fn build_app(store: Store, config: &Config, demo: bool) -> anyhow::Result<App> {
     let bus = Arc::new(kefu_bus::LocalBus::default());
     Ok(App::new(store, bus, Arc::new(SystemClock), config.app_config(demo), JobRegistry::standard())?)
@@ -297,6 +347,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string(&shield.scan(&text))?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Keys { command: KeysCommand::Generate } => {
+            println!("{}", kefu_blob::Keyring::generate_key());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keys { command: KeysCommand::Rotate } => rotate_keys(&config),
         Command::Verify { query, json } => {
             let shield = offline_shield(&config).await?;
             match shield.verify(&query) {
@@ -531,6 +586,8 @@ fn user_error(e: AppError) -> ExitCode {
 async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     let store = open_store(&config).await?;
     let app = build_app(store.clone(), &config, demo)?;
+    // The master key is read (or made, with a warning) now rather than at the first upload.
+    app.blobs()?;
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr()?;

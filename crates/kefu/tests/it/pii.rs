@@ -5,7 +5,11 @@ use kefu_testkit::{Backend, StatusCode, spawn_app};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-both_backends!(emails_and_phones_are_masked_unless_a_granted_role_reveals_them, retention_anonymises_then_deletes_old_closed_conversations);
+both_backends!(
+    emails_and_phones_are_masked_unless_a_granted_role_reveals_them,
+    retention_anonymises_then_deletes_old_closed_conversations,
+    attachments_are_sealed_at_rest_and_keys_rotate
+);
 
 async fn emails_and_phones_are_masked_unless_a_granted_role_reveals_them(backend: Backend) {
     let Some(t) = spawn_app(backend).await else { return };
@@ -204,4 +208,68 @@ async fn retention_anonymises_then_deletes_old_closed_conversations(backend: Bac
     assert_eq!(audit.body["items"].as_array().unwrap().len(), 2, "{}", audit.text);
     assert_eq!(audit.body["items"][0]["details"]["action"], "delete");
     t.shutdown().await;
+}
+
+/// Does any file under `dir` hold `needle`?
+fn found_in_files(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
+    walk(dir).into_iter().filter(|p| std::fs::read(p).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle))).collect()
+}
+
+async fn attachments_are_sealed_at_rest_and_keys_rotate(backend: Backend) {
+    use kefu_domain::BlobStore;
+    let Some(t) = spawn_app(backend).await else { return };
+    t.relax_two_factor().await;
+    let (admin, _) = t.signed_in("admin").await;
+    let content = b"PASSPORT P1234567 JANE DOE 1990-01-01".repeat(40);
+    let file = admin.multipart("/api/v1/attachments", &[], vec![("file", "passport.txt", content.clone())], &[]).await;
+    assert_eq!(file.status, StatusCode::CREATED, "{}", file.text);
+    let id = file.body["id"].as_str().unwrap().to_string();
+    let c = admin
+        .post(
+            "/api/v1/conversations",
+            json!({"channel": "api", "contact": {"name": "Jane"}, "message": {"body": "my passport", "attachment_ids": [id]}}),
+        )
+        .await;
+    assert_eq!(c.status, StatusCode::CREATED, "{}", c.text);
+    // Sealed on disk, whole when served.
+    let data = t.db.data_dir.clone();
+    assert!(found_in_files(&data, b"PASSPORT P1234567").is_empty(), "the file's bytes are in clear on disk");
+    let got = admin.send(reqwest::Method::GET, &format!("/api/v1/attachments/{id}"), None, &[]).await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!(got.text.as_bytes(), content.as_slice());
+    let key_file = data.join("master.key");
+    let before = std::fs::read_to_string(&key_file).expect("a key file made on first start");
+    let db = t.stop().await;
+
+    // `kefu keys rotate`: a new key seals every file, the old one is dropped.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .args(["keys", "rotate"])
+        .args(db.cli_args())
+        .env_remove("KEFU_MASTER_KEY")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("re-sealed 1 files"), "{}", String::from_utf8_lossy(&out.stdout));
+    let after = std::fs::read_to_string(&key_file).unwrap();
+    let keys = |text: &str| text.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(keys(&after).len(), 1);
+    assert_ne!(keys(&after), keys(&before));
+    assert!(found_in_files(&data, b"PASSPORT P1234567").is_empty());
+    let blob_key = kefu_blob::key_of(&content);
+    let now = std::sync::Arc::new(kefu_blob::Keyring::parse(&after).unwrap());
+    let store = kefu_blob::FsBlobStore::sealed(data.join("blobs"), now);
+    assert_eq!(store.get(&blob_key).await.unwrap().unwrap(), content);
+    let old = std::sync::Arc::new(kefu_blob::Keyring::parse(&before).unwrap());
+    assert!(kefu_blob::FsBlobStore::sealed(data.join("blobs"), old).get(&blob_key).await.is_err(), "the old key opens nothing any more");
+
+    // With KEFU_MASTER_KEY holding one key only, rotation says what to do.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kefu"))
+        .args(["keys", "rotate"])
+        .args(db.cli_args())
+        .env("KEFU_MASTER_KEY", keys(&after)[0].clone())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("NEW,OLD"), "{}", String::from_utf8_lossy(&out.stderr));
+    drop(db);
 }
