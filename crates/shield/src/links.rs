@@ -358,6 +358,10 @@ fn split(host: &str) -> (String, String) {
 
 /// A host or label with its `xn--` parts decoded.
 fn unicode_host(ascii: &str) -> String {
+    // Lower-case ASCII without an `xn--` label is its own Unicode form: no IDNA pass needed.
+    if !ascii.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) && !ascii.contains("xn--") {
+        return ascii.to_string();
+    }
     let (unicode, result) = idna::domain_to_unicode(ascii);
     if result.is_ok() { unicode.to_lowercase() } else { ascii.to_string() }
 }
@@ -365,7 +369,9 @@ fn unicode_host(ascii: &str) -> String {
 /// What a name looks like, whatever characters draw it: accents and other marks dropped, then
 /// the UTS #39 skeleton (`rn` and `m`, Cyrillic `е` and Latin `e` alike), lower-cased.
 fn skel(s: &str) -> String {
-    let bare: String = s.nfkd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)).collect();
+    // ASCII has no marks and decomposes to itself.
+    let bare: String =
+        if s.is_ascii() { s.to_string() } else { s.nfkd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)).collect() };
     skeleton(&bare).collect::<String>().to_lowercase()
 }
 
@@ -377,9 +383,30 @@ fn is_bitflip(a: &str, b: &str) -> bool {
 }
 
 /// Whether `a` is at most `edits` edits (Damerau-Levenshtein) from `b`. Each edit changes the
-/// length by one character at most, so names further apart in length are not compared.
+/// length by one character at most, and the letters one name lacks by one at most, so names
+/// further apart in length or letters are not compared.
 fn within_edits(a: &str, b: &str, edits: usize) -> bool {
-    a.chars().count().abs_diff(b.chars().count()) <= edits && strsim::damerau_levenshtein(a, b) <= edits
+    a.chars().count().abs_diff(b.chars().count()) <= edits && letters_apart(a, b) <= edits && strsim::damerau_levenshtein(a, b) <= edits
+}
+
+/// A lower bound of the edit distance between two ASCII names, cheap next to the distance
+/// itself: the letters one has and the other lacks (counting repeats), the larger of the two
+/// counts. An insertion, deletion or substitution changes each count by one at most, a
+/// transposition neither. Zero, no bound, when either name is not ASCII.
+fn letters_apart(a: &str, b: &str) -> usize {
+    if !a.is_ascii() || !b.is_ascii() {
+        return 0;
+    }
+    let mut surplus = [0i32; 128];
+    for c in a.bytes() {
+        surplus[usize::from(c)] += 1;
+    }
+    for c in b.bytes() {
+        surplus[usize::from(c)] -= 1;
+    }
+    let only_a: i32 = surplus.iter().filter(|&&n| n > 0).sum();
+    let only_b: i32 = -surplus.iter().filter(|&&n| n < 0).sum::<i32>();
+    only_a.max(only_b) as usize
 }
 
 /// Edits that still count as a typo of an official name: one for short names, two otherwise.

@@ -90,6 +90,15 @@ fn short_key(bytes: impl Iterator<Item = u8>) -> u128 {
     u128::from_le_bytes(key)
 }
 
+/// The key of a token of ASCII letters (what an all-ASCII token is made of), lower-cased
+/// all at once: setting bit 5 of a letter lower-cases it, and the padding stays zero.
+fn ascii_key(token: &str) -> u128 {
+    let mut key = [0u8; 16];
+    key[..token.len()].copy_from_slice(token.as_bytes());
+    let key = u128::from_le_bytes(key);
+    key | (u128::from_le_bytes([0x20; 16]) >> (8 * (16 - token.len())))
+}
+
 /// Bits in [`Lists::short_filter`]: 2^18 (32 KiB), some 6 % of them set.
 const FILTER_BITS: u32 = 18;
 
@@ -100,6 +109,7 @@ fn filter_bit(key: u128) -> usize {
 }
 
 impl Lists {
+    #[inline]
     fn short(&self, key: u128) -> Option<Hit> {
         let bit = filter_bit(key);
         if self.short_filter[bit / 64] & (1 << (bit % 64)) == 0 {
@@ -114,12 +124,13 @@ impl Lists {
     }
 
     /// A run of letters as written (any case, accents or not).
+    #[inline]
     fn word(&self, token: &str) -> Option<Hit> {
         if token.len() < self.min_len || token.len() > self.max_len * 2 {
             None
         } else if token.is_ascii() {
             // Lower case is all ASCII needs of folding: no normalisation, no allocation.
-            (token.len() <= 16).then(|| self.short(short_key(token.bytes().map(|b| b.to_ascii_lowercase()))))?
+            (token.len() <= 16).then(|| self.short(ascii_key(token)))?
         } else {
             self.get(&fold(token))
         }
@@ -237,6 +248,16 @@ impl<'a> Iterator for Tokens<'a> {
                 self.at = end;
                 return Some((start, end, char::from(b), self.lists.word(&self.text[start..end])));
             }
+            // Lead bytes E4 to E9 start the three-byte characters U+4000 to U+9FFF: most of
+            // Chinese text, decoded here without the general decoder or Unicode's tables (the
+            // text is valid UTF-8, so both continuation bytes are there).
+            if (0xE4..=0xE9).contains(&b) {
+                let code = u32::from(b & 0x0F) << 12 | u32::from(bytes[start + 1] & 0x3F) << 6 | u32::from(bytes[start + 2] & 0x3F);
+                if let Some(c) = char::from_u32(code).filter(|_| code >= HAN_FIRST) {
+                    self.at = start + 3;
+                    return Some((start, self.at, c, self.lists.han(c)));
+                }
+            }
             let c = self.text[start..].chars().next()?;
             if kefu_search::analysis::is_han(c) {
                 self.at = start + c.len_utf8();
@@ -259,65 +280,74 @@ struct Word {
     start: usize,
     end: usize,
     ch: char,
+    /// How many words of the run, up to this one, follow the previous with nothing between:
+    /// a window has all its words separated when this is the same at its first and last word.
+    touching: u32,
 }
 
 /// Seed phrases in `text`, as byte ranges.
 pub fn find(text: &str, out: &mut Vec<Finding>) {
     let lists = &*LISTS;
-    // The tokens that are words of some list, in order; a run of list `l` is a stretch of
-    // them, all words of `l` (anything else between breaks every run).
-    let mut tokens: Vec<(usize, usize, char, u16)> = Vec::new();
+    // The tokens that are words of some list, in order. After each token the lists with a run
+    // going are exactly the lists that token is in, and every such run ends with it: a run of
+    // list `l` is `tokens[run_start[l]..]`, and one end offset serves them all.
+    // Sized for Chinese text, a token every three bytes: one allocation rather than a dozen.
+    let mut tokens: Vec<(usize, usize, char, u16)> = Vec::with_capacity(text.len() / 3);
     let mut run_start = [0usize; 10];
-    let mut run_len = [0usize; 10];
-    let mut last_end = [0usize; 10];
-    // Lists with a run going.
+    let mut last_end = 0;
     let mut active: u16 = 0;
+    // One buffer for every run judged.
+    let mut run: Vec<Word> = Vec::new();
     let shortest = LENGTHS[LENGTHS.len() - 1];
-    let flush = |l: usize, from: usize, len: usize, tokens: &[(usize, usize, char, u16)], out: &mut Vec<Finding>| {
-        let run: Vec<Word> = tokens[from..from + len]
-            .iter()
-            .map(|&(start, end, ch, id)| Word { index: lists.entries[usize::from(id)][l], start, end, ch })
-            .collect();
-        judge(text, l, &run, out);
-    };
     for (start, end, c, hit) in Tokens::new(text, lists) {
         let Hit { id, lists: mask } = hit.unwrap_or_default();
         if mask == 0 && active == 0 {
             continue;
         }
-        let at = tokens.len();
+        // The runs this token extends; the other active ones end before it.
+        let going = if start - last_end <= MAX_GAP { active & mask } else { 0 };
+        for l in bits(active & !going) {
+            if tokens.len() - run_start[l] >= shortest {
+                judge_run(text, l, &tokens[run_start[l]..], &mut run, out);
+            }
+        }
+        for l in bits(mask & !going) {
+            run_start[l] = tokens.len();
+        }
         if mask != 0 {
             tokens.push((start, end, c, id));
+            last_end = end;
         }
-        let mut todo = active | mask;
-        while todo != 0 {
-            let l = todo.trailing_zeros() as usize;
-            todo &= todo - 1;
-            let in_list = mask & (1 << l) != 0;
-            let joined = run_len[l] > 0 && start - last_end[l] <= MAX_GAP;
-            if !in_list || !joined {
-                if run_len[l] >= shortest {
-                    flush(l, run_start[l], run_len[l], &tokens, out);
-                }
-                run_len[l] = 0;
-            }
-            if in_list {
-                if run_len[l] == 0 {
-                    run_start[l] = at;
-                }
-                run_len[l] += 1;
-                last_end[l] = end;
-                active |= 1 << l;
-            } else {
-                active &= !(1 << l);
-            }
+        active = mask;
+    }
+    for l in bits(active) {
+        if tokens.len() - run_start[l] >= shortest {
+            judge_run(text, l, &tokens[run_start[l]..], &mut run, out);
         }
     }
-    for l in 0..10 {
-        if run_len[l] >= shortest {
-            flush(l, run_start[l], run_len[l], &tokens, out);
-        }
-    }
+}
+
+/// The indices of the set bits of `mask`, lowest first.
+fn bits(mut mask: u16) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        let l = (mask != 0).then(|| mask.trailing_zeros() as usize)?;
+        mask &= mask - 1;
+        Some(l)
+    })
+}
+
+/// [`judge`] on a run of tokens of list `l`, laid out in `run`.
+fn judge_run(text: &str, l: usize, tokens: &[(usize, usize, char, u16)], run: &mut Vec<Word>, out: &mut Vec<Finding>) {
+    let entries = &LISTS.entries;
+    run.clear();
+    let mut touching = 0;
+    let mut prev_end = usize::MAX;
+    run.extend(tokens.iter().map(|&(start, end, ch, id)| {
+        touching += u32::from(start == prev_end);
+        prev_end = end;
+        Word { index: entries[usize::from(id)][l], start, end, ch, touching }
+    }));
+    judge(text, l, run, out);
 }
 
 /// Words before a run-together Chinese phrase that say what follows is one.
@@ -377,7 +407,7 @@ fn judge(text: &str, l: usize, run: &[Word], out: &mut Vec<Finding>) {
             if s + k > run.len() {
                 continue;
             }
-            let phrase = if !CHINESE[l] || (s + 1..s + k).all(|i| !touching(i)) {
+            let phrase = if !CHINESE[l] || run[s + k - 1].touching == run[s].touching {
                 checksum_holds(&run[s..s + k])
             } else {
                 let ends = s + k == run.len() || !touching(s + k);
