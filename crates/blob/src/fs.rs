@@ -1,6 +1,7 @@
-//! The filesystem `BlobStore`: one file per distinct content at `root/ab/cd/<sha256>`, written to
+//! The filesystem `BlobStore`: one file per distinct content at `root/ab/cd/<hash>`, written to
 //! a temporary sibling, synced and renamed into place so a crash never leaves a partial blob.
-//! With a keyring, every file is sealed (encrypted) before it is written.
+//! With a keyring, every file is sealed (encrypted) before it is written and named by a keyed
+//! hash of its content.
 
 use crate::seal::{Keyring, OVERHEAD};
 use kefu_domain::{BlobError, BlobKey, BlobStore};
@@ -48,8 +49,16 @@ impl FsBlobStore {
         self.shard_dir(key).join(key.as_str())
     }
 
+    /// The key `bytes` are filed under: their SHA-256 in clear, a keyed hash when sealed.
+    pub fn name_of(&self, bytes: &[u8]) -> BlobKey {
+        match &self.keyring {
+            Some(k) => BlobKey::from_sha256(k.name_of(bytes)),
+            None => key_of(bytes),
+        }
+    }
+
     fn write_blocking(&self, bytes: &[u8]) -> io::Result<BlobKey> {
-        let key = key_of(bytes);
+        let key = self.name_of(bytes);
         let stored_len = bytes.len() + if self.keyring.is_some() { OVERHEAD } else { 0 };
         // A file of the right length under a content hash is that content: every write below is
         // atomic. (One in clear from before sealing has another length: it is sealed now.)

@@ -29,6 +29,9 @@ pub enum SealError {
 struct MasterKey {
     id: [u8; ID_LEN],
     cipher: XChaCha20Poly1305,
+    /// Names files: a keyed hash of their content, so the names tell nothing to whoever holds the
+    /// disk (a plain hash would confirm a guessed document).
+    names: [u8; 32],
 }
 
 /// The master keys: the first seals, every one opens (the others are kept while a rotation
@@ -65,7 +68,7 @@ impl Keyring {
                 return Err(format!("master key {} has {} bytes, not 32 (make one with `kefu keys generate`)", i + 1, bytes.len()));
             }
             let cipher = XChaCha20Poly1305::new_from_slice(&bytes).map_err(|_| "a master key of the wrong length".to_string())?;
-            keys.push(MasterKey { id: key_id(&bytes), cipher });
+            keys.push(MasterKey { id: key_id(&bytes), cipher, names: keyed(&bytes, b"kefu blob names") });
         }
         if keys.is_empty() {
             return Err("no master key given".into());
@@ -107,6 +110,12 @@ impl Keyring {
         self.keys.is_empty()
     }
 
+    /// The name the current key gives `content`: the same content gets the same name (it is
+    /// stored once), yet the name cannot be computed without the key.
+    pub fn name_of(&self, content: &[u8]) -> [u8; 32] {
+        keyed(&self.keys[0].names, content)
+    }
+
     pub fn seal(&self, plain: &[u8]) -> Vec<u8> {
         let key = &self.keys[0];
         let mut nonce = [0u8; NONCE_LEN];
@@ -137,6 +146,15 @@ impl Keyring {
     pub fn is_current(&self, stored: &[u8]) -> bool {
         stored.strip_prefix(MAGIC).is_some_and(|rest| rest.len() >= ID_LEN && rest[..ID_LEN] == self.keys[0].id)
     }
+}
+
+/// HMAC-SHA256 of `msg` under `key`.
+fn keyed(key: &[u8], msg: &[u8]) -> [u8; 32] {
+    use hmac::Mac;
+    // HMAC takes keys of any length: `new_from_slice` cannot fail here.
+    let Ok(mut mac) = <hmac::Hmac<Sha256> as Mac>::new_from_slice(key) else { return [0; 32] };
+    mac.update(msg);
+    mac.finalize().into_bytes().into()
 }
 
 fn hex_id(id: &[u8]) -> String {
@@ -187,6 +205,9 @@ mod tests {
         tampered[last] ^= 1;
         assert!(matches!(before.open(&tampered), Err(SealError::Corrupt)));
         assert_eq!(before.open(b"written before sealing").unwrap(), b"written before sealing");
+        assert_eq!(before.name_of(b"a"), before.name_of(b"a"), "the same content, the same name");
+        assert_ne!(before.name_of(b"a"), other.name_of(b"a"), "names depend on the key");
+        assert_ne!(before.name_of(b"a"), <[u8; 32]>::from(Sha256::digest(b"a")), "not the plain hash");
     }
 
     #[test]

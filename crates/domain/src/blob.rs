@@ -69,8 +69,8 @@ pub enum BlobError {
 
 #[async_trait::async_trait]
 pub trait BlobStore: Send + Sync + 'static {
-    /// Stores `bytes` under the SHA-256 of their content. Storing content that is already there
-    /// keeps the one copy and returns the same key.
+    /// Stores `bytes` under a hash of their content (SHA-256, or keyed when the store seals).
+    /// Storing content that is already there keeps the one copy and returns the same key.
     async fn put(&self, bytes: &[u8]) -> Result<BlobKey, BlobError>;
 
     async fn get(&self, key: &BlobKey) -> Result<Option<Vec<u8>>, BlobError>;

@@ -255,12 +255,15 @@ async fn attachments_are_sealed_at_rest_and_keys_rotate(backend: Backend) {
     assert_eq!(keys(&after).len(), 1);
     assert_ne!(keys(&after), keys(&before));
     assert!(found_in_files(&data, b"PASSPORT P1234567").is_empty());
-    let blob_key = kefu_blob::key_of(&content);
+    // The file keeps the name the old key gave it (a keyed hash: not the content's plain SHA-256).
+    let old = std::sync::Arc::new(kefu_blob::Keyring::parse(&before).unwrap());
+    let old_store = kefu_blob::FsBlobStore::sealed(data.join("blobs"), old);
+    let blob_key = old_store.name_of(&content);
+    assert_ne!(blob_key, kefu_blob::key_of(&content));
     let now = std::sync::Arc::new(kefu_blob::Keyring::parse(&after).unwrap());
     let store = kefu_blob::FsBlobStore::sealed(data.join("blobs"), now);
     assert_eq!(store.get(&blob_key).await.unwrap().unwrap(), content);
-    let old = std::sync::Arc::new(kefu_blob::Keyring::parse(&before).unwrap());
-    assert!(kefu_blob::FsBlobStore::sealed(data.join("blobs"), old).get(&blob_key).await.is_err(), "the old key opens nothing any more");
+    assert!(old_store.get(&blob_key).await.is_err(), "the old key opens nothing any more");
 
     // With KEFU_MASTER_KEY holding one key only, rotation says what to do.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kefu"))
