@@ -15,7 +15,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { createHarness, waitForText, waitUntil, signIn, text, apiSession as apiSessionAt } from './helpers.mjs';
+import { createHarness, waitForText, waitUntil, signIn, text, masked, apiSession as apiSessionAt } from './helpers.mjs';
 
 const harness = createHarness({ artifactPrefix: 'contacts-' });
 const { pages, problems, newPage, step } = harness;
@@ -29,17 +29,6 @@ const apiSession = (creds) => apiSessionAt(server.baseUrl, creds);
 
 function toast(page, message) {
   return page.getByTestId('toast').filter({ hasText: message });
-}
-
-/**
- * E-mails and phones as the server shows them to everyone until revealed (see pii.test.mjs):
- * `z***@example.com`, `+861********42`.
- */
-function masked(value) {
-  if (value.includes('@')) return `${value[0]}***@${value.split('@')[1]}`;
-  const total = (value.match(/\d/g) || []).length;
-  let seen = 0;
-  return value.replace(/\d/g, (d) => (++seen <= 3 || seen > total - 2 ? d : '*'));
 }
 
 function contactRow(page, id) {

@@ -110,6 +110,17 @@ export function makePng(width, height) {
   ]);
 }
 
+/**
+ * An e-mail or phone as the server shows it until revealed (kefu_domain::inbox::mask_email and
+ * mask_phone): `z***@example.com`, `+861********42`.
+ */
+export function masked(value) {
+  if (value.includes('@')) return `${value[0]}***@${value.split('@')[1]}`;
+  const total = (value.match(/\d/g) || []).length;
+  let seen = 0;
+  return value.replace(/\d/g, (d) => (++seen <= 3 || seen > total - 2 ? d : '*'));
+}
+
 export function launchBrowser() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',

@@ -17,7 +17,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createHarness, waitForText, waitUntil, text, apiSession as apiSessionAt } from './helpers.mjs';
+import { createHarness, waitForText, waitUntil, text, masked, apiSession as apiSessionAt } from './helpers.mjs';
 
 const harness = createHarness({ artifactPrefix: 'pii-' });
 const { pages, problems, step } = harness;
@@ -35,12 +35,6 @@ function toast(page, message) {
 
 function identity(page, kind) {
   return page.locator(`[data-testid="contact-identity"][data-kind="${kind}"]`);
-}
-
-/** What the server's masking makes of an e-mail: `j***@example.com`. */
-function maskedEmail(email) {
-  const [local, domain] = email.split('@');
-  return `${local[0]}***@${domain}`;
 }
 
 async function openContact(page, id, name) {
@@ -87,7 +81,7 @@ test('an agent sees masked e-mails and phones and no reveal, export or erase but
 
   const page = await harness.consolePage('agent', server.credentials.agent);
   await openContact(page, seeded.contact, seeded.name);
-  await waitUntil(async () => (await identity(page, 'email').getAttribute('data-value')) === maskedEmail(seeded.email), 'the masked e-mail');
+  await waitUntil(async () => (await identity(page, 'email').getAttribute('data-value')) === masked(seeded.email), 'the masked e-mail');
   assert.equal(await identity(page, 'email').getAttribute('data-masked'), 'true');
   await waitForText(identity(page, 'email').getByTestId('contact-masked-hint'), 'masked');
   const phone = await identity(page, 'phone').getAttribute('data-value');
@@ -104,7 +98,7 @@ test('an agent sees masked e-mails and phones and no reveal, export or erase but
   await page.goto(`/console/contacts?q=${encodeURIComponent(seeded.name)}`);
   const row = page.locator(`[data-testid="contact-row"][data-id="${seeded.contact}"]`);
   await row.waitFor();
-  assert.match(await text(row.getByTestId('contact-identities')), new RegExp(maskedEmail(seeded.email).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  assert.match(await text(row.getByTestId('contact-identities')), new RegExp(masked(seeded.email).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
   await row.getByTestId('contact-masked-hint').waitFor();
 
   // The server refuses a reveal and an export to this role.
@@ -118,7 +112,7 @@ test('saving an edit with the masked values keeps the real e-mail and phone', ()
   await page.getByTestId('contact-edit').click();
   const dialog = page.getByTestId('contact-dialog');
   await dialog.waitFor();
-  assert.equal(await dialog.getByTestId('contact-form-emails').inputValue(), maskedEmail(seeded.email), 'the form holds the masked value');
+  assert.equal(await dialog.getByTestId('contact-form-emails').inputValue(), masked(seeded.email), 'the form holds the masked value');
   await dialog.getByTestId('contact-form-kyc').fill('2');
   await dialog.getByTestId('contact-form-submit').click();
   await dialog.waitFor({ state: 'detached' });
@@ -133,7 +127,7 @@ test('saving an edit with the masked values keeps the real e-mail and phone', ()
 test('the admin reveals a contact in full; the reveal is audited', () => step('admin reveal', async () => {
   const page = await harness.consolePage('admin', server.credentials.admin);
   await openContact(page, seeded.contact, seeded.name);
-  assert.equal(await identity(page, 'email').getAttribute('data-value'), maskedEmail(seeded.email), 'masked until revealed');
+  assert.equal(await identity(page, 'email').getAttribute('data-value'), masked(seeded.email), 'masked until revealed');
   const before = await seeded.admin.ok('GET', '/audit?action=contact.pii_revealed&limit=100');
   const count = (before.items || []).length;
 
@@ -156,7 +150,7 @@ test('the admin reveals a contact in full; the reveal is audited', () => step('a
 
   // "Hide again" masks the values without asking the server.
   await page.getByTestId('contact-hide').click();
-  await waitUntil(async () => (await identity(page, 'email').getAttribute('data-value')) === maskedEmail(seeded.email), 'masked again');
+  await waitUntil(async () => (await identity(page, 'email').getAttribute('data-value')) === masked(seeded.email), 'masked again');
   await page.getByTestId('contact-reveal').waitFor();
 
   const after = await seeded.admin.ok('GET', '/audit?action=contact.pii_revealed&limit=100');
@@ -183,7 +177,7 @@ test('the admin exports the contact as a JSON download with the full e-mail', ()
   assert.ok(JSON.stringify(data.conversations).includes(`reference ${suffix}`), 'with their messages');
   await toast(page, `The data of ${seeded.name} was downloaded.`).waitFor();
   // The page itself still shows the masked values.
-  assert.equal(await identity(page, 'email').getAttribute('data-value'), maskedEmail(seeded.email));
+  assert.equal(await identity(page, 'email').getAttribute('data-value'), masked(seeded.email));
 }));
 
 test('the admin erases the contact after typing its name; it becomes "Erased customer"', () => step('admin erase', async () => {

@@ -8,7 +8,7 @@
 // customer (POST /contacts/{id}/erase). The server audits each of these.
 
 import {
-  h, field, button, bindForm, toast, toastProblem, openModal, badge, icon, fieldErrorState, alertBox, withBusy,
+  h, field, button, bindForm, toast, toastProblem, openModal, badge, icon, fieldErrorState, alertBox, withBusy, downloadText,
 } from '../shared/ui.js';
 import { api, seg } from '../shared/api.js';
 import { t } from '../shared/i18n.js';
@@ -250,17 +250,6 @@ export function revealedNote({ testid = 'contact-revealed-note' } = {}) {
   return h('p', { class: 'pii-revealed-note', testid, role: 'status' }, icon('eye'), h('span', null, t('contact.revealedNote')));
 }
 
-/** A JSON value saved as a file through a temporary <a download> link. */
-function saveJson(filename, value) {
-  const blob = new Blob([`${JSON.stringify(value, null, 2)}\n`], { type: 'application/json' });
-  const url = URL.createObjectURL(blob);
-  const a = h('a', { href: url, download: filename, class: 'visually-hidden' });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
-
 /**
  * GET /contacts/{id}/export (audited) and save it as `contact-<id>.json`: the contact in full
  * and every conversation's timeline. Throws the ApiError when refused.
@@ -268,7 +257,7 @@ function saveJson(filename, value) {
 export async function downloadContactExport(c) {
   const id = typeof c === 'string' ? c : c.id;
   const data = await api.get(`/contacts/${seg(id)}/export`);
-  saveJson(`contact-${String(id).replace(/[^A-Za-z0-9_-]/g, '_')}.json`, data);
+  downloadText(`contact-${String(id).replace(/[^A-Za-z0-9_-]/g, '_')}.json`, `${JSON.stringify(data, null, 2)}\n`, 'application/json');
   return data;
 }
 

@@ -608,8 +608,9 @@ export function copyButton(getText, { label, testid, variant = 'secondary', size
   return btn;
 }
 
-export function downloadText(filename, text) {
-  const blob = new Blob([text], { type: 'text/plain;charset=utf-8' });
+/** Save `text` as a file through a temporary <a download> link. */
+export function downloadText(filename, text, type = 'text/plain;charset=utf-8') {
+  const blob = new Blob([text], { type });
   const url = URL.createObjectURL(blob);
   const a = h('a', { href: url, download: filename, class: 'visually-hidden' });
   document.body.append(a);

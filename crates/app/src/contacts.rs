@@ -175,7 +175,13 @@ impl ParsedContact {
 }
 
 impl App {
+    /// A contact as agents see it: e-mails and phones partly masked.
     pub(crate) async fn contact_view(&self, id: &str) -> AppResult<Contact> {
+        Ok(self.contact_in_full(id).await?.masked())
+    }
+
+    /// A contact unmasked: only for a reveal or an export, which are audited.
+    async fn contact_in_full(&self, id: &str) -> AppResult<Contact> {
         let row = self.store().contact_by_id(id).await?.ok_or(AppError::NotFound("contact"))?;
         let ids = self.store().identities_of(std::slice::from_ref(&row.id)).await?;
         Ok(to_contact(row, &ids))
@@ -227,14 +233,14 @@ impl App {
             Err(StoreError::Conflict(_)) => return Err(AppError::IdentityTaken),
             Err(e) => return Err(e.into()),
         }
-        Ok(self.contact_view(&new.id).await?.masked())
+        self.contact_view(&new.id).await
     }
 
     pub async fn get_contact(&self, p: &Principal, id: &str) -> AppResult<Contact> {
         p.require_enrolled()?;
         p.require_scope(Scope::Read)?;
         let id = Id::parse(id).ok_or(AppError::NotFound("contact"))?;
-        Ok(self.contact_view(id.as_str()).await?.masked())
+        self.contact_view(id.as_str()).await
     }
 
     /// The contact's e-mails and phones in full, for agents whose role grants full view; each
@@ -246,7 +252,7 @@ impl App {
             return Err(AppError::Forbidden);
         }
         let id = Id::parse(id).ok_or(AppError::NotFound("contact"))?;
-        let c = self.contact_view(id.as_str()).await?;
+        let c = self.contact_in_full(id.as_str()).await?;
         self.audit(&crate::audit::Actor::agent(p), "contact.pii_revealed", Some(c.id.clone()), serde_json::json!({})).await?;
         Ok(c)
     }
@@ -308,7 +314,7 @@ impl App {
             Err(StoreError::Conflict(_)) => return Err(AppError::IdentityTaken),
             Err(e) => return Err(e.into()),
         }
-        Ok(self.contact_view(id.as_str()).await?.masked())
+        self.contact_view(id.as_str()).await
     }
 
     /// Merges `source` into `target`: one person seen on two channels becomes one contact with
@@ -334,7 +340,7 @@ impl App {
         self.audit(&crate::audit::Actor::agent(p), "contact.merged", Some(t.to_string()), serde_json::json!({"source": s.as_str()}))
             .await?;
         self.reindex_contact(t.as_str()).await?;
-        Ok(self.contact_view(t.as_str()).await?.masked())
+        self.contact_view(t.as_str()).await
     }
 }
 
@@ -357,7 +363,7 @@ impl App {
             return Err(AppError::Forbidden);
         }
         let id = Id::parse(id).ok_or(AppError::NotFound("contact"))?;
-        let contact = self.contact_view(id.as_str()).await?;
+        let contact = self.contact_in_full(id.as_str()).await?;
         if let Some(target) = &contact.merged_into {
             return Err(AppError::ContactMerged(target.clone()));
         }
@@ -401,14 +407,18 @@ impl App {
         }
         for c in &erased.conversation_ids {
             self.index_later(c);
-            self.bus()
-                .publish(kefu_domain::DomainEvent::ConversationUpdated {
-                    conversation_id: c.clone(),
-                    team_id: None,
-                    version: 0,
-                    changes: vec!["erased".into()],
-                })
-                .await;
+            // Told with its team, so that consoles that may not see a private team's
+            // conversation do not hear of it either.
+            if let Some(row) = self.store().conversation_by_id(c).await? {
+                self.bus()
+                    .publish(kefu_domain::DomainEvent::ConversationUpdated {
+                        conversation_id: row.id,
+                        team_id: row.team_id,
+                        version: row.version,
+                        changes: vec!["erased".into()],
+                    })
+                    .await;
+            }
         }
         self.audit(
             &crate::audit::Actor::agent(p),
@@ -417,6 +427,6 @@ impl App {
             serde_json::json!({"conversations": erased.conversation_ids.len(), "files": erased.unreferenced_blobs.len()}),
         )
         .await?;
-        Ok(self.contact_view(id.as_str()).await?.masked())
+        self.contact_view(id.as_str()).await
     }
 }

@@ -160,6 +160,7 @@ impl Posted {
 }
 
 pub(crate) fn to_conversation(r: ConversationRow, tags: Vec<String>) -> Conversation {
+    let identity_check = crate::identity_check::latest_check(&r);
     Conversation {
         channel: Channel::parse(&r.channel).unwrap_or(Channel::Api),
         status: Status::parse(&r.status).unwrap_or(Status::Open),
@@ -193,7 +194,7 @@ pub(crate) fn to_conversation(r: ConversationRow, tags: Vec<String>) -> Conversa
             comment: r.rating_comment.filter(|c| !c.is_empty()),
             rated_at: r.rated_at.map(from_micros).unwrap_or_else(|| from_micros(r.updated_at)),
         }),
-        identity_check: r.identity_check.as_deref().and_then(|j| serde_json::from_str(j).ok()),
+        identity_check,
     }
 }
 
@@ -965,6 +966,16 @@ impl App {
         }
         let conv = self.store().conversation_by_id(&row.id).await?.ok_or(AppError::NotFound("conversation"))?;
         Ok((posted, self.conversation_view(conv).await?))
+    }
+
+    /// A message from Kefu itself to the customer (a warning, a request), on the conversation's
+    /// channel.
+    pub(crate) async fn post_system(&self, row: &ConversationRow, body: String) -> AppResult<()> {
+        let input = NewMessageInput { body, ..Default::default() };
+        // Boxed: storing a customer's message can lead here (the shield's warning), and here back
+        // to storing a message.
+        Box::pin(self.add_message(row, AuthorKind::System, None, "Kefu".into(), "", &input)).await?;
+        Ok(())
     }
 
     /// Stores a message by anyone and moves the conversation along; the one path every

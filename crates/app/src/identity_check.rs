@@ -8,14 +8,14 @@
 
 use crate::audit::Actor;
 use crate::chat::SignedIdentity;
-use crate::conversations::{NewMessageInput, activity};
+use crate::conversations::activity;
 use crate::error::invalid as validation;
 use crate::jobs::JobHandler;
 use crate::secrets::constant_time_eq;
 use crate::tokens::Scope;
 use crate::{App, AppError, AppResult, Principal};
 use chrono::{DateTime, Duration, Utc};
-use kefu_domain::{AuthorKind, Channel, CheckMethod, CheckReason, CheckStatus, DomainEvent, Id, IdentityCheck, IdentityKind, Role};
+use kefu_domain::{Channel, CheckMethod, CheckReason, CheckStatus, DomainEvent, FieldError, Id, IdentityCheck, IdentityKind, Role};
 use kefu_store::{ConversationRow, IdentityCheckRow, NewActivity, NewNotification, from_micros, micros};
 use sha2::{Digest, Sha256};
 
@@ -82,7 +82,7 @@ fn to_check(r: &IdentityCheckRow) -> IdentityCheck {
     }
 }
 
-/// The conversation's latest check, as kept on its row (`to_conversation` reads it the same way).
+/// The conversation's latest check, as kept on its row.
 pub(crate) fn latest_check(row: &ConversationRow) -> Option<IdentityCheck> {
     row.identity_check.as_deref().and_then(|j| serde_json::from_str(j).ok())
 }
@@ -114,11 +114,13 @@ fn new_code() -> String {
 mod texts {
     use kefu_domain::CheckMethod;
 
+    use kefu_bot::Lang;
+
     fn pick<'a>(lang: Option<&str>, zh_cn: &'a str, zh_tw: &'a str, en: &'a str) -> &'a str {
-        match lang {
-            Some(l) if l.eq_ignore_ascii_case("zh-TW") || l.eq_ignore_ascii_case("zh-HK") => zh_tw,
-            Some(l) if l.to_ascii_lowercase().starts_with("zh") => zh_cn,
-            _ => en,
+        match Lang::for_locale(lang) {
+            Lang::ZhCn => zh_cn,
+            Lang::ZhTw => zh_tw,
+            Lang::En => en,
         }
     }
 
@@ -180,14 +182,14 @@ mod texts {
     }
 
     pub fn mail_body(lang: Option<&str>, code: &str, number: i64, minutes: i64) -> String {
-        match pick(lang, "zh-CN", "zh-TW", "en") {
-            "zh-CN" => format!(
+        match Lang::for_locale(lang) {
+            Lang::ZhCn => format!(
                 "您的验证码是：{code}\n\n客服在工单 #{number} 中请求确认您的身份。验证码 {minutes} 分钟内有效，请只在客服对话或工单页面中输入。\n\n请勿将验证码告诉任何人。我们绝不会索要您的密码、助记词或私钥。如果您没有联系过客服，请忽略此邮件。\n"
             ),
-            "zh-TW" => format!(
+            Lang::ZhTw => format!(
                 "您的驗證碼是：{code}\n\n客服在工單 #{number} 中請求確認您的身分。驗證碼 {minutes} 分鐘內有效，請只在客服對話或工單頁面中輸入。\n\n請勿將驗證碼告訴任何人。我們絕不會索取您的密碼、助記詞或私鑰。如果您沒有聯繫過客服，請忽略此郵件。\n"
             ),
-            _ => format!(
+            Lang::En => format!(
                 "Your verification code is: {code}\n\nSupport asked to confirm your identity in ticket #{number}. The code is valid for {minutes} minutes; enter it only in the support chat or on the ticket page.\n\nNever share this code with anyone. We will never ask for your password, seed phrase or private keys. If you did not contact support, ignore this e-mail.\n"
             ),
         }
@@ -202,9 +204,12 @@ impl App {
         Ok((first(IdentityKind::Email), first(IdentityKind::ExchangeUser)))
     }
 
-    async fn check_methods(&self, row: &ConversationRow) -> AppResult<Vec<CheckMethodOption>> {
+    /// Each method and whether it can be used for this conversation's customer now; and the
+    /// customer's registered e-mail, where a code would go.
+    async fn check_methods(&self, row: &ConversationRow) -> AppResult<(Vec<CheckMethodOption>, Option<String>)> {
         let (email, user) = self.check_contact(row).await?;
-        let signing = self.portal_identity_secret().await?.is_some() || self.chat_settings().await?.jwt_public_key.is_some();
+        let secret = self.portal_identity_secret().await?.is_some();
+        let signing = secret || self.chat_settings().await?.jwt_public_key.is_some();
         let no_account = "the customer is not linked to an exchange account (they never signed in through the exchange)";
         let mut out = Vec::new();
         for &method in CheckMethod::ALL {
@@ -214,9 +219,7 @@ impl App {
                 CheckMethod::ExchangeTotp if self.config().totp_check_url.is_none() => {
                     Some("the exchange's authenticator check is not configured ([identity_checks] totp_url in kefu.toml)")
                 }
-                CheckMethod::ExchangeTotp if self.portal_identity_secret().await?.is_none() => {
-                    Some("no identity secret is shared with the exchange (Channels → identity secret)")
-                }
+                CheckMethod::ExchangeTotp if !secret => Some("no identity secret is shared with the exchange (Channels → identity secret)"),
                 CheckMethod::ExchangeTotp | CheckMethod::SignedSession if user.is_none() => Some(no_account),
                 CheckMethod::SignedSession if !signing => Some("no identity secret or key is shared with the exchange (Channels)"),
                 CheckMethod::SignedSession if ![Channel::Chat.as_str(), Channel::Portal.as_str()].contains(&row.channel.as_str()) => {
@@ -226,7 +229,7 @@ impl App {
             };
             out.push(CheckMethodOption { method, available: why.is_none(), unavailable_reason: why.map(str::to_string) });
         }
-        Ok(out)
+        Ok((out, email))
     }
 
     /// A conversation's checks and the ways one can be started now.
@@ -241,7 +244,7 @@ impl App {
         Ok(IdentityChecks {
             verified: checks.first().is_some_and(|c| c.verifies_at(now)),
             checks,
-            methods: self.check_methods(&row).await?,
+            methods: self.check_methods(&row).await?.0,
             suggested: row.intent.as_deref().is_some_and(|i| kefu_domain::SENSITIVE_INTENTS.contains(&i)),
         })
     }
@@ -251,16 +254,16 @@ impl App {
     pub async fn start_identity_check(&self, p: &Principal, conversation_id: &str, method: &str, reason: &str) -> AppResult<IdentityCheck> {
         p.require_enrolled()?;
         p.require_scope(Scope::Write)?;
-        let method = CheckMethod::parse(method).ok_or_else(|| validation("method", format!("must be one of {}", CheckMethod::names())));
-        let reason = CheckReason::parse(reason).ok_or_else(|| validation("reason", format!("must be one of {}", CheckReason::names())));
-        let (method, reason) = match (method, reason) {
-            (Ok(m), Ok(r)) => (m, r),
-            (Err(AppError::Validation(mut a)), Err(AppError::Validation(b))) => {
-                a.extend(b);
-                return Err(AppError::Validation(a));
-            }
-            (Err(e), _) | (_, Err(e)) => return Err(e),
-        };
+        let mut errors = Vec::new();
+        let method = CheckMethod::parse(method);
+        let reason = CheckReason::parse(reason);
+        if method.is_none() {
+            errors.push(FieldError::new("method", format!("must be one of {}", CheckMethod::names())));
+        }
+        if reason.is_none() {
+            errors.push(FieldError::new("reason", format!("must be one of {}", CheckReason::names())));
+        }
+        let (Some(method), Some(reason)) = (method, reason) else { return Err(AppError::Validation(errors)) };
         let row = self.visible_conversation(p, conversation_id).await?;
         if let Some(target) = &row.merged_into {
             return Err(AppError::ConversationMerged(target.clone()));
@@ -268,7 +271,7 @@ impl App {
         if row.status == kefu_domain::Status::Closed.as_str() {
             return Err(AppError::ConversationClosed);
         }
-        let options = self.check_methods(&row).await?;
+        let (options, email) = self.check_methods(&row).await?;
         if let Some(why) = options.iter().find(|o| o.method == method).and_then(|o| o.unavailable_reason.clone()) {
             return Err(AppError::IdentityCheckUnavailable(why));
         }
@@ -280,10 +283,7 @@ impl App {
                 .await?;
             return Err(AppError::IdentityCheckLimited(again));
         }
-        let destination = match method {
-            CheckMethod::EmailCode => self.check_contact(&row).await?.0.map(|e| kefu_domain::inbox::mask_email(&e)),
-            _ => None,
-        };
+        let destination = email.filter(|_| method == CheckMethod::EmailCode).map(|e| kefu_domain::inbox::mask_email(&e));
         let check = IdentityCheckRow {
             id: Id::new().to_string(),
             conversation_id: row.id.clone(),
@@ -318,16 +318,9 @@ impl App {
             self.enqueue_job_with(EMAIL_JOB, serde_json::json!({"check_id": check.id}), std::time::Duration::ZERO, 5).await?;
         }
         let text = texts::asked(row.language.as_deref(), method, public.destination.as_deref());
-        self.tell_customer(&row, text).await?;
+        self.post_system(&row, text).await?;
         self.check_changed(&row, "identity_check_requested").await;
         Ok(public)
-    }
-
-    /// A system message to the customer in the conversation.
-    async fn tell_customer(&self, row: &ConversationRow, body: String) -> AppResult<()> {
-        let input = NewMessageInput { body, ..Default::default() };
-        self.add_message(row, AuthorKind::System, None, "Kefu".into(), "", &input).await?;
-        Ok(())
     }
 
     async fn check_changed(&self, row: &ConversationRow, change: &str) {
@@ -398,7 +391,7 @@ impl App {
             let right = self.answer_is_right(row, &r, answer).await?;
             if right {
                 if self.close_check(row, &r, CheckStatus::Passed, r.attempts).await? {
-                    self.tell_customer(row, texts::passed(row.language.as_deref()).into()).await?;
+                    self.post_system(row, texts::passed(row.language.as_deref()).into()).await?;
                     let done = self.store().identity_check_by_id(id.as_str()).await?.ok_or_else(not_found)?;
                     return Ok(to_check(&done));
                 }
@@ -408,7 +401,7 @@ impl App {
             if wrong >= MAX_WRONG_ANSWERS {
                 if self.close_check(row, &r, CheckStatus::Failed, wrong).await? {
                     self.alert_supervisors(row, &r).await?;
-                    self.tell_customer(row, texts::failed(row.language.as_deref()).into()).await?;
+                    self.post_system(row, texts::failed(row.language.as_deref()).into()).await?;
                     return Err(AppError::IdentityCheckClosed(CheckStatus::Failed.as_str()));
                 }
                 continue;

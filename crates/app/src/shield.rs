@@ -167,14 +167,14 @@ pub(crate) fn note_json(scan: &Scan) -> Option<String> {
 
 /// The warning a customer gets after sharing a secret, in their language.
 fn warning(language: Option<&str>) -> &'static str {
-    match language.unwrap_or("") {
-        l if l.eq_ignore_ascii_case("zh-TW") || l.eq_ignore_ascii_case("zh-HK") => {
+    match kefu_bot::Lang::for_locale(language) {
+        kefu_bot::Lang::ZhTw => {
             "安全提醒：您剛才發送的內容含有助記詞或私鑰。我們已在儲存前將其刪除，客服人員看不到它。我們的工作人員絕不會向您索取助記詞、私鑰或密碼。如果您曾在其他地方透露過它，請立即將資產轉移到新的錢包。"
         }
-        l if l.to_ascii_lowercase().starts_with("zh") => {
+        kefu_bot::Lang::ZhCn => {
             "安全提醒：您刚才发送的内容含有助记词或私钥。我们已在保存前将其删除，客服人员看不到它。我们的工作人员绝不会向您索取助记词、私钥或密码。如果您曾在其他地方泄露过它，请立即将资产转移到新的钱包。"
         }
-        _ => {
+        kefu_bot::Lang::En => {
             "Security warning: your message contained a seed phrase or private key. We removed it before storing anything, so no one in support can see it. Our staff will never ask for your seed phrase, private keys or password. If you shared it anywhere else, move your funds to a new wallet right away."
         }
     }
@@ -314,9 +314,7 @@ impl App {
             acts.push(activity(actor, "secret_redacted", serde_json::json!({"kinds": kinds, "message_id": message_id})));
         })
         .await?;
-        let input = crate::conversations::NewMessageInput { body: warning(row.language.as_deref()).to_string(), ..Default::default() };
-        // Boxed: storing a message is what called this.
-        Box::pin(self.add_message(&row, kefu_domain::AuthorKind::System, None, "Kefu".into(), "", &input)).await?;
+        self.post_system(&row, warning(row.language.as_deref()).to_string()).await?;
         self.audit(
             &Actor::system(),
             "shield.secret_redacted",

@@ -31,6 +31,16 @@ impl Lang {
             Self::En => "en",
         }
     }
+
+    /// The language to write in to someone whose locale tag is `tag`, in any case: zh-TW and
+    /// zh-HK read Traditional, any other Chinese Simplified, everything else (or nothing) English.
+    pub fn for_locale(tag: Option<&str>) -> Self {
+        match tag.unwrap_or("").to_ascii_lowercase().as_str() {
+            "zh-tw" | "zh-hk" => Self::ZhTw,
+            l if l.starts_with("zh") => Self::ZhCn,
+            _ => Self::En,
+        }
+    }
 }
 
 /// The language of `text`, given what the customer used before (`hint`: their setting or the
@@ -74,6 +84,16 @@ pub fn detect(text: &str, hint: Option<Lang>) -> Lang {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn locale_tags_choose_the_script() {
+        assert_eq!(Lang::for_locale(Some("zh-HK")), Lang::ZhTw);
+        assert_eq!(Lang::for_locale(Some("ZH-tw")), Lang::ZhTw);
+        assert_eq!(Lang::for_locale(Some("zh-CN")), Lang::ZhCn);
+        assert_eq!(Lang::for_locale(Some("zh")), Lang::ZhCn);
+        assert_eq!(Lang::for_locale(Some("en-GB")), Lang::En);
+        assert_eq!(Lang::for_locale(None), Lang::En);
+    }
 
     #[test]
     fn mixed_messages_are_chinese_and_names_keep_the_language() {

@@ -385,8 +385,10 @@ macro_rules! erase_conversation_tx {
         let statements = [
             ("DELETE FROM attachments WHERE conversation_id = $1", false),
             ("UPDATE messages SET body = $2, html = NULL, shield = NULL, mentions = '[]', actions = NULL WHERE conversation_id = $1", true),
+            // A new version: open consoles reload it instead of showing what is gone.
             (
-                "UPDATE conversations SET subject = $2, custom_fields = '{}', rating_comment = NULL, identity_check = NULL WHERE id = $1",
+                "UPDATE conversations SET subject = $2, custom_fields = '{}', rating_comment = NULL, identity_check = NULL, \
+                 version = version + 1 WHERE id = $1",
                 true,
             ),
             ("UPDATE identity_checks SET destination = NULL, secret_hash = NULL WHERE conversation_id = $1", false),
