@@ -76,7 +76,7 @@ after(() => harness.stop());
 
 // --- (a) The list and its search -------------------------------------------------------------
 
-test('the contact list searches by e-mail and by name prefix, kept in the URL', () => step('list search', async () => {
+test('the contact list searches by a whole e-mail and by name prefix, kept in the URL', () => step('list search', async () => {
   const page = await newPage('admin');
   await page.goto('/console/login');
   await signIn(page, server.credentials.admin);
@@ -87,12 +87,16 @@ test('the contact list searches by e-mail and by name prefix, kept in the URL', 
   await page.getByTestId('contacts-table').waitFor();
   assert.ok(await page.locator('[data-testid="contact-row"]').count() >= 2, 'the list shows contacts before any search');
 
-  // The start of the e-mail address finds exactly that contact.
-  await page.getByTestId('contacts-search').fill(`zhang-${suffix}`);
+  // The whole e-mail address (in any case) finds exactly that contact.
+  const email = `Zhang-${suffix}@Example.com`;
+  await page.getByTestId('contacts-search').fill(email);
   await waitUntil(async () => (await page.locator('[data-testid="contact-row"]').count()) === 1
     && (await contactRow(page, seeded.contactA).count()) === 1, 'only Zhang Wei to be listed');
   await waitForText(contactRow(page, seeded.contactA).getByTestId('contact-identities'), masked(`zhang-${suffix}@example.com`));
-  assert.equal(new URL(page.url()).searchParams.get('q'), `zhang-${suffix}`, 'the search is kept in the URL');
+  assert.equal(new URL(page.url()).searchParams.get('q'), email, 'the search is kept in the URL');
+  // Identities are sealed and found whole only: the start of the address finds nobody.
+  await page.getByTestId('contacts-search').fill(`zhang-${suffix}@exa`);
+  await waitForText(page.getByTestId('contacts-table-empty'), `No contact matches “zhang-${suffix}@exa”.`);
 
   // The start of the name, in another case, finds it too; the other contact does not match.
   await page.getByTestId('contacts-search').fill(`zhang wei ${suffix}`);
@@ -181,14 +185,14 @@ test('merging another contact moves its identities and conversations to this one
   await page.getByTestId('contact-merge').click();
   const dialog = page.getByTestId('merge-dialog');
   await dialog.waitFor();
-  await dialog.getByTestId('merge-search').fill(`wz-tg-${suffix}`);
+  await dialog.getByTestId('merge-search').fill(`wz-tg-${suffix}@example.com`);
   const candidate = dialog.locator(`[data-testid="merge-candidate"][data-id="${seeded.contactB}"]`);
   await candidate.waitFor();
   await waitUntil(async () => (await dialog.getByTestId('merge-candidate').count()) === 1, 'one candidate');
   // The contact itself is never offered.
   await dialog.getByTestId('merge-search').fill(`zhang-${suffix}`);
   await dialog.getByTestId('merge-empty').waitFor();
-  await dialog.getByTestId('merge-search').fill(`wz-tg-${suffix}`);
+  await dialog.getByTestId('merge-search').fill(`wz-tg-${suffix}@example.com`);
   await candidate.waitFor();
 
   // Cancelling the confirmation changes nothing.
@@ -243,7 +247,7 @@ test('merging another contact moves its identities and conversations to this one
   await page.waitForURL(`**/console/contacts/${seeded.contactA}`);
 
   // Searching the list by the moved e-mail now finds the contact kept.
-  await page.goto(`/console/contacts?q=${encodeURIComponent(`wz-tg-${suffix}`)}`);
+  await page.goto(`/console/contacts?q=${encodeURIComponent(`wz-tg-${suffix}@example.com`)}`);
   await contactRow(page, seeded.contactA).waitFor();
   assert.equal(await contactRow(page, seeded.contactB).count(), 0, 'the merged-away contact is no longer listed');
 }));

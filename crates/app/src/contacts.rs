@@ -1,11 +1,12 @@
 //! Contacts: creating, finding by channel identity, editing and merging customers.
 
 use crate::error::collect;
+use crate::pii::PiiVault;
 use crate::tokens::Scope;
 use crate::{App, AppError, AppResult, Principal};
 use kefu_domain::inbox::{parse_fields, parse_locale, parse_tags, parse_text};
 use kefu_domain::{Contact, DomainError, Email, FieldError, Id, IdentityKind, Page};
-use kefu_store::{ContactChanges, ContactRow, IdentityRow, NewContact, StoreError, from_micros, micros};
+use kefu_store::{ContactChanges, ContactRow, IdentityChanges, IdentityRow, NewContact, StoreError, from_micros, micros};
 
 /// A contact as a client describes it; every field is checked, all errors at once.
 #[derive(Debug, Clone, Default)]
@@ -149,8 +150,9 @@ pub(crate) fn to_contact(r: ContactRow, identities: &[IdentityRow]) -> Contact {
 }
 
 impl ParsedContact {
-    /// A new contact row; its name falls back to the e-mail's local part, then "Customer".
-    pub(crate) fn into_new(self) -> NewContact {
+    /// A new contact row, its identities sealed; its name falls back to the e-mail's local part,
+    /// then "Customer".
+    pub(crate) fn into_new(self, vault: &PiiVault) -> NewContact {
         let identities: Vec<(String, String)> = self.identities.unwrap_or_default().into_iter().filter(|(_, v)| !v.is_empty()).collect();
         let name = self.name.unwrap_or_else(|| {
             identities
@@ -169,9 +171,36 @@ impl ParsedContact {
             tags: serde_json::to_string(&self.tags.unwrap_or_default()).unwrap_or_else(|_| "[]".into()),
             attributes: serde_json::Value::Object(self.attributes.unwrap_or_default()).to_string(),
             notes: self.notes.unwrap_or_default(),
-            identities,
+            identities: identities.iter().map(|(k, v)| vault.seal(k, v)).collect(),
         }
     }
+
+    /// The identities an update replaces (every one of the kinds named), sealed.
+    pub(crate) fn identity_changes(&self, vault: &PiiVault) -> Option<IdentityChanges> {
+        let ids = self.identities.as_ref()?;
+        let mut kinds: Vec<String> = ids.iter().map(|(k, _)| k.clone()).collect();
+        kinds.sort();
+        kinds.dedup();
+        Some(IdentityChanges { kinds, values: ids.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| vault.seal(k, v)).collect() })
+    }
+}
+
+/// The blind keys of every identity `q` could be given whole: an e-mail address, a phone
+/// number, an exchange user id or a Telegram id.
+pub(crate) fn query_keys(vault: &PiiVault, q: &str) -> Vec<String> {
+    let q = q.trim();
+    let mut keys = Vec::new();
+    if let Ok(e) = Email::parse("q", q) {
+        keys.push(vault.blind_key(IdentityKind::Email.as_str(), e.as_str()));
+    }
+    if let Ok(p) = parse_phone(q) {
+        keys.push(vault.blind_key(IdentityKind::Phone.as_str(), &p));
+    }
+    if let Ok(x) = parse_external_id("q", q) {
+        keys.push(vault.blind_key(IdentityKind::ExchangeUser.as_str(), &x));
+        keys.push(vault.blind_key(IdentityKind::Telegram.as_str(), &x));
+    }
+    keys
 }
 
 impl App {
@@ -183,7 +212,7 @@ impl App {
     /// A contact unmasked: only for a reveal or an export, which are audited.
     async fn contact_in_full(&self, id: &str) -> AppResult<Contact> {
         let row = self.store().contact_by_id(id).await?.ok_or(AppError::NotFound("contact"))?;
-        let ids = self.store().identities_of(std::slice::from_ref(&row.id)).await?;
+        let ids = self.identities_of(std::slice::from_ref(&row.id)).await?;
         Ok(to_contact(row, &ids))
     }
 
@@ -195,7 +224,13 @@ impl App {
     /// The contact one of these identities leads to (the exchange's user id first, then
     /// e-mail, phone, Telegram), after any merges.
     pub(crate) async fn find_contact_row(&self, identities: &[(String, String)]) -> AppResult<Option<ContactRow>> {
-        match self.store().contact_by_identities(identities).await? {
+        let keys = self.identity_keys(identities).await?;
+        self.find_contact_by_keys(&keys).await
+    }
+
+    /// The contact one of these (kind, blind key) pairs leads to, as `find_contact_row`.
+    pub(crate) async fn find_contact_by_keys(&self, keys: &[(String, String)]) -> AppResult<Option<ContactRow>> {
+        match self.store().contact_by_identities(keys).await? {
             Some(c) if c.merged_into.is_some() => self.follow_contact_row(c).await.map(Some),
             other => Ok(other),
         }
@@ -227,7 +262,7 @@ impl App {
         if parsed.name.is_none() {
             return Err(AppError::Validation(vec![FieldError::new("name", "must not be empty")]));
         }
-        let new = parsed.into_new();
+        let new = parsed.into_new(&*self.pii().await?);
         match self.store().insert_contact(&new, micros(self.now())).await {
             Ok(()) => {}
             Err(StoreError::Conflict(_)) => return Err(AppError::IdentityTaken),
@@ -268,11 +303,15 @@ impl App {
             ),
         };
         let q = q.map(str::trim).filter(|q| !q.is_empty());
-        let rows = self.store().list_contacts(q, before.as_ref().map(|b| b.as_str()), limit + 1).await?;
+        let keys = match q {
+            Some(q) => query_keys(&*self.pii().await?, q),
+            None => Vec::new(),
+        };
+        let rows = self.store().list_contacts(q, &keys, before.as_ref().map(|b| b.as_str()), limit + 1).await?;
         let more = rows.len() as i64 > limit;
         let rows: Vec<ContactRow> = rows.into_iter().take(limit as usize).collect();
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-        let identities = self.store().identities_of(&ids).await?;
+        let identities = self.identities_of(&ids).await?;
         let next_cursor = if more { rows.last().map(|r| r.id.clone()) } else { None };
         Ok(Page { items: rows.into_iter().map(|r| to_contact(r, &identities).masked()).collect(), next_cursor })
     }
@@ -282,7 +321,7 @@ impl App {
         p.require_scope(Scope::Write)?;
         let id = Id::parse(id).ok_or(AppError::NotFound("contact"))?;
         // A console shows e-mails and phones masked: what it sends back masked means "keep it".
-        let known = self.store().identities_of(&[id.to_string()]).await?;
+        let known = self.identities_of(&[id.to_string()]).await?;
         for (list, kind, mask) in [
             (&mut input.emails, "email", kefu_domain::inbox::mask_email as fn(&str) -> String),
             (&mut input.phones, "phone", kefu_domain::inbox::mask_phone),
@@ -294,6 +333,7 @@ impl App {
             }
         }
         let parsed = parse_contact(&input)?;
+        let identities = parsed.identity_changes(&*self.pii().await?);
         let changes = ContactChanges {
             name: parsed.name,
             language: parsed.language,
@@ -302,7 +342,7 @@ impl App {
             tags: parsed.tags.map(|t| serde_json::to_string(&t).unwrap_or_else(|_| "[]".into())),
             attributes: parsed.attributes.map(|a| serde_json::Value::Object(a).to_string()),
             notes: parsed.notes,
-            identities: parsed.identities,
+            identities,
         };
         let existing = self.store().contact_by_id(id.as_str()).await?.ok_or(AppError::NotFound("contact"))?;
         if let Some(target) = existing.merged_into {

@@ -558,7 +558,7 @@ impl App {
             None => match self.find_contact_row(contact.identities.as_deref().unwrap_or(&[])).await? {
                 Some(c) => (ContactRef::Existing(c.id), c.name),
                 None => {
-                    let n = contact.into_new();
+                    let n = contact.into_new(&*self.pii().await?);
                     let name = n.name.clone();
                     (ContactRef::New(n), name)
                 }
@@ -649,7 +649,8 @@ impl App {
             // Another request created the same new contact a moment ago: use that one.
             Err(StoreError::Conflict(c)) if matches!(new.contact, ContactRef::New(_)) => {
                 let ContactRef::New(n) = &new.contact else { return Err(StoreError::Conflict(c).into()) };
-                let found = self.find_contact(&n.identities).await?.ok_or(AppError::IdentityTaken)?;
+                let keys: Vec<(String, String)> = n.identities.iter().map(|i| (i.kind.clone(), i.key.clone())).collect();
+                let found = self.find_contact_by_keys(&keys).await?.ok_or(AppError::IdentityTaken)?.id;
                 new.contact = ContactRef::Existing(found);
                 self.store().create_conversation(new, now).await?
             }

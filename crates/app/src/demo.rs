@@ -191,7 +191,7 @@ impl App {
             let parsed = parse_contact(&contact)?;
             let contact_ref = match self.find_contact(parsed.identities.as_deref().unwrap_or(&[])).await? {
                 Some(id) => ContactRef::Existing(id),
-                None => ContactRef::New(parsed.into_new()),
+                None => ContactRef::New(parsed.into_new(&*self.pii().await?)),
             };
             let team = match d.team {
                 1 => Some(payments.clone()),

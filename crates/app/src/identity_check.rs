@@ -199,7 +199,7 @@ mod texts {
 impl App {
     /// The customer's registered e-mail and exchange account, as far as they are known.
     async fn check_contact(&self, row: &ConversationRow) -> AppResult<(Option<String>, Option<String>)> {
-        let ids = self.store().identities_of(std::slice::from_ref(&row.contact_id)).await?;
+        let ids = self.identities_of(std::slice::from_ref(&row.contact_id)).await?;
         let first = |k: IdentityKind| ids.iter().find(|i| i.kind == k.as_str()).map(|i| i.value.clone());
         Ok((first(IdentityKind::Email), first(IdentityKind::ExchangeUser)))
     }
@@ -222,8 +222,10 @@ impl App {
                 CheckMethod::ExchangeTotp if !secret => Some("no identity secret is shared with the exchange (Channels → identity secret)"),
                 CheckMethod::ExchangeTotp | CheckMethod::SignedSession if user.is_none() => Some(no_account),
                 CheckMethod::SignedSession if !signing => Some("no identity secret or key is shared with the exchange (Channels)"),
-                CheckMethod::SignedSession if ![Channel::Chat.as_str(), Channel::Portal.as_str()].contains(&row.channel.as_str()) => {
-                    Some("a fresh sign-in can only be given in the chat widget or the ticket portal")
+                // The exchange's page hands the widget a fresh token (`KefuChat.stepUp`); the
+                // portal is reached by a link that proves no time of sign-in.
+                CheckMethod::SignedSession if row.channel != Channel::Chat.as_str() => {
+                    Some("a fresh sign-in can only be given in the chat widget on the exchange's site")
                 }
                 _ => None,
             };

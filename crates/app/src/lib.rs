@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod kb;
 pub mod library;
 pub mod mail;
+pub mod pii;
 pub mod portal;
 pub mod presence;
 pub mod retention;
@@ -119,6 +120,10 @@ struct Inner {
     /// Opened on first use (it reads or makes the master key): commands that never touch
     /// attachments leave the data directory alone.
     blobs: std::sync::Mutex<Option<Arc<dyn BlobStore>>>,
+    /// The master keys, read (or made) on first use.
+    keyring: std::sync::Mutex<Option<Arc<kefu_blob::Keyring>>>,
+    /// Contacts' identities sealed at rest, opened on first use.
+    pii: tokio::sync::OnceCell<Arc<pii::PiiVault>>,
     /// Opened on first use: command-line runs never need it, and it may be held by a server.
     search: std::sync::Mutex<Option<Arc<kefu_search::ConversationIndex>>>,
     /// Conversations waiting to be (re)indexed; the indexer service drains it.
@@ -158,6 +163,8 @@ impl App {
             dummy_hash,
             security_cache: Default::default(),
             blobs: Default::default(),
+            keyring: Default::default(),
+            pii: Default::default(),
             search: Default::default(),
             index_queue,
             index_rx: std::sync::Mutex::new(Some(index_rx)),
@@ -204,18 +211,29 @@ impl App {
     /// The attachment store, sealing under the master key (`KEFU_MASTER_KEY`, or the data
     /// directory's key file, made with a warning the first time). `serve` opens it at start.
     pub fn blobs(&self) -> AppResult<Arc<dyn BlobStore>> {
-        // Held while the key file is made, so that two first uses never make two keys.
         let mut slot = self.0.blobs.lock().map_err(|_| AppError::internal("blob store lock poisoned"))?;
         if let Some(b) = slot.as_ref() {
             return Ok(b.clone());
+        }
+        let store: Arc<dyn BlobStore> = Arc::new(kefu_blob::FsBlobStore::sealed(self.0.config.data_dir.join("blobs"), self.keyring()?));
+        *slot = Some(store.clone());
+        Ok(store)
+    }
+
+    /// The master keys (`KEFU_MASTER_KEY`, or the data directory's key file, made with a
+    /// warning the first time).
+    pub(crate) fn keyring(&self) -> AppResult<Arc<kefu_blob::Keyring>> {
+        // Held while the key file is made, so that two first uses never make two keys.
+        let mut slot = self.0.keyring.lock().map_err(|_| AppError::internal("keyring lock poisoned"))?;
+        if let Some(k) = slot.as_ref() {
+            return Ok(k.clone());
         }
         let keyring = match &self.0.config.keyring {
             Some(k) => k.clone(),
             None => Arc::new(load_key_file(&self.0.config.data_dir)?),
         };
-        let store: Arc<dyn BlobStore> = Arc::new(kefu_blob::FsBlobStore::sealed(self.0.config.data_dir.join("blobs"), keyring));
-        *slot = Some(store.clone());
-        Ok(store)
+        *slot = Some(keyring.clone());
+        Ok(keyring)
     }
 
     /// Outbound e-mail, when an SMTP server is configured.
@@ -249,7 +267,7 @@ fn load_key_file(data_dir: &std::path::Path) -> AppResult<kefu_blob::Keyring> {
     if created {
         tracing::warn!(
             path = %path.display(),
-            "made a new master key to seal attachments at rest: keep a copy apart from the data (without it the files cannot be read), or give one in KEFU_MASTER_KEY"
+            "made a new master key to seal attachments and contact details at rest: keep a copy apart from the data (without it they cannot be read), or give one in KEFU_MASTER_KEY"
         );
     }
     Ok(keyring)

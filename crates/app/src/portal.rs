@@ -252,13 +252,13 @@ impl App {
         if let Some(id) = self.find_contact(&by_user).await? {
             return Ok(id);
         }
-        let mut new = parsed.into_new();
+        let mut new = parsed.into_new(&*self.pii().await?);
         let taken = match email {
-            Some(e) => self.store().contact_id_by_identity("email", &e.trim().to_lowercase()).await?.is_some(),
+            Some(e) => self.contact_id_by_identity("email", e).await?.is_some(),
             None => false,
         };
         if taken {
-            new.identities.retain(|(k, _)| k != "email");
+            new.identities.retain(|i| i.kind != "email");
         }
         let id = new.id.clone();
         match self.store().insert_contact(&new, micros(self.now())).await {
@@ -308,7 +308,7 @@ impl App {
             Some(pp) => ContactRef::Existing(pp.contact_id.clone()),
             None => match self.find_contact(parsed.identities.as_deref().unwrap_or(&[])).await? {
                 Some(id) => ContactRef::Existing(id),
-                None => ContactRef::New(parsed.into_new()),
+                None => ContactRef::New(parsed.into_new(&*self.pii().await?)),
             },
         };
         let contact_id = match &contact {

@@ -39,22 +39,6 @@ pub struct SearchResults {
     pub took_ms: f64,
 }
 
-/// A contact's indexed details with each e-mail address and phone number partly masked.
-fn mask_contact_text(text: &str) -> String {
-    text.split(' ')
-        .map(|word| {
-            if word.contains('@') {
-                kefu_domain::inbox::mask_email(word)
-            } else if word.chars().filter(char::is_ascii_digit).count() >= 6 {
-                kefu_domain::inbox::mask_phone(word)
-            } else {
-                word.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// Message text indexed per conversation; beyond this a long thread is cut.
 const MAX_INDEXED_CHARS: usize = 200_000;
 
@@ -101,6 +85,8 @@ impl App {
             let mut contacts: Vec<String> = rows.iter().map(|r| r.contact_id.clone()).collect();
             contacts.sort();
             contacts.dedup();
+            // Only the blind keys of identities reach the index: the values stay sealed.
+            self.pii().await?;
             let mut identities: HashMap<String, Vec<String>> = HashMap::new();
             for i in self.store().identities_of(&contacts).await? {
                 identities.entry(i.contact_id).or_default().push(i.value);
@@ -130,15 +116,11 @@ impl App {
                 }
             }
             for row in rows {
-                let mut contact = row.contact_name.clone();
-                for v in identities.get(&row.contact_id).into_iter().flatten() {
-                    contact.push(' ');
-                    contact.push_str(v);
-                }
                 docs.push(ConversationDoc {
+                    contact_keys: identities.get(&row.contact_id).cloned().unwrap_or_default(),
+                    contact: row.contact_name.clone(),
                     messages: texts.remove(&row.id).unwrap_or_default(),
                     tags: tags.remove(&row.id).unwrap_or_default(),
-                    contact,
                     number: row.number,
                     subject: row.subject,
                     status: row.status,
@@ -231,6 +213,7 @@ impl App {
             tag: req.tag.clone(),
             visible_teams,
             limit,
+            contact_keys: crate::contacts::query_keys(&*self.pii().await?, q),
         };
         let index = self.search_index()?;
         let hits = tokio::task::spawn_blocking(move || index.search(&query)).await.map_err(AppError::internal)?;
@@ -248,12 +231,10 @@ impl App {
         let conversations = hits
             .into_iter()
             .filter_map(|h| {
-                views.iter().find(|c| c.id == h.id).map(|c| {
-                    // The contact's details are masked here as everywhere (the ranges would
-                    // point into the unmasked text).
-                    let (snippet, highlights) =
-                        if h.snippet_from_contact { (mask_contact_text(&h.snippet), Vec::new()) } else { (h.snippet, h.highlights) };
-                    ConversationMatch { conversation: c.clone(), snippet, highlights }
+                views.iter().find(|c| c.id == h.id).map(|c| ConversationMatch {
+                    conversation: c.clone(),
+                    snippet: h.snippet,
+                    highlights: h.highlights,
                 })
             })
             .collect();

@@ -174,7 +174,7 @@ pub fn write_key_file(path: &Path, keys: &[&str]) -> Result<(), String> {
         temp.as_file().set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(|e| e.to_string())?;
     }
     let text = format!(
-        "# Kefu's master keys (base64). The first seals attachments; keep a copy somewhere safe:\n# without it the attachments cannot be read.\n{}\n",
+        "# Kefu's master keys (base64). The first seals attachments and contact details; keep a copy\n# somewhere safe: without it they cannot be read.\n{}\n",
         keys.join("\n")
     );
     temp.write_all(text.as_bytes()).and_then(|()| temp.as_file().sync_all()).map_err(|e| e.to_string())?;

@@ -253,20 +253,37 @@ async fn offline_shield(config: &Config) -> anyhow::Result<Arc<kefu_shield::Shie
     Ok(Arc::new(shield))
 }
 
-/// `kefu keys rotate`: every attachment re-sealed under the new key.
-fn rotate_keys(config: &Config) -> anyhow::Result<ExitCode> {
-    let blobs = config.data_dir.join("blobs");
+/// Re-seals every attachment and contact identity, and the identity index key, under the
+/// keyring's first key; prints what was done.
+async fn reseal_everything(config: &Config, ring: &Arc<kefu_blob::Keyring>) -> anyhow::Result<()> {
+    let (files, files_current) = kefu_blob::FsBlobStore::sealed(config.data_dir.join("blobs"), ring.clone()).reseal_all()?;
+    let store = open_store(config).await?;
+    let now = kefu_store::micros(kefu_domain::Clock::now(&SystemClock));
+    let sealed = async {
+        let vault = kefu_app::pii::PiiVault::open_or_create(&store, ring.clone(), now).await?;
+        vault.reseal_all(&store, true, now).await
+    }
+    .await;
+    store.close().await;
+    let (ids, ids_current) = sealed.map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "re-sealed {files} files ({files_current} already were) and {ids} contact identities ({ids_current} already were) under key {}",
+        ring.current_id()
+    );
+    Ok(())
+}
+
+/// `kefu keys rotate`: every attachment and contact identity re-sealed under the new key. Run
+/// it with the server stopped: a server still running would go on sealing under the old key.
+async fn rotate_keys(config: &Config) -> anyhow::Result<ExitCode> {
     if let Some(ring) = &config.keyring {
         if ring.len() < 2 {
             anyhow::bail!(
                 "KEFU_MASTER_KEY holds one key: give the new key first and the old ones after it (NEW,OLD), run this, then keep only NEW"
             );
         }
-        let (resealed, current) = kefu_blob::FsBlobStore::sealed(blobs, ring.clone()).reseal_all()?;
-        println!(
-            "re-sealed {resealed} files under key {} ({current} already were); now set KEFU_MASTER_KEY to the new key alone",
-            ring.current_id()
-        );
+        reseal_everything(config, ring).await?;
+        println!("now set KEFU_MASTER_KEY to the new key alone");
         return Ok(ExitCode::SUCCESS);
     }
     let path = kefu_app::key_file(&config.data_dir);
@@ -278,13 +295,9 @@ fn rotate_keys(config: &Config) -> anyhow::Result<ExitCode> {
     let both: Vec<&str> = std::iter::once(new.as_str()).chain(old_keys.iter().copied()).collect();
     kefu_blob::write_key_file(&path, &both).map_err(anyhow::Error::msg)?;
     let ring = Arc::new(kefu_blob::Keyring::parse(&both.join("\n")).map_err(anyhow::Error::msg)?);
-    let (resealed, current) = kefu_blob::FsBlobStore::sealed(blobs, ring.clone()).reseal_all()?;
+    reseal_everything(config, &ring).await?;
     kefu_blob::write_key_file(&path, &[new.as_str()]).map_err(anyhow::Error::msg)?;
-    println!(
-        "re-sealed {resealed} files under the new key {} ({current} already were); {} holds only the new key now",
-        ring.current_id(),
-        path.display()
-    );
+    println!("{} holds only the new key now", path.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -351,7 +364,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             println!("{}", kefu_blob::Keyring::generate_key());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Keys { command: KeysCommand::Rotate } => rotate_keys(&config),
+        Command::Keys { command: KeysCommand::Rotate } => rotate_keys(&config).await,
         Command::Verify { query, json } => {
             let shield = offline_shield(&config).await?;
             match shield.verify(&query) {
@@ -586,8 +599,10 @@ fn user_error(e: AppError) -> ExitCode {
 async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     let store = open_store(&config).await?;
     let app = build_app(store.clone(), &config, demo)?;
-    // The master key is read (or made, with a warning) now rather than at the first upload.
+    // The master key is read (or made, with a warning) now rather than at the first upload,
+    // and identities from before sealing are sealed before any request.
     app.blobs()?;
+    app.pii().await?;
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr()?;

@@ -18,11 +18,31 @@ pub struct ContactRow {
     pub updated_at: i64,
 }
 
+/// A channel identity as stored. `value` is its blind key (a keyed hash, which lookups match)
+/// and `sealed` the value itself, encrypted; a row from before sealing has the value in clear
+/// and no `sealed` until the application seals it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct IdentityRow {
     pub contact_id: String,
     pub kind: String,
     pub value: String,
+    pub sealed: Option<String>,
+    pub created_at: i64,
+}
+
+/// An identity ready to store: its kind, blind key and sealed value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredIdentity {
+    pub kind: String,
+    pub key: String,
+    pub sealed: String,
+}
+
+/// Identities a contact update sets: every identity of `kinds` is replaced by `values`.
+#[derive(Debug, Clone, Default)]
+pub struct IdentityChanges {
+    pub kinds: Vec<String>,
+    pub values: Vec<StoredIdentity>,
 }
 
 #[derive(Debug, Clone)]
@@ -35,8 +55,7 @@ pub struct NewContact {
     pub tags: String,
     pub attributes: String,
     pub notes: String,
-    /// (kind, value) pairs.
-    pub identities: Vec<(String, String)>,
+    pub identities: Vec<StoredIdentity>,
 }
 
 /// What a contact update sets; `None` leaves a field as it is.
@@ -49,8 +68,7 @@ pub struct ContactChanges {
     pub tags: Option<String>,
     pub attributes: Option<String>,
     pub notes: Option<String>,
-    /// Replaces every identity of these kinds with the values given.
-    pub identities: Option<Vec<(String, String)>>,
+    pub identities: Option<IdentityChanges>,
 }
 
 pub(crate) const CONTACT_COLUMNS: &str =
@@ -58,7 +76,8 @@ pub(crate) const CONTACT_COLUMNS: &str =
 
 pub(crate) const INSERT_CONTACT: &str = "INSERT INTO contacts (id, name, language, vip_tier, kyc_level, tags, attributes, notes, created_at, updated_at, \
        name_key, name_rest_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)";
-pub(crate) const INSERT_IDENTITY: &str = "INSERT INTO contact_identities (kind, value, contact_id, created_at) VALUES ($1, $2, $3, $4)";
+pub(crate) const INSERT_IDENTITY: &str =
+    "INSERT INTO contact_identities (kind, value, contact_id, created_at, sealed) VALUES ($1, $2, $3, $4, $5)";
 
 /// Inserts a new contact and its identities inside the open transaction `$tx`; a taken
 /// identity is a `Conflict`.
@@ -79,12 +98,13 @@ macro_rules! insert_contact_tx {
             .bind($crate::contacts::name_rest_key(&c.name))
             .execute(&mut *$tx)
             .await?;
-        for (kind, value) in &c.identities {
+        for i in &c.identities {
             sqlx::query($crate::contacts::INSERT_IDENTITY)
-                .bind(kind)
-                .bind(value)
+                .bind(&i.kind)
+                .bind(&i.key)
                 .bind(&c.id)
                 .bind($now)
+                .bind(&i.sealed)
                 .execute(&mut *$tx)
                 .await
                 .map_err($crate::StoreError::from_write)?;
@@ -138,11 +158,11 @@ impl Store {
         Ok(read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(p).await?))
     }
 
-    /// The contact an identity belongs to, following merges to the one that stays.
-    pub async fn contact_id_by_identity(&self, kind: &str, value: &str) -> Result<Option<String>> {
+    /// The contact an identity (by its blind key) belongs to.
+    pub async fn contact_id_by_identity(&self, kind: &str, key: &str) -> Result<Option<String>> {
         Ok(read_pool!(self, |p| sqlx::query_scalar("SELECT contact_id FROM contact_identities WHERE kind = $1 AND value = $2")
             .bind(kind)
-            .bind(value)
+            .bind(key)
             .fetch_optional(p)
             .await?))
     }
@@ -152,7 +172,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT contact_id, kind, value FROM contact_identities WHERE contact_id IN ({}) ORDER BY created_at, value",
+            "SELECT contact_id, kind, value, sealed, created_at FROM contact_identities WHERE contact_id IN ({}) ORDER BY created_at, value",
             placeholders(1, contact_ids.len())
         );
         Ok(read_pool!(self, |p| {
@@ -178,10 +198,11 @@ impl Store {
         }))
     }
 
-    /// Contacts whose name, family or given name (see `name_rest_key`) or one of whose
-    /// identities (e-mail, phone, user id, Telegram id) starts with `q` (case-insensitive), newest first; merged-away contacts are left out.
-    /// Both are prefix ranges over an index, so the lookup costs the same at any size.
-    pub async fn list_contacts(&self, q: Option<&str>, before: Option<&str>, limit: i64) -> Result<Vec<ContactRow>> {
+    /// Contacts whose name or family or given name (see `name_rest_key`) starts with `q`
+    /// (case-insensitive), or who have an identity with one of these blind keys (an e-mail, phone
+    /// or account id given whole), newest first; merged-away contacts are left out. Names are
+    /// prefix ranges over an index and keys exact matches, so the lookup costs the same at any size.
+    pub async fn list_contacts(&self, q: Option<&str>, keys: &[String], before: Option<&str>, limit: i64) -> Result<Vec<ContactRow>> {
         let Some(q) = q else {
             let sql = format!(
                 "SELECT {CONTACT_COLUMNS} FROM contacts WHERE merged_into IS NULL AND ($1 IS NULL OR id < $1) ORDER BY id DESC LIMIT $2"
@@ -193,34 +214,33 @@ impl Store {
                 .await?));
         };
         let (lo, hi) = prefix_range(&q.to_lowercase());
-        // Identities such as exchange user ids keep their case: look them up as typed too.
-        let (exact_lo, exact_hi) = prefix_range(q);
         // PostgreSQL compares bytes only under the C collation, which its indexes are built with.
         let c = match self {
             Store::Sqlite(_) => "",
             Store::Postgres(_) => " COLLATE \"C\"",
         };
+        let by_key = if keys.is_empty() {
+            String::new()
+        } else {
+            format!(" UNION SELECT contact_id FROM contact_identities WHERE value IN ({})", placeholders(5, keys.len()))
+        };
         let sql = format!(
             "SELECT {CONTACT_COLUMNS} FROM contacts WHERE merged_into IS NULL AND ($1 IS NULL OR id < $1) AND id IN ( \
                SELECT id FROM contacts WHERE name_key{c} >= $2 AND name_key{c} < $3 \
-               UNION SELECT id FROM contacts WHERE name_rest_key{c} >= $2 AND name_rest_key{c} < $3 \
-               UNION SELECT contact_id FROM contact_identities WHERE value{c} >= $2 AND value{c} < $3 \
-               UNION SELECT contact_id FROM contact_identities WHERE value{c} >= $5 AND value{c} < $6) \
+               UNION SELECT id FROM contacts WHERE name_rest_key{c} >= $2 AND name_rest_key{c} < $3{by_key}) \
              ORDER BY id DESC LIMIT $4"
         );
-        Ok(read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(before)
-            .bind(&lo)
-            .bind(&hi)
-            .bind(limit)
-            .bind(&exact_lo)
-            .bind(&exact_hi)
-            .fetch_all(p)
-            .await?))
+        Ok(read_pool!(self, |p| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(before).bind(&lo).bind(&hi).bind(limit);
+            for k in keys {
+                q = q.bind(k);
+            }
+            q.fetch_all(p).await?
+        }))
     }
 
-    /// The contact that owns the strongest of these identities (exchange user id, then e-mail,
-    /// phone, Telegram), in one query.
+    /// The contact that owns the strongest of these identities, given as (kind, blind key)
+    /// (exchange user id, then e-mail, phone, Telegram), in one query.
     pub async fn contact_by_identities(&self, identities: &[(String, String)]) -> Result<Option<ContactRow>> {
         let wanted: Vec<&(String, String)> = identities.iter().filter(|(_, v)| !v.is_empty()).collect();
         if wanted.is_empty() {
@@ -273,22 +293,20 @@ impl Store {
             if n == 1
                 && let Some(ids) = &ch.identities
             {
-                let mut kinds: Vec<&str> = ids.iter().map(|(k, _)| k.as_str()).collect();
-                kinds.sort();
-                kinds.dedup();
-                for k in kinds {
+                for k in &ids.kinds {
                     sqlx::query("DELETE FROM contact_identities WHERE contact_id = $1 AND kind = $2")
                         .bind(id)
                         .bind(k)
                         .execute(&mut *tx)
                         .await?;
                 }
-                for (kind, value) in ids.iter().filter(|(_, v)| !v.is_empty()) {
+                for i in &ids.values {
                     sqlx::query(INSERT_IDENTITY)
-                        .bind(kind)
-                        .bind(value)
+                        .bind(&i.kind)
+                        .bind(&i.key)
                         .bind(id)
                         .bind(now)
+                        .bind(&i.sealed)
                         .execute(&mut *tx)
                         .await
                         .map_err(StoreError::from_write)?;
@@ -348,6 +366,57 @@ impl Store {
             }
             tx.commit().await?;
             marked == 1
+        });
+        Ok(done)
+    }
+}
+
+impl Store {
+    /// Whether some identity is still in clear (written before sealing).
+    pub async fn has_clear_identities(&self) -> Result<bool> {
+        let n: i64 = read_pool!(self, |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM contact_identities WHERE sealed IS NULL LIMIT 1) t"
+        )
+        .fetch_one(p)
+        .await?);
+        Ok(n > 0)
+    }
+
+    /// Identities in key order after (`kind`, `value`) (from the start when both are empty), at
+    /// most `limit`: for sealing rows from before sealing and for re-sealing under a new key.
+    pub async fn identities_after(&self, kind: &str, value: &str, limit: i64) -> Result<Vec<IdentityRow>> {
+        Ok(read_pool!(self, |p| sqlx::query_as(
+            "SELECT contact_id, kind, value, sealed, created_at FROM contact_identities WHERE kind > $1 OR (kind = $1 AND value > $2) \
+             ORDER BY kind, value LIMIT $3"
+        )
+        .bind(kind)
+        .bind(value)
+        .bind(limit)
+        .fetch_all(p)
+        .await?))
+    }
+
+    /// Stores identity (`kind`, `value`) as `new`: its blind key and sealed value. When its key
+    /// is already taken (two values written in clear that mean the same, such as one phone with
+    /// and without `+`) the row is a duplicate and goes. False when the row is gone.
+    pub async fn reseal_identity(&self, kind: &str, value: &str, new: &StoredIdentity) -> Result<bool> {
+        let done = write_pool!(self, |p| {
+            let r = sqlx::query("UPDATE contact_identities SET value = $3, sealed = $4 WHERE kind = $1 AND value = $2")
+                .bind(kind)
+                .bind(value)
+                .bind(&new.key)
+                .bind(&new.sealed)
+                .execute(p)
+                .await
+                .map_err(StoreError::from_write);
+            match r {
+                Ok(r) => r.rows_affected() == 1,
+                Err(StoreError::Conflict(_)) => {
+                    sqlx::query("DELETE FROM contact_identities WHERE kind = $1 AND value = $2").bind(kind).bind(value).execute(p).await?;
+                    false
+                }
+                Err(e) => return Err(e),
+            }
         });
         Ok(done)
     }

@@ -451,8 +451,11 @@ fn create_script(c: &NewConversation, now: i64) -> (Script, Option<MessageRow>) 
                     crate::contacts::name_rest_key(&n.name).as_str().into(),
                 ],
             );
-            for (kind, value) in &n.identities {
-                script.push(crate::contacts::INSERT_IDENTITY, vec![kind.into(), value.into(), (&n.id).into(), now.into()]);
+            for i in &n.identities {
+                script.push(
+                    crate::contacts::INSERT_IDENTITY,
+                    vec![(&i.kind).into(), (&i.key).into(), (&n.id).into(), now.into(), (&i.sealed).into()],
+                );
             }
             n.id.clone()
         }

@@ -25,7 +25,9 @@ pub use attachments::AttachmentRow;
 pub use audit::AuditFilter;
 pub use bot::{BotExampleRow, BotMissRow, BotSessionRow, NewBotTurn};
 pub use chat::ReadSide;
-pub use contacts::{ContactChanges, ContactRow, ERASED_NAME, ERASED_TEXT, Erased, IdentityRow, NewContact, Purge};
+pub use contacts::{
+    ContactChanges, ContactRow, ERASED_NAME, ERASED_TEXT, Erased, IdentityChanges, IdentityRow, NewContact, Purge, StoredIdentity,
+};
 pub use conversations::{
     ActivityRow, ContactRef, ConversationChanges, ConversationRow, Keyset, ListFilter, MessageEffects, MessageOutcome, MessageRow,
     NewActivity, NewConversation, NewMessage, Sort,

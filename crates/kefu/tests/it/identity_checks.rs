@@ -166,6 +166,15 @@ async fn a_mailed_code_passes_the_check_and_unlocks_sensitive_macros(backend: Ba
     let available: Vec<(&str, bool)> =
         r.body["methods"].as_array().unwrap().iter().map(|m| (m["method"].as_str().unwrap(), m["available"].as_bool().unwrap())).collect();
     assert_eq!(available, vec![("email_code", true), ("exchange_totp", false), ("signed_session", true)]);
+    // Outside the chat widget nothing can hand over a fresh sign-in.
+    let other = agent
+        .post("/api/v1/conversations", json!({"channel": "api", "contact": {"exchange_user_id": "U-7"}, "message": {"body": "2FA"}}))
+        .await;
+    assert_eq!(other.status, StatusCode::CREATED, "{}", other.text);
+    let r = agent.get(&format!("/api/v1/conversations/{}/identity-checks", other.body["conversation"]["id"].as_str().unwrap())).await;
+    let session = r.body["methods"].as_array().unwrap().iter().find(|m| m["method"] == "signed_session").unwrap().clone();
+    assert_eq!(session["available"], false, "{session}");
+    assert!(session["unavailable_reason"].as_str().unwrap().contains("chat widget"), "{session}");
 
     // Bad requests are refused clearly.
     let bad = agent.post(&checks, json!({"method": "sms", "reason": "whim"})).await;

@@ -381,14 +381,17 @@ async fn contacts_are_found_by_identity_and_merge(backend: Backend) {
         .await
         .assert_problem(409, "identity_taken");
     c.post("/api/v1/contacts", json!({"name": "Dup", "emails": ["other@example.com"]})).await.assert_problem(409, "identity_taken");
-    let found = c.get("/api/v1/contacts?q=zhang").await.body;
+    let found = c.get("/api/v1/contacts?q=ZHANG%40example.com").await.body;
     assert_eq!(found["items"].as_array().unwrap().len(), 1);
-    // Lookup is by prefix of the name (any case) or of an identity, through indexes.
+    // Lookup is by prefix of the name (any case) or by a whole identity (they are sealed, found
+    // by a keyed hash), through indexes.
     let names = |b: &serde_json::Value| -> Vec<String> {
         b["items"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap_or_default().to_string()).collect()
     };
     assert_eq!(names(&c.get("/api/v1/contacts?q=OTH").await.body), vec!["Other"]);
-    assert_eq!(names(&c.get("/api/v1/contacts?q=%2B6581").await.body).len(), 1, "phone prefix");
+    assert_eq!(names(&c.get("/api/v1/contacts?q=%2B65%208123%204567").await.body), vec!["王小明"], "whole phone");
+    assert!(names(&c.get("/api/v1/contacts?q=%2B6581").await.body).is_empty(), "not a phone prefix");
+    assert!(names(&c.get("/api/v1/contacts?q=zhang").await.body).is_empty(), "not an e-mail prefix");
     assert!(names(&c.get("/api/v1/contacts?q=example.com").await.body).is_empty(), "not infix");
     t.shutdown().await;
 }

@@ -137,9 +137,12 @@ async fn search_finds_chinese_in_both_scripts(backend: Backend) {
     assert_eq!(mine, 1, "assigned conversations are found as mine");
     assert_eq!(hits("/api/v1/search?q=withdrawal&assignee=none".into()).await, 0);
     c.get("/api/v1/search?q=withdrawal&assignee=someone").await.assert_problem(422, "validation_failed");
-    // Contacts are found by the start of a name or identity.
-    let r = c.get("/api/v1/search?q=tw%40example").await;
+    // Contacts are found by the start of a name or by a whole identity, with their conversations.
+    let r = c.get("/api/v1/search?q=tw%40example.com").await;
     assert_eq!(r.body["contacts"].as_array().unwrap().len(), 1, "{}", r.text);
+    assert_eq!(r.body["conversations"][0]["conversation"]["id"], trad["id"], "{}", r.text);
+    let r = c.get("/api/v1/search?q=tw%40example").await;
+    assert!(r.body["contacts"].as_array().unwrap().is_empty(), "{}", r.text);
     t.shutdown().await;
 }
 

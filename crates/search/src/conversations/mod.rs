@@ -1,5 +1,5 @@
 //! The unified inbox's search index: one document per conversation (subject, all message text,
-//! contact details and the attributes the inbox filters on), found by words or by number.
+//! the contact's name and identities' blind keys, and the attributes the inbox filters on), found by words or by number.
 
 use crate::analysis;
 use crate::error::{Result, SearchError};
@@ -24,9 +24,12 @@ pub const MAX_HITS: usize = 200;
 pub const DEFAULT_HITS: usize = 20;
 
 /// A word in the subject says more about a conversation than the same word somewhere in its
-/// messages; a contact detail (email, phone, user id) is almost always what the agent meant.
+/// messages; the contact's name is almost always what the agent meant.
 const SUBJECT_BOOST: Score = 3.0;
 const CONTACT_BOOST: Score = 2.0;
+
+/// A whole e-mail, phone or account id of the contact is almost surely who the agent is after.
+const CONTACT_KEY_SCORE: Score = 100.0;
 
 /// An exact conversation number outranks any text match.
 const NUMBER_MATCH_SCORE: Score = 1000.0;
@@ -50,8 +53,12 @@ pub struct ConversationDoc {
     pub subject: String,
     /// The text of all the conversation's messages, joined.
     pub messages: String,
-    /// Contact name, emails, phones and exchange user id.
+    /// The contact's name.
     pub contact: String,
+    /// Blind keys of the contact's identities (e-mails, phones, account ids): the values
+    /// themselves are sealed and never reach the index, a whole value given in a query is
+    /// matched by its key.
+    pub contact_keys: Vec<String>,
     pub status: String,
     pub channel: String,
     pub priority: String,
@@ -75,6 +82,9 @@ pub struct ConversationQuery {
     pub tag: Option<String>,
     /// `None`: every conversation. `Some(teams)`: only those of these teams or of no team.
     pub visible_teams: Option<Vec<String>>,
+    /// Blind keys of the identities `text` could be given whole (see [`ConversationDoc::contact_keys`]):
+    /// a conversation of a contact with one of them matches as well as by words.
+    pub contact_keys: Vec<String>,
     /// How many hits to return: 0 means [`DEFAULT_HITS`], more than [`MAX_HITS`] means `MAX_HITS`.
     pub limit: usize,
 }
@@ -89,8 +99,7 @@ pub struct ConversationHit {
     pub snippet: String,
     /// Byte ranges of `snippet` to highlight.
     pub highlights: Vec<(usize, usize)>,
-    /// The snippet is the contact's details (name, e-mails, phones, user id), which callers
-    /// may have to mask.
+    /// The snippet is the contact's name.
     pub snippet_from_contact: bool,
 }
 
@@ -101,6 +110,7 @@ struct Fields {
     subject: Field,
     messages: Field,
     contact: Field,
+    contact_keys: Field,
     status: Field,
     channel: Field,
     priority: Field,
@@ -119,6 +129,7 @@ impl Fields {
             subject: builder.add_text_field("subject", analysis::text_field(true)),
             messages: builder.add_text_field("messages", analysis::text_field(true)),
             contact: builder.add_text_field("contact", analysis::text_field(true)),
+            contact_keys: builder.add_text_field("contact_keys", STRING),
             status: builder.add_text_field("status", STRING),
             channel: builder.add_text_field("channel", STRING),
             priority: builder.add_text_field("priority", STRING),
@@ -224,10 +235,15 @@ impl ConversationIndex {
             let exact = TermQuery::new(Term::from_field_i64(fields.number, number), IndexRecordOption::Basic);
             Box::new(ConstScoreQuery::new(Box::new(exact), NUMBER_MATCH_SCORE))
         });
-        let matcher: Box<dyn Query> = match (by_number, words) {
-            (Some(by_number), Some(words)) => Box::new(BooleanQuery::union(vec![by_number, words])),
-            (Some(only), None) | (None, Some(only)) => only,
-            (None, None) => return Ok(Vec::new()),
+        let by_key = (!query.contact_keys.is_empty()).then(|| -> Box<dyn Query> {
+            let keys = TermSetQuery::new(query.contact_keys.iter().map(|key| Term::from_field_text(fields.contact_keys, key)));
+            Box::new(ConstScoreQuery::new(Box::new(keys), CONTACT_KEY_SCORE))
+        });
+        let mut matchers: Vec<Box<dyn Query>> = [by_number, words, by_key].into_iter().flatten().collect();
+        let matcher: Box<dyn Query> = match matchers.len() {
+            0 => return Ok(Vec::new()),
+            1 => matchers.remove(0),
+            _ => Box::new(BooleanQuery::union(matchers)),
         };
         let full = BooleanQuery::new([(Occur::Must, matcher.box_clone())].into_iter().chain(self.filters(query)).collect());
 
@@ -292,6 +308,9 @@ impl ConversationIndex {
         doc.add_text(fields.subject, &conversation.subject);
         doc.add_text(fields.messages, &conversation.messages);
         doc.add_text(fields.contact, &conversation.contact);
+        for key in &conversation.contact_keys {
+            doc.add_text(fields.contact_keys, key);
+        }
         doc.add_text(fields.status, &conversation.status);
         doc.add_text(fields.channel, &conversation.channel);
         doc.add_text(fields.priority, &conversation.priority);

@@ -11,6 +11,7 @@ fn conversation(id: &str, number: i64, subject: &str, messages: &str) -> Convers
         subject: subject.to_string(),
         messages: messages.to_string(),
         contact: String::new(),
+        contact_keys: Vec::new(),
         status: "open".to_string(),
         channel: "web".to_string(),
         priority: "normal".to_string(),
@@ -238,12 +239,24 @@ fn a_long_thread_gets_a_snippet_from_where_it_matches() {
 }
 
 #[test]
-fn contact_details_are_searchable() {
+fn contacts_are_found_by_name_and_by_the_keys_of_their_identities() {
     let mut alice = conversation("c1", 1, "Deposit", "help");
-    alice.contact = "Alice Wang alice@example.com +86 138 0013 8000 uid 88990011".to_string();
-    let index = index_of(vec![alice, conversation("c2", 2, "Deposit", "help")]);
-    assert_eq!(found(&index, "alice@example.com"), ["c1"]);
-    assert_eq!(found(&index, "88990011"), ["c1"]);
+    alice.contact = "Alice Wang".to_string();
+    alice.contact_keys = vec!["k1.aaaa".to_string(), "k1.bbbb".to_string()];
+    let mut bob = conversation("c2", 2, "Deposit", "help");
+    bob.contact_keys = vec!["k1.cccc".to_string()];
+    let index = index_of(vec![alice, bob, conversation("c3", 3, "Deposit", "help")]);
+    assert_eq!(found(&index, "wang"), ["c1"]);
+    let by_key = |text: &str, keys: &[&str]| {
+        ids(&index, &ConversationQuery { contact_keys: keys.iter().map(|k| k.to_string()).collect(), ..query(text) })
+    };
+    // The key matches even though the query's words are nowhere in the text.
+    assert_eq!(by_key("alice@example.com", &["k1.bbbb", "k1.zzzz"]), ["c1"]);
+    assert!(by_key("alice@example.com", &["k1.zzzz"]).is_empty());
+    // A key match ranks above conversations that only share a word.
+    assert_eq!(by_key("deposit", &["k1.cccc"])[0], "c2");
+    // Words never search the keys.
+    assert!(found(&index, "k1.aaaa").is_empty());
 }
 
 #[test]

@@ -63,7 +63,8 @@ impl From<ContactBody> for ContactInput {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ContactParams {
-    /// Part of a name, e-mail, phone or id.
+    /// The start of a name, or a whole e-mail address, phone number, exchange user id or Telegram
+    /// id (they are sealed at rest and matched by a keyed hash, never by a part).
     pub q: Option<String>,
     pub cursor: Option<String>,
     /// 1 to 200, default 50.
