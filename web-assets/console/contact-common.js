@@ -1,7 +1,8 @@
 // Contacts, shared by the contact pages and the conversation sidebar: the
 // profile summary (identities, VIP tier, KYC level, tags, attributes), the
 // edit dialog (PATCH /contacts/{id}), the path of a contact's page, and the
-// data-protection actions: e-mails and phones arrive partly masked
+// data-protection actions: e-mails and phones (and the unverified e-mail a
+// chat visitor typed, `unverified_email`) arrive partly masked
 // (`pii_masked`); agents whose role grants full view (`session.pii_full_view`)
 // may reveal them (POST /contacts/{id}/reveal) and export everything held
 // about the customer (GET /contacts/{id}/export); admins may erase a
@@ -43,6 +44,11 @@ export function identitySummary(c) {
 /** True when some of the contact's e-mails or phones are shown partly masked. */
 export function isMasked(c) {
   return !!(c && c.pii_masked && ((c.emails || []).length || (c.phones || []).length));
+}
+
+/** True when something of the contact is shown partly masked: e-mails, phones or the unverified e-mail. */
+export function hasMaskedDetails(c) {
+  return isMasked(c) || !!(c && c.pii_masked && c.unverified_email);
 }
 
 /** True when this identity of the contact is shown masked (e-mails and phones only). */
@@ -228,7 +234,7 @@ export function revealContact(c) {
  * with the contact in full (`pii_masked: false`); a refusal is shown as a toast.
  */
 export function revealButton(c, { onRevealed, size = 'sm', variant = 'secondary', testid = 'contact-reveal' } = {}) {
-  if (!canViewFullPii() || !isMasked(c)) return null;
+  if (!canViewFullPii() || !hasMaskedDetails(c)) return null;
   const btn = button(t('contact.reveal'), {
     size, variant, iconName: 'eye', testid,
     onClick: async () => {

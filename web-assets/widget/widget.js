@@ -75,6 +75,7 @@
       backAt: (when) => `We are back ${when}.`,
       replyWithin: (n) => `We usually reply within ${n} ${n === 1 ? 'hour' : 'hours'}.`,
       emailNeeded: 'Your e-mail address, so we can answer you',
+      emailFollowUp: 'We\'re away. Leave your e-mail and we\'ll send the answer there too.',
       name: 'Name',
       email: 'E-mail',
       topic: 'Topic',
@@ -176,6 +177,7 @@
       backAt: (when) => `我们将于 ${when} 回来。`,
       replyWithin: (n) => `我们通常在 ${n} 小时内回复。`,
       emailNeeded: '请留下您的邮箱，以便我们回复您',
+      emailFollowUp: '我们暂时不在线。请留下您的邮箱，我们也会把回复发送到那里。',
       name: '称呼',
       email: '邮箱',
       topic: '问题类型',
@@ -276,6 +278,7 @@
       backAt: (when) => `我們將於 ${when} 回來。`,
       replyWithin: (n) => `我們通常在 ${n} 小時內回覆。`,
       emailNeeded: '請留下您的電子郵件，以便我們回覆您',
+      emailFollowUp: '我們暫時不在線上。請留下您的電子郵件，我們也會把回覆寄到那裡。',
       name: '稱呼',
       email: '電子郵件',
       topic: '問題類型',
@@ -1009,7 +1012,7 @@ a { color: inherit; }
   ui.preEmail = h('input', { type: 'email', id: 'kc-email', autocomplete: 'email', maxlength: '254', testid: 'kefu-prechat-email' });
   ui.preTopic = h('select', { id: 'kc-topic', testid: 'kefu-prechat-topic' });
   ui.preEmailError = h('div', { class: 'field-error', id: 'kc-email-error', hidden: true, testid: 'kefu-prechat-email-error' });
-  ui.preIntro = h('div', { class: 'prechat-intro' });
+  ui.preIntro = h('div', { class: 'prechat-intro', id: 'kc-prechat-intro', testid: 'kefu-prechat-intro' });
   ui.preNameLabel = h('label', { for: 'kc-name' });
   ui.preEmailLabel = h('label', { for: 'kc-email' });
   ui.preTopicLabel = h('label', { for: 'kc-topic' });
@@ -1018,7 +1021,17 @@ a { color: inherit; }
   ui.preTopicField = h('div', { class: 'field' }, ui.preTopicLabel, ui.preTopic);
   ui.prechat = h('div', { class: 'prechat', testid: 'kefu-prechat', hidden: true },
     ui.preIntro, ui.preNameField, ui.preEmailField, ui.preTopicField);
-  ui.preEmail.addEventListener('input', () => { ui.preEmailError.hidden = true; ui.preEmail.removeAttribute('aria-invalid'); });
+  ui.preEmail.addEventListener('input', () => {
+    ui.preEmailError.hidden = true;
+    ui.preEmail.removeAttribute('aria-invalid');
+    describeEmail();
+  });
+  // The e-mail input is described by the line above the form (when shown) and by its error.
+  function describeEmail() {
+    const ids = [!ui.preIntro.hidden && 'kc-prechat-intro', !ui.preEmailError.hidden && 'kc-email-error'].filter(Boolean);
+    if (ids.length) ui.preEmail.setAttribute('aria-describedby', ids.join(' '));
+    else ui.preEmail.removeAttribute('aria-describedby');
+  }
 
   ui.formError = h('div', { class: 'form-error', testid: 'kefu-error', role: 'alert', hidden: true });
   ui.fileInput = h('input', { type: 'file', multiple: true, class: 'file-input', tabindex: '-1', 'aria-hidden': 'true', testid: 'kefu-file-input' });
@@ -1113,7 +1126,9 @@ a { color: inherit; }
     const form = !!(state.config && state.config.prechat_form);
     const emailRequired = !online();
     if (!form && !emailRequired) return null;
-    return { form, emailRequired };
+    // Offline, replies the visitor misses are mailed to the address too (when the server says so).
+    const followUp = emailRequired && !!state.config.email_follow_up;
+    return { form, emailRequired, followUp };
   }
 
   function unreadCount(convId) {
@@ -1520,8 +1535,10 @@ a { color: inherit; }
     const pre = needPrechat();
     ui.prechat.hidden = !pre;
     if (pre) {
-      ui.preIntro.textContent = pre.emailRequired ? t.emailNeeded : '';
-      ui.preIntro.hidden = !pre.emailRequired;
+      const intro = pre.followUp ? t.emailFollowUp : pre.emailRequired ? t.emailNeeded : '';
+      ui.preIntro.textContent = intro;
+      ui.preIntro.hidden = !intro;
+      ui.preIntro.dataset.followUp = String(pre.followUp);
       ui.preNameField.hidden = !pre.form;
       ui.preTopicField.hidden = !pre.form;
       ui.preNameLabel.textContent = `${t.name} (${t.optional})`;
@@ -1534,6 +1551,7 @@ a { color: inherit; }
         ...topics.map((k) => h('option', { value: k }, t.topics[k] || k)));
       ui.preTopic.value = topics.includes(current) ? current : '';
       ui.preTopicField.hidden = !pre.form || topics.length === 0;
+      describeEmail();
     }
     if (state.notice) {
       ui.formError.hidden = false;
@@ -1878,7 +1896,7 @@ a { color: inherit; }
       ui.preEmailError.textContent = err;
       ui.preEmailError.hidden = false;
       ui.preEmail.setAttribute('aria-invalid', 'true');
-      ui.preEmail.setAttribute('aria-describedby', 'kc-email-error');
+      describeEmail();
       ui.preEmail.focus();
       return { ok: false };
     }

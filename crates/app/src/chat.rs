@@ -57,6 +57,15 @@ pub struct ChatSettings {
     /// is online (1 to 168).
     #[serde(default = "default_reply_hours")]
     pub reply_within_hours: u32,
+    /// Replies a customer has not read this many minutes (0 to 1440) after the last one are
+    /// mailed to them, with a link to the conversation in the portal (an outbound mail server
+    /// is needed); `null`: never.
+    #[serde(default = "default_follow_up_minutes")]
+    pub email_follow_up_minutes: Option<u32>,
+}
+
+fn default_follow_up_minutes() -> Option<u32> {
+    Some(5)
 }
 
 fn default_reply_hours() -> u32 {
@@ -73,6 +82,7 @@ impl Default for ChatSettings {
             business_hours: None,
             offline_message: BTreeMap::new(),
             reply_within_hours: default_reply_hours(),
+            email_follow_up_minutes: default_follow_up_minutes(),
         }
     }
 }
@@ -187,6 +197,9 @@ pub struct WidgetConfig {
     pub next_open_at: Option<DateTime<Utc>>,
     pub offline_message: BTreeMap<String, String>,
     pub reply_within_hours: u32,
+    /// Replies the visitor misses are mailed to them: the widget asks an anonymous visitor for
+    /// an e-mail address while nobody is online.
+    pub email_follow_up: bool,
 }
 
 /// The identity the exchange's backend signed for its logged-in user.
@@ -504,6 +517,9 @@ impl App {
         if !(1..=168).contains(&input.reply_within_hours) {
             errors.push(FieldError::new("reply_within_hours", "must be 1 to 168"));
         }
+        if input.email_follow_up_minutes.is_some_and(|m| m > 1440) {
+            errors.push(FieldError::new("email_follow_up_minutes", "must be 0 to 1440, or null for never"));
+        }
         if let Some(h) = &input.business_hours {
             errors.extend(h.errors());
         }
@@ -522,6 +538,7 @@ impl App {
             business_hours: input.business_hours,
             offline_message: texts(input.offline_message),
             reply_within_hours: input.reply_within_hours,
+            email_follow_up_minutes: input.email_follow_up_minutes,
         };
         self.store().put_setting(SETTINGS_KEY, &serde_json::to_string(&s).map_err(AppError::internal)?, micros(self.now())).await?;
         self.audit(
@@ -550,6 +567,7 @@ impl App {
             next_open_at,
             offline_message: s.offline_message,
             reply_within_hours: s.reply_within_hours,
+            email_follow_up: s.email_follow_up_minutes.is_some() && self.mailer().is_some(),
         })
     }
 
@@ -758,9 +776,9 @@ impl App {
         }
         let id = Id::new().to_string();
         let name = name.map(str::to_string).unwrap_or_else(|| format!("Visitor {}", &id[id.len() - 6..]));
-        let attributes = match email {
-            Some(e) => serde_json::json!({"unverified_email": e.to_lowercase()}),
-            None => serde_json::json!({}),
+        let unverified_email = match email {
+            Some(e) => Some(self.pii().await?.seal_text(&e.to_lowercase())),
+            None => None,
         };
         let contact = NewContact {
             id: id.clone(),
@@ -769,9 +787,10 @@ impl App {
             vip_tier: 0,
             kyc_level: 0,
             tags: "[]".into(),
-            attributes: attributes.to_string(),
+            attributes: "{}".into(),
             notes: String::new(),
             identities: Vec::new(),
+            unverified_email,
         };
         let contact_id = match self.store().create_chat_visitor(&contact, &Id::new().to_string(), &key_hash, micros(self.now())).await {
             Ok(()) => id,

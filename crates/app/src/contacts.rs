@@ -127,9 +127,11 @@ fn dedup(mut v: Vec<String>) -> Vec<String> {
     v
 }
 
-pub(crate) fn to_contact(r: ContactRow, identities: &[IdentityRow]) -> Contact {
+/// A contact from its row and its identities (opened); `vault` opens the unverified e-mail.
+pub(crate) fn to_contact(r: ContactRow, identities: &[IdentityRow], vault: &PiiVault) -> AppResult<Contact> {
     let of = |kind: &str| identities.iter().filter(|i| i.contact_id == r.id && i.kind == kind).map(|i| i.value.clone()).collect::<Vec<_>>();
-    Contact {
+    Ok(Contact {
+        unverified_email: r.unverified_email.as_deref().map(|e| vault.open_text(e)).transpose()?,
         emails: of("email"),
         phones: of("phone"),
         exchange_user_id: of("exchange_user").into_iter().next(),
@@ -146,7 +148,7 @@ pub(crate) fn to_contact(r: ContactRow, identities: &[IdentityRow]) -> Contact {
         pii_masked: false,
         created_at: from_micros(r.created_at),
         updated_at: from_micros(r.updated_at),
-    }
+    })
 }
 
 impl ParsedContact {
@@ -172,6 +174,7 @@ impl ParsedContact {
             attributes: serde_json::Value::Object(self.attributes.unwrap_or_default()).to_string(),
             notes: self.notes.unwrap_or_default(),
             identities: identities.iter().map(|(k, v)| vault.seal(k, v)).collect(),
+            unverified_email: None,
         }
     }
 
@@ -209,11 +212,12 @@ impl App {
         Ok(self.contact_in_full(id).await?.masked())
     }
 
-    /// A contact unmasked: only for a reveal or an export, which are audited.
-    async fn contact_in_full(&self, id: &str) -> AppResult<Contact> {
+    /// A contact unmasked: only for a reveal or an export, which are audited, and for mailing
+    /// the customer.
+    pub(crate) async fn contact_in_full(&self, id: &str) -> AppResult<Contact> {
         let row = self.store().contact_by_id(id).await?.ok_or(AppError::NotFound("contact"))?;
         let ids = self.identities_of(std::slice::from_ref(&row.id)).await?;
-        Ok(to_contact(row, &ids))
+        to_contact(row, &ids, &*self.pii().await?)
     }
 
     /// The contact id a known identity leads to, following merges.
@@ -313,7 +317,9 @@ impl App {
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         let identities = self.identities_of(&ids).await?;
         let next_cursor = if more { rows.last().map(|r| r.id.clone()) } else { None };
-        Ok(Page { items: rows.into_iter().map(|r| to_contact(r, &identities).masked()).collect(), next_cursor })
+        let vault = self.pii().await?;
+        let items = rows.into_iter().map(|r| Ok(to_contact(r, &identities, &vault)?.masked())).collect::<AppResult<Vec<_>>>()?;
+        Ok(Page { items, next_cursor })
     }
 
     pub async fn update_contact(&self, p: &Principal, id: &str, mut input: ContactInput) -> AppResult<Contact> {

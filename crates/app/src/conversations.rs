@@ -963,6 +963,8 @@ impl App {
                 self.notify_mentions(p, &row, msg).await?;
             } else if row.channel == Channel::Api.as_str() {
                 self.enqueue_webhook(&row, msg).await?;
+            } else {
+                self.schedule_chat_follow_up(&row).await?;
             }
         }
         let conv = self.store().conversation_by_id(&row.id).await?.ok_or(AppError::NotFound("conversation"))?;

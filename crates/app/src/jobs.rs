@@ -28,6 +28,7 @@ impl JobRegistry {
             .with(MAINTENANCE_JOB, Arc::new(Maintenance))
             .with(crate::webhooks::WEBHOOK_JOB, Arc::new(crate::webhooks::WebhookDelivery::new()))
             .with(crate::identity_check::EMAIL_JOB, Arc::new(crate::identity_check::MailCode))
+            .with(crate::chat_follow_up::FOLLOW_UP_JOB, Arc::new(crate::chat_follow_up::FollowUp))
     }
 
     pub fn with(mut self, kind: &'static str, handler: Arc<dyn JobHandler>) -> Self {

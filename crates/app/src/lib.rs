@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod bot;
 pub mod chat;
+pub mod chat_follow_up;
 pub mod contacts;
 pub mod conversations;
 pub mod demo;
@@ -72,6 +73,9 @@ pub struct AppConfig {
     pub shield: shield::ShieldConfig,
     /// The SMTP server for outbound e-mail (`[smtp]`); without it nothing is mailed.
     pub smtp: Option<mail::SmtpConfig>,
+    /// Where customers reach Kefu (`public_url`): links in mail point there; without it mail
+    /// carries no links.
+    pub public_url: Option<String>,
     /// The exchange's endpoint that checks a customer's authenticator code
     /// (`[identity_checks] totp_url`); without it that method is not offered.
     pub totp_check_url: Option<String>,
@@ -99,6 +103,7 @@ impl Default for AppConfig {
             llm: None,
             shield: Default::default(),
             smtp: None,
+            public_url: None,
             totp_check_url: None,
             keyring: None,
         }

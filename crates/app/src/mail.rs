@@ -16,8 +16,20 @@ pub struct SmtpConfig {
 
 impl SmtpConfig {
     /// Checks the settings, naming the key at fault.
+    /// Runs outside the async runtime (the transport's pool is made only by `Mailer::new`).
     pub fn validate(&self) -> Result<(), String> {
-        Mailer::new(self).map(|_| ())
+        self.parts().map(|_| ())
+    }
+
+    fn parts(&self) -> Result<(lettre::transport::smtp::AsyncSmtpTransportBuilder, Mailbox), String> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&self.url)
+            .map_err(|e| format!("smtp.url: {e} (expected smtp://host:port, smtp://host:587?tls=required or smtps://host:465)"))?
+            .timeout(Some(Duration::from_secs(20)));
+        let from = self
+            .from
+            .parse::<Mailbox>()
+            .map_err(|e| format!("smtp.from: {:?} is not a sender like Support <help@example.com> ({e})", self.from))?;
+        Ok((transport, from))
     }
 }
 
@@ -33,16 +45,10 @@ impl std::fmt::Debug for Mailer {
 }
 
 impl Mailer {
+    /// A mailer for `c`; within the async runtime (its connection pool lives there).
     pub fn new(c: &SmtpConfig) -> Result<Self, String> {
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&c.url)
-            .map_err(|e| format!("smtp.url: {e} (expected smtp://host:port, smtp://host:587?tls=required or smtps://host:465)"))?
-            .timeout(Some(Duration::from_secs(20)))
-            .build();
-        let from = c
-            .from
-            .parse::<Mailbox>()
-            .map_err(|e| format!("smtp.from: {:?} is not a sender like Support <help@example.com> ({e})", c.from))?;
-        Ok(Self { transport, from })
+        let (transport, from) = c.parts()?;
+        Ok(Self { transport: transport.build(), from })
     }
 
     /// Sends a plain-text message; an `Err` says why the server did not take it.

@@ -80,6 +80,51 @@ impl PiiVault {
         }
     }
 
+    /// A text sealed for a column of its own: `v1:` and base64.
+    pub fn seal_text(&self, plain: &str) -> String {
+        format!("v1:{}", b64().encode(self.keyring.seal(plain.as_bytes())))
+    }
+
+    /// The text `seal_text` sealed (one stored before sealing is in clear, without `v1:`).
+    pub fn open_text(&self, stored: &str) -> AppResult<String> {
+        let Some(sealed) = stored.strip_prefix("v1:") else { return Ok(stored.to_string()) };
+        let bytes = b64().decode(sealed).map_err(|_| AppError::internal("a sealed text is not base64"))?;
+        let plain = self.keyring.open(&bytes).map_err(|e| AppError::internal(format!("cannot open a sealed text: {e}")))?;
+        String::from_utf8(plain).map_err(|_| AppError::internal("a sealed text is not UTF-8"))
+    }
+
+    fn text_is_current(&self, stored: &str) -> bool {
+        stored.strip_prefix("v1:").and_then(|s| b64().decode(s).ok()).is_some_and(|b| self.keyring.is_current(&b))
+    }
+
+    /// Seals the visitors' unverified e-mails stored in clear and, with `all`, re-seals those
+    /// sealed under an older key. Returns how many changed.
+    async fn reseal_texts(&self, store: &Store, all: bool) -> AppResult<usize> {
+        let mut changed = 0;
+        if !all {
+            loop {
+                let rows = store.clear_unverified_emails(BATCH).await?;
+                if rows.is_empty() {
+                    return Ok(changed);
+                }
+                for (id, plain) in rows {
+                    store.replace_unverified_email(&id, &plain, &self.seal_text(&plain)).await?;
+                    changed += 1;
+                }
+            }
+        }
+        let mut after = String::new();
+        loop {
+            let rows = store.unverified_emails_after(&after, BATCH).await?;
+            let Some((last, _)) = rows.last() else { return Ok(changed) };
+            after = last.clone();
+            for (id, stored) in rows.iter().filter(|(_, v)| !self.text_is_current(v)) {
+                store.replace_unverified_email(id, stored, &self.seal_text(&self.open_text(stored)?)).await?;
+                changed += 1;
+            }
+        }
+    }
+
     /// The value of a stored identity (a row from before sealing has it in clear).
     pub fn open(&self, row: &IdentityRow) -> AppResult<String> {
         let Some(sealed) = &row.sealed else { return Ok(row.value.clone()) };
@@ -88,13 +133,15 @@ impl PiiVault {
         String::from_utf8(plain).map_err(|_| AppError::internal("a sealed identity is not UTF-8"))
     }
 
-    /// Seals every identity still in clear and, with `all`, re-seals the ones sealed under an
-    /// older master key, along with the index key itself. Returns (changed, already current).
+    /// Seals every identity (and visitor's unverified e-mail) still in clear and, with `all`,
+    /// re-seals the ones sealed under an older master key, along with the index key itself.
+    /// Returns (changed, already current) identities.
     pub async fn reseal_all(&self, store: &Store, all: bool, now: i64) -> AppResult<(usize, usize)> {
         if all {
             let sealed = b64().encode(self.keyring.seal(&self.index_key));
             store.put_setting(INDEX_KEY_SETTING, &sealed, now).await?;
         }
+        self.reseal_texts(store, all).await?;
         let (mut changed, mut current) = (0, 0);
         let (mut kind, mut value) = (String::new(), String::new());
         loop {
@@ -131,6 +178,8 @@ impl App {
                 if self.store().has_clear_identities().await? {
                     let (sealed, _) = vault.reseal_all(self.store(), false, now).await?;
                     tracing::info!(identities = sealed, "sealed contact identities stored in clear");
+                } else {
+                    vault.reseal_texts(self.store(), false).await?;
                 }
                 Ok(Arc::new(vault))
             })
@@ -184,6 +233,17 @@ mod tests {
         assert!(!v.blind_key("email", "jane@example.com").contains("jane"));
         let other = PiiVault { keyring: v.keyring.clone(), index_key: vec![8; 32] };
         assert_ne!(other.blind_key("email", "jane@example.com"), v.blind_key("email", "jane@example.com"));
+    }
+
+    #[test]
+    fn sealed_texts_open_and_clear_ones_read_as_they_are() {
+        let v = vault();
+        let s = v.seal_text("visitor@example.com");
+        assert!(s.starts_with("v1:") && !s.contains("visitor"));
+        assert_eq!(v.open_text(&s).unwrap(), "visitor@example.com");
+        assert!(v.text_is_current(&s));
+        assert_eq!(v.open_text("visitor@example.com").unwrap(), "visitor@example.com");
+        assert!(!v.text_is_current("visitor@example.com"));
     }
 
     #[test]

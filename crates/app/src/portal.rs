@@ -172,6 +172,11 @@ impl App {
         self.get_portal_settings(p).await
     }
 
+    /// A private link's token that opens one conversation of a contact in the portal.
+    pub(crate) async fn portal_link(&self, contact_id: &str, conversation_id: &str) -> AppResult<String> {
+        self.new_portal_access("link", contact_id, Some(conversation_id), LINK_TTL).await
+    }
+
     async fn new_portal_access(&self, kind: &str, contact_id: &str, conversation_id: Option<&str>, ttl: Duration) -> AppResult<String> {
         let token = random_token(32);
         let now = self.now();

@@ -158,9 +158,13 @@ pub struct Contact {
     pub merged_into: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    /// True when `emails` and `phones` are partly masked; agents whose role grants full view
-    /// reveal them (`POST /api/v1/contacts/{id}/reveal`), and each reveal is audited.
+    /// True when `emails`, `phones` and `unverified_email` are partly masked; agents whose role
+    /// grants full view reveal them (`POST /api/v1/contacts/{id}/reveal`), and each reveal is
+    /// audited.
     pub pii_masked: bool,
+    /// The e-mail address an anonymous chat visitor typed in the pre-chat form: chat replies
+    /// they miss are mailed there, but nobody proved it is theirs, so it finds no contact.
+    pub unverified_email: Option<String>,
 }
 
 impl Contact {
@@ -168,6 +172,7 @@ impl Contact {
     pub fn masked(mut self) -> Self {
         self.emails = self.emails.iter().map(|e| mask_email(e)).collect();
         self.phones = self.phones.iter().map(|p| mask_phone(p)).collect();
+        self.unverified_email = self.unverified_email.as_deref().map(mask_email);
         self.pii_masked = true;
         self
     }

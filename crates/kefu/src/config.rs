@@ -377,6 +377,7 @@ impl Config {
             llm: self.llm.clone(),
             shield: self.shield.clone(),
             smtp: self.smtp.clone(),
+            public_url: self.public_url.clone(),
             totp_check_url: self.totp_check_url.clone(),
             keyring: self.keyring.clone(),
             ..Default::default()

@@ -598,15 +598,18 @@ fn user_error(e: AppError) -> ExitCode {
 
 async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     let store = open_store(&config).await?;
-    let app = build_app(store.clone(), &config, demo)?;
-    // The master key is read (or made, with a warning) now rather than at the first upload,
-    // and identities from before sealing are sealed before any request.
-    app.blobs()?;
-    app.pii().await?;
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr()?;
     let base = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let mut app_config = config.app_config(demo);
+    // Links in mail point where customers reach Kefu: the listening address unless told.
+    app_config.public_url = Some(base.clone());
+    let app = App::new(store.clone(), Arc::new(kefu_bus::LocalBus::default()), Arc::new(SystemClock), app_config, JobRegistry::standard())?;
+    // The master key is read (or made, with a warning) now rather than at the first upload,
+    // and identities from before sealing are sealed before any request.
+    app.blobs()?;
+    app.pii().await?;
 
     if demo {
         match app.seed_demo().await {

@@ -85,6 +85,29 @@ impl Store {
 }
 
 impl Store {
+    /// How far a chat's replies were mailed to its customer (a message `seq`).
+    pub async fn chat_emailed_seq(&self, conversation_id: &str) -> Result<i64> {
+        Ok(read_pool!(self, |p| sqlx::query_scalar("SELECT emailed_seq FROM conversations WHERE id = $1")
+            .bind(conversation_id)
+            .fetch_optional(p)
+            .await?
+            .unwrap_or(0)))
+    }
+
+    /// Moves the mailed mark from `from` to `to`; false when another run moved it first.
+    pub async fn mark_chat_emailed(&self, conversation_id: &str, from: i64, to: i64) -> Result<bool> {
+        let n = write_pool!(self, |p| sqlx::query("UPDATE conversations SET emailed_seq = $3 WHERE id = $1 AND emailed_seq = $2")
+            .bind(conversation_id)
+            .bind(from)
+            .bind(to)
+            .execute(p)
+            .await?
+            .rows_affected());
+        Ok(n == 1)
+    }
+}
+
+impl Store {
     /// The place (1 = next) of an open, unassigned chat created at `created_at` (ties by id)
     /// among the open chats that no agent has.
     pub async fn chat_queue_position(&self, id: &str, created_at: i64) -> Result<i64> {

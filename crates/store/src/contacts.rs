@@ -16,6 +16,9 @@ pub struct ContactRow {
     pub merged_into: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The e-mail address an anonymous chat visitor typed, sealed (`v1:` and base64); nobody
+    /// proved it is theirs, so it finds no contact.
+    pub unverified_email: Option<String>,
 }
 
 /// A channel identity as stored. `value` is its blind key (a keyed hash, which lookups match)
@@ -56,6 +59,8 @@ pub struct NewContact {
     pub attributes: String,
     pub notes: String,
     pub identities: Vec<StoredIdentity>,
+    /// Sealed, as `ContactRow::unverified_email`.
+    pub unverified_email: Option<String>,
 }
 
 /// What a contact update sets; `None` leaves a field as it is.
@@ -72,10 +77,10 @@ pub struct ContactChanges {
 }
 
 pub(crate) const CONTACT_COLUMNS: &str =
-    "id, name, language, vip_tier, kyc_level, tags, attributes, notes, merged_into, created_at, updated_at";
+    "id, name, language, vip_tier, kyc_level, tags, attributes, notes, merged_into, created_at, updated_at, unverified_email";
 
 pub(crate) const INSERT_CONTACT: &str = "INSERT INTO contacts (id, name, language, vip_tier, kyc_level, tags, attributes, notes, created_at, updated_at, \
-       name_key, name_rest_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)";
+       name_key, name_rest_key, unverified_email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12)";
 pub(crate) const INSERT_IDENTITY: &str =
     "INSERT INTO contact_identities (kind, value, contact_id, created_at, sealed) VALUES ($1, $2, $3, $4, $5)";
 
@@ -96,6 +101,7 @@ macro_rules! insert_contact_tx {
             .bind($now)
             .bind($crate::contacts::name_key(&c.name))
             .bind($crate::contacts::name_rest_key(&c.name))
+            .bind(&c.unverified_email)
             .execute(&mut *$tx)
             .await?;
         for i in &c.identities {
@@ -372,6 +378,41 @@ impl Store {
 }
 
 impl Store {
+    /// Contacts whose unverified e-mail is still in clear (not `v1:`-sealed), at most `limit`:
+    /// (id, value).
+    pub async fn clear_unverified_emails(&self, limit: i64) -> Result<Vec<(String, String)>> {
+        Ok(read_pool!(self, |p| sqlx::query_as(
+            "SELECT id, unverified_email FROM contacts WHERE unverified_email IS NOT NULL AND unverified_email NOT LIKE 'v1:%' LIMIT $1"
+        )
+        .bind(limit)
+        .fetch_all(p)
+        .await?))
+    }
+
+    /// Replaces a contact's unverified e-mail `old` by `new` (its sealed form, or a re-sealing).
+    pub async fn replace_unverified_email(&self, id: &str, old: &str, new: &str) -> Result<()> {
+        write_pool!(self, |p| {
+            sqlx::query("UPDATE contacts SET unverified_email = $3 WHERE id = $1 AND unverified_email = $2")
+                .bind(id)
+                .bind(old)
+                .bind(new)
+                .execute(p)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Contacts with an unverified e-mail, in id order after `after`, at most `limit`: (id, value).
+    pub async fn unverified_emails_after(&self, after: &str, limit: i64) -> Result<Vec<(String, String)>> {
+        Ok(read_pool!(self, |p| sqlx::query_as(
+            "SELECT id, unverified_email FROM contacts WHERE unverified_email IS NOT NULL AND id > $1 ORDER BY id LIMIT $2"
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(p)
+        .await?))
+    }
+
     /// Whether some identity is still in clear (written before sealing).
     pub async fn has_clear_identities(&self) -> Result<bool> {
         let n: i64 = read_pool!(self, |p| sqlx::query_scalar(
@@ -522,7 +563,7 @@ impl Store {
             }
             sqlx::query(
                 "UPDATE contacts SET name = $2, name_key = $3, name_rest_key = '', language = NULL, tags = '[]', attributes = '{}', \
-                 notes = '', updated_at = $4 WHERE id = $1 OR merged_into = $1",
+                 notes = '', unverified_email = NULL, updated_at = $4 WHERE id = $1 OR merged_into = $1",
             )
             .bind(contact_id)
             .bind(ERASED_NAME)

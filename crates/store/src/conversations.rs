@@ -449,6 +449,7 @@ fn create_script(c: &NewConversation, now: i64) -> (Script, Option<MessageRow>) 
                     now.into(),
                     crate::contacts::name_key(&n.name).as_str().into(),
                     crate::contacts::name_rest_key(&n.name).as_str().into(),
+                    (&n.unverified_email).into(),
                 ],
             );
             for i in &n.identities {

@@ -2,8 +2,9 @@
 // to API conversations are delivered, signed with a shared secret), the
 // customer portal's identity secret (signed sign-in from the exchange) and
 // the live chat widget (embed code, greetings, pre-chat form, business hours,
-// offline message and promised reply time, ES256 key for signed identities,
-// and whether the chat is staffed right now). Secrets are write-only: the
+// offline message and promised reply time, e-mailing replies the customer
+// missed, ES256 key for signed identities, and whether the chat is staffed
+// right now). Secrets are write-only: the
 // server only says whether one is set.
 
 import {
@@ -22,6 +23,9 @@ const OFFLINE_MAX = 500;
 const REPLY_HOURS_MIN = 1;
 const REPLY_HOURS_MAX = 168;
 const REPLY_HOURS_DEFAULT = 12;
+const FOLLOW_UP_MIN = 0;
+const FOLLOW_UP_MAX = 1440;
+const FOLLOW_UP_DEFAULT = 5;
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 // A schedule to start from when an admin turns "around the clock" off.
 const DEFAULT_DAY = { open: '09:00', close: '18:00' };
@@ -376,6 +380,39 @@ function businessHoursFields(hours) {
   };
 }
 
+/**
+ * E-mailing chat replies the customer has not read (`email_follow_up_minutes`): a checkbox, and
+ * how many minutes after the last reply; off is `null` (never).
+ */
+function followUpFields(minutes) {
+  const on = checkbox({
+    name: 'email_follow_up', label: t('channels.chatFollowUp'), hint: t('channels.chatFollowUpHint'),
+    testid: 'chat-follow-up', checked: minutes !== null, // (not set yet: the default)
+  });
+  const after = field({
+    name: 'email_follow_up_minutes', label: t('channels.chatFollowUpMinutes'), type: 'number', testid: 'chat-follow-up-minutes',
+    value: String(minutes ?? FOLLOW_UP_DEFAULT), hint: t('channels.chatFollowUpMinutesHint', { min: FOLLOW_UP_MIN, max: FOLLOW_UP_MAX }),
+    inputmode: 'numeric', attrs: { min: FOLLOW_UP_MIN, max: FOLLOW_UP_MAX, step: 1 }, className: 'field-short',
+    validate: (v) => {
+      if (!on.checked) return null;
+      const n = Number(v.trim());
+      return v.trim() !== '' && Number.isInteger(n) && n >= FOLLOW_UP_MIN && n <= FOLLOW_UP_MAX
+        ? null : t('channels.chatFollowUpRange', { min: FOLLOW_UP_MIN, max: FOLLOW_UP_MAX });
+    },
+  });
+  const sync = () => {
+    after.input.disabled = !on.checked;
+    if (!on.checked) after.clearError();
+  };
+  on.input.addEventListener('change', sync);
+  sync();
+  return {
+    on, after, el: h('div', { class: 'fieldset', testid: 'chat-follow-up-group' }, on.el, after.el),
+    /** Minutes, or null for never. */
+    value: () => (on.checked ? Number(after.value.trim()) : null),
+  };
+}
+
 /** The embed tag for the exchange's pages, with a copy button and the demo page. */
 function embedBlock(widgetId) {
   const snippet = `<script src="${window.location.origin}/widget.js" data-channel="${widgetId}" async></script>`;
@@ -472,6 +509,7 @@ function chatCard(ctx) {
           ? null : t('channels.chatReplyHoursRange', { min: REPLY_HOURS_MIN, max: REPLY_HOURS_MAX });
       },
     });
+    const followUp = followUpFields(s.email_follow_up_minutes);
     const { group: offline, fields: offlineInputs } = perLanguageFields({
       name: 'offline_message', testid: 'chat-offline', legend: t('channels.chatOffline'), hint: t('channels.chatOfflineHint'),
       placeholder: t('channels.chatOfflinePlaceholder'), values: s.offline_message,
@@ -498,10 +536,10 @@ function chatCard(ctx) {
     const save = button(t('channels.chatSave'), { variant: 'primary', type: 'submit', testid: 'chat-settings-save' });
     const alertSlot = h('div', { class: 'form-alert', dataset: { alertTestid: 'chat-settings-error' } });
     const form = h('form', { class: 'form form-narrow chat-settings-form', method: 'post', action: '#', testid: 'chat-settings-form' },
-      alertSlot, widgetId, embedBlock(s.widget_id || ''), greeting.el, prechat.el, availability, offline.el, key.el,
+      alertSlot, widgetId, embedBlock(s.widget_id || ''), greeting.el, prechat.el, availability, followUp.el, offline.el, key.el,
       h('div', { class: 'button-row' }, save));
     bindForm(form, {
-      fields: [...greetingInputs, greeting, ...hours.fields, replyHours, ...offlineInputs, offline, key],
+      fields: [...greetingInputs, greeting, ...hours.fields, replyHours, followUp.after, ...offlineInputs, offline, key],
       fieldMap: hours.fieldMap,
       submitButton: save, alertSlot,
       onSubmit: async () => {
@@ -513,6 +551,7 @@ function chatCard(ctx) {
           business_hours: hours.value(),
           offline_message: offline.value(),
           reply_within_hours: Number(replyHours.value.trim()),
+          email_follow_up_minutes: followUp.value(),
         });
         toast(t('channels.chatSaved'));
         if (ctx.alive) render(saved);

@@ -4,7 +4,8 @@
 // attributes and notes (edited in the same dialog as in the conversation
 // sidebar), the contact's conversations, and merging another contact (the
 // same person seen on another channel) into this one. E-mails and phones
-// are shown partly masked; roles with full view reveal them, and the
+// (and the unverified e-mail a chat visitor typed) are shown partly masked;
+// roles with full view reveal them, and the
 // "Customer data" card exports (full view) or erases (admins) a customer.
 
 import {
@@ -17,7 +18,7 @@ import { pageHeader } from '../layout.js';
 import { statusBadge, priorityBadge, channelLabel, localeLabel, conversationPath } from '../inbox-common.js';
 import {
   contactPath, identitiesOf, identityKey, identitySummary, vipBadge, tagPills, attributeText, contactEditModal,
-  isMasked, isMaskedIdentity, maskedHint, revealButton, revealedNote, exportButton, eraseButton,
+  isMasked, isMaskedIdentity, hasMaskedDetails, maskedHint, revealButton, revealedNote, exportButton, eraseButton,
 } from '../contact-common.js';
 
 const PAGE_SIZE = 50;
@@ -170,7 +171,7 @@ export function contactView(page, ctx) {
 
   function profileCard(c) {
     const revealed = c !== maskedContact && !c.pii_masked;
-    const hide = revealed && isMasked(maskedContact)
+    const hide = revealed && hasMaskedDetails(maskedContact)
       ? button(t('contact.hideFull'), {
         size: 'sm', variant: 'ghost', iconName: 'x', testid: 'contact-hide',
         onClick: () => {
@@ -197,13 +198,16 @@ export function contactView(page, ctx) {
         identityList(c),
         revealed ? revealedNote() : null),
       dl([
+        // The address a chat visitor typed: kept apart from the identities, as nobody proved it.
+        c.unverified_email ? [t('contact.unverifiedEmail'), h('span', { title: t('contact.unverifiedEmailHint') },
+          c.unverified_email, c.pii_masked ? [' ', maskedHint()] : null), 'contact-unverified-email'] : null,
         [t('contact.vipTier'), c.vip_tier ? badge(t('contact.vipValue', { n: c.vip_tier }), 'brand') : t('contact.vipNone'), 'contact-vip'],
         [t('contact.kycLevel'), t('contact.kycValue', { n: c.kyc_level }), 'contact-kyc'],
         [t('contact.language'), c.language ? localeLabel(c.language) : null, 'contact-language'],
         [t('contact.tags'), tagPills(c.tags), 'contact-tags'],
         [t('contacts.created'), timeCell(c.created_at, 'common.unknown')],
         [t('contacts.updated'), timeCell(c.updated_at, 'common.unknown')],
-      ]));
+      ].filter(Boolean)));
   }
 
   function attributesCard(c) {

@@ -6,7 +6,8 @@
 // the collision indicator (who else is viewing or typing). For live chats:
 // whether the customer's identity is verified, "Customer is typing…", the
 // "Seen" marker (what the customer has read), reporting what agents read, and
-// the customer's rating of the chat (side panel and timeline, live).
+// the customer's rating of the chat (side panel and timeline, live); replies
+// mailed to a customer who had not read them in the chat are tagged "Emailed".
 // Step-up identity checks: the side panel shows where the customer's check
 // stands, suggests one for sensitive requests and starts one; sensitive
 // macros stay locked until the customer passed.
@@ -170,6 +171,12 @@ function shieldNotes(m) {
     flags.length ? h('div', { class: 'link-flags', testid: 'link-flags' }, flags) : null);
 }
 
+/** "Emailed": the reply was mailed to the customer, who had not read it in the chat. */
+function emailedTag(m) {
+  if (!m.delivery || m.delivery.email !== 'sent') return null;
+  return badge(t('conversation.emailed'), 'info', { class: 'badge-compact', testid: 'message-emailed', title: t('conversation.emailedHint') });
+}
+
 function messageItem(m) {
   const kind = m.author && m.author.kind ? m.author.kind : 'system';
   return h('li', {
@@ -179,6 +186,7 @@ function messageItem(m) {
   h('div', { class: 'msg-head' },
     h('span', { class: 'msg-author' }, m.author ? m.author.name : ''),
     h('span', { class: ['msg-kind', m.private && 'msg-kind-note'] }, m.private ? [icon('note'), authorLabel(m)] : authorLabel(m)),
+    emailedTag(m),
     h('span', { class: 'msg-time' }, timeCell(m.created_at))),
   h('div', { class: 'msg-body', testid: 'message-body' }, renderBody(m.body)),
   m.attachments && m.attachments.length ? h('div', { class: 'attachments' }, m.attachments.map(attachmentChip)) : null,
@@ -892,6 +900,9 @@ export function conversationView(page, ctx) {
     // E-mails and phones come masked; a role with full view may reveal them (audited).
     const masked = (values) => (values && values.length
       ? h('span', null, values.join(', '), c.pii_masked ? [' ', maskedHint()] : null) : null);
+    // The address the visitor typed in the chat: nobody proved it is theirs.
+    const unverified = c.unverified_email
+      ? h('span', { title: t('contact.unverifiedEmailHint') }, c.unverified_email, c.pii_masked ? [' ', maskedHint()] : null) : null;
     const reveal = revealButton(c, { variant: 'ghost', onRevealed: (full) => { if (!ctx.alive) return; contact = full; renderContact(others); } });
     replace(contactSlot, h('section', { class: 'card side-card', testid: 'contact-card', dataset: { contactId: c.id } },
       h('header', { class: 'side-card-header' },
@@ -902,6 +913,7 @@ export function conversationView(page, ctx) {
         c.pii_masked === false ? revealedNote() : null,
         dl([
           [t('contact.emails'), masked(c.emails), 'contact-emails'],
+          c.unverified_email ? [t('contact.unverifiedEmail'), unverified, 'contact-unverified-email'] : null,
           [t('contact.phones'), masked(c.phones), 'contact-phones'],
           [t('contact.exchangeUserId'), c.exchange_user_id ? h('code', { class: 'mono' }, c.exchange_user_id) : null, 'contact-uid'],
           c.telegram_id ? [t('contact.telegramId'), h('code', { class: 'mono' }, c.telegram_id), 'contact-telegram'] : null,

@@ -240,7 +240,8 @@ async fn audit_verify_reports_tampering(backend: Backend) {
 
 async fn serve_bootstraps_and_shuts_down_gracefully(backend: Backend) {
     let Some(db) = TestDb::new(backend).await else { return };
-    let mut server = serve(&db, &[]);
+    // With an outbound mail server configured (its connection pool is made inside the runtime).
+    let mut server = serve(&db, &["--smtp-url", "smtp://127.0.0.1:2525", "--smtp-from", "Support <support@example.com>"]);
     assert!(server.stdout.contains("No admin exists yet") && server.stdout.contains("kefu admin create-agent"), "{}", server.stdout);
     let addr = server.base.trim_start_matches("http://").to_string();
     // An upload in flight when SIGTERM arrives still gets its answer.

@@ -18,14 +18,14 @@ const SECRET: &str = "exchange-identity-secret-0123456789";
 const PORTAL: (&str, &str) = ("x-kefu-portal", "1");
 
 /// aiosmtpd writing what it receives into a maildir; stopped on drop.
-struct SmtpSink {
+pub(crate) struct SmtpSink {
     child: Child,
     port: u16,
     maildir: PathBuf,
 }
 
 impl SmtpSink {
-    fn start() -> SmtpSink {
+    pub(crate) fn start() -> SmtpSink {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let maildir = std::env::temp_dir().join(format!("kefu-smtp-{}", ulid::Ulid::new()));
         let child = Command::new("python3")
@@ -43,8 +43,18 @@ impl SmtpSink {
         SmtpSink { child, port, maildir }
     }
 
+    /// App options that send mail through this server.
+    pub(crate) fn options(&self) -> Options {
+        let mut opts = Options::default();
+        opts.app.smtp = Some(kefu_app::mail::SmtpConfig {
+            url: format!("smtp://127.0.0.1:{}", self.port),
+            from: "Nebula Support <support@nebula.example>".into(),
+        });
+        opts
+    }
+
     /// The messages received so far, raw.
-    fn messages(&self) -> Vec<String> {
+    pub(crate) fn messages(&self) -> Vec<String> {
         let Ok(dir) = std::fs::read_dir(self.maildir.join("new")) else { return Vec::new() };
         dir.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok()).collect()
     }
@@ -59,7 +69,7 @@ impl Drop for SmtpSink {
 }
 
 /// Runs due jobs until `done` holds (the test app has no job worker of its own).
-async fn work_until<T>(t: &TestApp, mut done: impl FnMut() -> Option<T>) -> T {
+pub(crate) async fn work_until<T>(t: &TestApp, mut done: impl FnMut() -> Option<T>) -> T {
     let worker = kefu_app::jobs::JobWorker::new(t.app.clone());
     let started = Instant::now();
     loop {
@@ -140,12 +150,7 @@ fn code_in(mail: &str) -> String {
 
 async fn a_mailed_code_passes_the_check_and_unlocks_sensitive_macros(backend: Backend) {
     let smtp = SmtpSink::start();
-    let mut opts = Options::default();
-    opts.app.smtp = Some(kefu_app::mail::SmtpConfig {
-        url: format!("smtp://127.0.0.1:{}", smtp.port),
-        from: "Nebula Support <support@nebula.example>".into(),
-    });
-    let Some(t) = spawn_app_with(backend, opts).await else { return };
+    let Some(t) = spawn_app_with(backend, smtp.options()).await else { return };
     let agent = admin(&t).await;
     assert_eq!(agent.put("/api/v1/settings/portal", json!({"identity_secret": SECRET})).await.status, StatusCode::OK);
     let widget = widget_id(&t, &agent).await;

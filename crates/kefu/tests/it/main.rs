@@ -30,6 +30,7 @@ mod audit;
 mod auth;
 mod bot;
 mod chat;
+mod chat_follow_up;
 mod cli;
 mod identity_checks;
 mod inbox;

@@ -279,6 +279,7 @@ async fn attachments_and_contact_details_are_sealed_at_rest_and_keys_rotate(back
         "INSERT INTO contact_identities (kind, value, contact_id, created_at) VALUES ('email', 'old.style@example.com', '{jane_id}', 0)"
     ))
     .await;
+    t.db.execute(&format!("UPDATE contacts SET unverified_email = 'typed@example.com' WHERE id = '{jane_id}'")).await;
     let config = kefu_app::AppConfig { data_dir: data.clone(), ..Default::default() };
     let again = kefu_testkit::build_app(
         t.db.store().await,
@@ -290,6 +291,9 @@ async fn attachments_and_contact_details_are_sealed_at_rest_and_keys_rotate(back
     let rows = t.app.store().identities_after("", "", 100).await.unwrap();
     assert!(rows.iter().all(|r| r.sealed.is_some() && !r.value.contains("old.style")), "{rows:?}");
     assert_eq!(names(admin.get("/api/v1/contacts?q=old.style%40example.com").await), ["\"Jane Roe\""]);
+    let typed = t.app.store().contact_by_id(&jane_id).await.unwrap().unwrap().unverified_email.unwrap();
+    assert!(typed.starts_with("v1:") && !typed.contains("typed"), "{typed}");
+    assert_eq!(admin.get(&format!("/api/v1/contacts/{jane_id}")).await.body["unverified_email"], "t***@example.com");
     again.store().close().await;
 
     let key_file = data.join("master.key");
