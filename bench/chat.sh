@@ -6,7 +6,8 @@
 #   - then ACTIVE further visitors each start a chat and send, all together RATE messages a
 #     second for DURATION seconds; latency from each `send` to its `ack` (stored), and to the agents' live
 #     feed (GET /api/v1/events) announcing it: the customer → agent delivery time.
-# Usage: bench/chat.sh        Knobs: PORT=18779 IDLE=10000 ACTIVE=1000 RATE=1000 DURATION=20 (seconds)
+# Usage: bench/chat.sh        Knobs: PORT=18779 IDLE=10000 ACTIVE=1000 RATE=1000 DURATION=20 (seconds),
+#   KEFU_BIN and CHAT_LOAD_BIN (binaries to run instead of building the release ones)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -20,12 +21,12 @@ DURATION=${DURATION:-20}
 ulimit -n "$(ulimit -Hn)"
 [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -gt $((IDLE + ACTIVE + 500)) ] ||
   { echo "open files limited to $(ulimit -n): lower IDLE or raise the limit" >&2; exit 1; }
-cargo build --release -q -p kefu -p kefu-chat-load
+[ -n "${KEFU_BIN:-}" ] && [ -n "${CHAT_LOAD_BIN:-}" ] || cargo build --release -q -p kefu -p kefu-chat-load
 target=${CARGO_TARGET_DIR:-target}/release
 out=bench/results/$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$out"
 data=$(mktemp -d)
-KEFU_LOG=warn "$target/kefu" serve --demo --data-dir "$data" --listen "127.0.0.1:$PORT" > "$out/chat-server.log" 2>&1 &
+KEFU_LOG=warn "${KEFU_BIN:-$target/kefu}" serve --demo --data-dir "$data" --listen "127.0.0.1:$PORT" > "$out/chat-server.log" 2>&1 &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
 base="http://127.0.0.1:$PORT"
@@ -34,7 +35,7 @@ token=$(demo_token "$base")
 widget=$(curl -fs -H "authorization: Bearer $token" "$base/api/v1/settings/chat" | python3 -c 'import json,sys; print(json.load(sys.stdin)["widget_id"])')
 # Let the demo seeding and the first index commit settle.
 sleep 3
-"$target/kefu-chat-load" --base "$base" --token "$token" --widget "$widget" --pid "$pid" \
+"${CHAT_LOAD_BIN:-$target/kefu-chat-load}" --base "$base" --token "$token" --widget "$widget" --pid "$pid" \
   --idle "$IDLE" --active "$ACTIVE" --rate "$RATE" --seconds "$DURATION" | tee "$out/chat.json"
 python3 - "$out/chat.json" <<'PY' | tee "$out/summary.md"
 import json, sys

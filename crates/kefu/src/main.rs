@@ -16,6 +16,11 @@ use std::io::{BufRead, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+/// Search, snippets and JSON make many short-lived allocations per request; mimalloc serves them
+/// with less time in the allocator than the system's (see BENCHMARKS.md, help-center search).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Kefu (客服): customer support for cryptocurrency exchanges, in one binary.
 #[derive(Parser)]
 #[command(name = "kefu", version, about, long_about = None, propagate_version = true)]

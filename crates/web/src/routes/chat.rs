@@ -515,7 +515,10 @@ async fn visitor_socket(s: WebState, mut socket: WebSocket) {
         let _ = socket.send(text(&ServerFrame::Error(ErrorFrame::new("hello_required", "the first frame must be hello")))).await;
         return close(socket, 1008, "hello required").await;
     };
-    let visitor = match hello.visitor(&s.app).await {
+    // The heavy work (connecting, sending, events) runs in boxed futures: an idle socket's task
+    // then holds only its own small state, not room for the deepest call it may ever make
+    // (10,000 idle sockets each carried it).
+    let visitor = match Box::pin(hello.visitor(&s.app)).await {
         Ok(v) => v,
         Err(e) => {
             // A wrong identity is refused outright, never treated as an anonymous visitor.
@@ -523,7 +526,7 @@ async fn visitor_socket(s: WebState, mut socket: WebSocket) {
             return close(socket, 1008, "identity refused").await;
         }
     };
-    let conversations = match s.app.chat_conversations(&visitor).await {
+    let conversations = match Box::pin(s.app.chat_conversations(&visitor)).await {
         Ok(c) => c,
         Err(_) => return close(socket, 1011, "try again").await,
     };
@@ -554,7 +557,7 @@ async fn visitor_socket(s: WebState, mut socket: WebSocket) {
             m = socket.recv() => match m {
                 Some(Ok(Message::Text(t))) => {
                     heard = Instant::now();
-                    c.on_frame(t.as_str()).await
+                    Box::pin(c.on_frame(t.as_str())).await
                 }
                 Some(Ok(Message::Binary(_))) => {
                     heard = Instant::now();
@@ -566,7 +569,7 @@ async fn visitor_socket(s: WebState, mut socket: WebSocket) {
                     Vec::new()
                 }
             },
-            Some(e) = rx.recv() => c.on_event(&e).await,
+            Some(e) = rx.recv() => Box::pin(c.on_event(&e)).await,
             _ = ping.tick() => {
                 if heard.elapsed() > IDLE_LIMIT {
                     return close(socket, 1001, "idle").await;
@@ -578,7 +581,7 @@ async fn visitor_socket(s: WebState, mut socket: WebSocket) {
                     Some(q) => q.tick().await,
                     None => std::future::pending().await,
                 }
-            } => c.queue_updates().await,
+            } => Box::pin(c.queue_updates()).await,
             // (The watch's guard must not live on: it is not Send.)
             () = async { let _ = closing.wait_for(|c| *c).await; } => return close(socket, 1012, "server restarting").await,
         };
@@ -598,7 +601,7 @@ async fn visitor_socket(s: WebState, mut socket: WebSocket) {
         if c.overflowed.swap(false, Ordering::Relaxed) {
             let ids: Vec<String> = c.joined.keys().cloned().collect();
             for id in ids {
-                for m in c.catch_up(&id).await {
+                for m in Box::pin(c.catch_up(&id)).await {
                     if socket.send(m).await.is_err() {
                         return;
                     }
