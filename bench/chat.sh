@@ -7,7 +7,8 @@
 #     second for DURATION seconds; latency from each `send` to its `ack` (stored), and to the agents' live
 #     feed (GET /api/v1/events) announcing it: the customer → agent delivery time.
 # Usage: bench/chat.sh        Knobs: PORT=18779 IDLE=10000 ACTIVE=1000 RATE=1000 DURATION=20 (seconds),
-#   KEFU_BIN and CHAT_LOAD_BIN (binaries to run instead of building the release ones)
+#   KEFU_BIN and CHAT_LOAD_BIN (binaries to run instead of building the release ones),
+#   BOT=off (the demo's bot answers new chats first; off, every message goes straight to agents)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -33,6 +34,11 @@ base="http://127.0.0.1:$PORT"
 wait_healthy "$base"
 token=$(demo_token "$base")
 widget=$(curl -fs -H "authorization: Bearer $token" "$base/api/v1/settings/chat" | python3 -c 'import json,sys; print(json.load(sys.stdin)["widget_id"])')
+if [ "${BOT:-on}" = off ]; then
+  curl -fs -H "authorization: Bearer $token" "$base/api/v1/bot/settings" |
+    python3 -c 'import json,sys; s=json.load(sys.stdin); s["enabled"]=False; print(json.dumps(s))' |
+    curl -fs -X PUT -H "authorization: Bearer $token" -H 'content-type: application/json' -d @- "$base/api/v1/bot/settings" > /dev/null
+fi
 # Let the demo seeding and the first index commit settle.
 sleep 3
 "${CHAT_LOAD_BIN:-$target/kefu-chat-load}" --base "$base" --token "$token" --widget "$widget" --pid "$pid" \
