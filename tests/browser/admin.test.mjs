@@ -17,8 +17,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  createHarness, totpCode, text, waitForText, waitUntil, signIn, agentRow,
-} from './helpers.mjs';
+  createHarness, totpCode, text, waitForText, waitUntil, signIn, agentRow, toast } from './helpers.mjs';
 
 const LOCKOUT_ATTEMPTS = 5; // the server's default account lockout threshold
 
@@ -107,10 +106,6 @@ async function rowActionIds(page, email) {
   await page.keyboard.press('Escape');
   await menu.waitFor({ state: 'hidden' });
   return ids;
-}
-
-function toast(page, message) {
-  return page.getByTestId('toast').filter({ hasText: message });
 }
 
 // --- Shared state across the scenarios ---------------------------------------------------

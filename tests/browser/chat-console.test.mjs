@@ -16,7 +16,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { createHarness, signIn, waitForText, waitUntil, text, apiSession as apiSessionAt } from './helpers.mjs';
+import { createHarness, signIn, waitForText, waitUntil, text, apiSession as apiSessionAt, toast } from './helpers.mjs';
 
 const harness = createHarness({ artifactPrefix: 'chat-console-' });
 const { pages, problems, newPage, step } = harness;
@@ -26,10 +26,6 @@ const suffix = crypto.randomBytes(3).toString('hex');
 const seeded = {};
 
 const apiSession = (creds) => apiSessionAt(server.baseUrl, creds);
-
-function toast(page, message) {
-  return page.getByTestId('toast').filter({ hasText: message });
-}
 
 /** Resolves with the next POST /conversations/{id}/read the page sends (and its JSON body). */
 function nextReadRequest(page, conversationId, timeout = 10_000) {

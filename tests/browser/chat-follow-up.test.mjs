@@ -21,7 +21,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { createHarness, masked, waitForText, waitUntil, text, apiSession as apiSessionAt } from './helpers.mjs';
+import { createHarness, masked, waitForText, waitUntil, text, apiSession as apiSessionAt, toast } from './helpers.mjs';
 
 const harness = createHarness({ artifactPrefix: 'chat-follow-up-' });
 const { problems, newPage, step } = harness;
@@ -31,10 +31,6 @@ const suffix = crypto.randomBytes(3).toString('hex');
 const seeded = {};
 
 const apiSession = (creds) => apiSessionAt(server.baseUrl, creds);
-
-function toast(page, message) {
-  return page.getByTestId('toast').filter({ hasText: message });
-}
 
 const customerMessages = (page) => page.locator('[data-testid="kefu-message"][data-author="customer"]');
 

@@ -15,7 +15,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { createHarness, waitForText, waitUntil, signIn, text, masked, apiSession as apiSessionAt } from './helpers.mjs';
+import { createHarness, waitForText, waitUntil, signIn, text, masked, apiSession as apiSessionAt, toast } from './helpers.mjs';
 
 const harness = createHarness({ artifactPrefix: 'contacts-' });
 const { pages, problems, newPage, step } = harness;
@@ -26,10 +26,6 @@ const digits = String(crypto.randomInt(10_000_000, 99_999_999));
 const seeded = {};
 
 const apiSession = (creds) => apiSessionAt(server.baseUrl, creds);
-
-function toast(page, message) {
-  return page.getByTestId('toast').filter({ hasText: message });
-}
 
 function contactRow(page, id) {
   return page.locator(`[data-testid="contact-row"][data-id="${id}"]`);

@@ -225,6 +225,11 @@ export function createHarness({ artifactPrefix, onFailure } = {}) {
 
 // --- Waiting and reading -------------------------------------------------------------------
 
+/** The toast that says `message`. */
+export function toast(page, message) {
+  return page.getByTestId('toast').filter({ hasText: message });
+}
+
 export async function text(locator) {
   return ((await locator.textContent()) || '').trim();
 }

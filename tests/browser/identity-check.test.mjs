@@ -25,7 +25,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
-import { createHarness, waitForText, waitUntil, text, apiSession as apiSessionAt } from './helpers.mjs';
+import { createHarness, waitForText, waitUntil, text, apiSession as apiSessionAt, toast } from './helpers.mjs';
 
 const harness = createHarness({ artifactPrefix: 'identity-check-' });
 const { pages, problems, newPage, step } = harness;
@@ -55,10 +55,6 @@ function startExchange() {
 }
 
 const apiSession = (creds) => apiSessionAt(server.baseUrl, creds);
-
-function toast(page, message) {
-  return page.getByTestId('toast').filter({ hasText: message });
-}
 
 /** The sensitive macro's entry in the open conversation's macro menu (opened first). */
 async function openMacroItem(agent) {

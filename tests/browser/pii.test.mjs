@@ -17,7 +17,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createHarness, waitForText, waitUntil, text, masked, apiSession as apiSessionAt } from './helpers.mjs';
+import { createHarness, waitForText, waitUntil, text, masked, apiSession as apiSessionAt, toast } from './helpers.mjs';
 
 const harness = createHarness({ artifactPrefix: 'pii-' });
 const { pages, problems, step } = harness;
@@ -28,10 +28,6 @@ const digits = String(crypto.randomInt(10_000_000, 99_999_999));
 const seeded = {};
 
 const apiSession = (creds) => apiSessionAt(server.baseUrl, creds);
-
-function toast(page, message) {
-  return page.getByTestId('toast').filter({ hasText: message });
-}
 
 function identity(page, kind) {
   return page.locator(`[data-testid="contact-identity"][data-kind="${kind}"]`);

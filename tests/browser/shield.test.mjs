@@ -20,7 +20,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { createHarness, waitForText, waitUntil, text, apiSession as apiSessionAt } from './helpers.mjs';
+import { createHarness, waitForText, waitUntil, text, apiSession as apiSessionAt, toast } from './helpers.mjs';
 
 const harness = createHarness({ artifactPrefix: 'shield-' });
 const { pages, problems, newPage, step } = harness;
@@ -33,10 +33,6 @@ const SEED = 'abandon abandon abandon abandon abandon abandon abandon abandon ab
 const LOOKALIKE = 'https://nebula-examp1e.com/login';
 
 const apiSession = (creds) => apiSessionAt(server.baseUrl, creds);
-
-function toast(page, message) {
-  return page.getByTestId('toast').filter({ hasText: message });
-}
 
 before(async () => {
   server = await harness.start();

@@ -73,9 +73,7 @@ impl App {
             return Ok(());
         }
         for m in &replies {
-            let mut delivery: std::collections::BTreeMap<String, String> = serde_json::from_str(&m.delivery).unwrap_or_default();
-            delivery.insert("email".into(), "sent".into());
-            s.set_delivery(&m.id, &serde_json::to_string(&delivery).unwrap_or_default()).await?;
+            self.mark_delivery(m, "email", "sent").await?;
         }
         tracing::info!(conversation = %row.id, replies = replies.len(), "chat replies mailed to the customer");
         Ok(())

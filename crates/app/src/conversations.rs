@@ -971,6 +971,14 @@ impl App {
         Ok((posted, self.conversation_view(conv).await?))
     }
 
+    /// Records how a message went out on one way of delivery (`webhook`, `email`…), keeping the
+    /// others' states.
+    pub(crate) async fn mark_delivery(&self, m: &kefu_store::MessageRow, channel: &str, state: &str) -> AppResult<()> {
+        let mut delivery: std::collections::BTreeMap<String, String> = serde_json::from_str(&m.delivery).unwrap_or_default();
+        delivery.insert(channel.into(), state.into());
+        Ok(self.store().set_delivery(&m.id, &serde_json::to_string(&delivery).unwrap_or_default()).await?)
+    }
+
     /// A message from Kefu itself to the customer (a warning, a request), on the conversation's
     /// channel.
     pub(crate) async fn post_system(&self, row: &ConversationRow, body: String) -> AppResult<()> {

@@ -145,7 +145,8 @@ impl PiiVault {
         let (mut changed, mut current) = (0, 0);
         let (mut kind, mut value) = (String::new(), String::new());
         loop {
-            let rows = store.identities_after(&kind, &value, BATCH).await?;
+            // Without `all`, only the rows in clear: each one sealed leaves that set.
+            let rows = if all { store.identities_after(&kind, &value, BATCH).await? } else { store.clear_identities(BATCH).await? };
             let Some(last) = rows.last() else { break };
             (kind, value) = (last.kind.clone(), last.value.clone());
             for row in &rows {
@@ -175,11 +176,9 @@ impl App {
             .get_or_try_init(|| async {
                 let now = kefu_store::micros(self.now());
                 let vault = PiiVault::open_or_create(self.store(), self.keyring()?, now).await?;
-                if self.store().has_clear_identities().await? {
-                    let (sealed, _) = vault.reseal_all(self.store(), false, now).await?;
+                let (sealed, _) = vault.reseal_all(self.store(), false, now).await?;
+                if sealed > 0 {
                     tracing::info!(identities = sealed, "sealed contact identities stored in clear");
-                } else {
-                    vault.reseal_texts(self.store(), false).await?;
                 }
                 Ok(Arc::new(vault))
             })

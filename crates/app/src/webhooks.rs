@@ -140,14 +140,12 @@ impl JobHandler for WebhookDelivery {
             .body(body)
             .send()
             .await;
-        let mut delivery: std::collections::BTreeMap<String, String> = serde_json::from_str(&row.delivery).unwrap_or_default();
         let result = match sent {
             Ok(r) if r.status().is_success() => Ok(()),
             Ok(r) => Err(format!("webhook answered {}", r.status())),
             Err(e) => Err(format!("webhook unreachable: {e}")),
         };
-        delivery.insert("webhook".into(), if result.is_ok() { "delivered" } else { "retrying" }.into());
-        app.store().set_delivery(id, &serde_json::to_string(&delivery).unwrap_or_default()).await.map_err(|e| e.to_string())?;
+        app.mark_delivery(&row, "webhook", if result.is_ok() { "delivered" } else { "retrying" }).await.map_err(|e| e.to_string())?;
         result
     }
 }

@@ -245,7 +245,7 @@ async fn open_store(config: &Config) -> anyhow::Result<Store> {
 async fn offline_shield(config: &Config) -> anyhow::Result<Arc<kefu_shield::Shield>> {
     if config.database_url().is_some() || config.data_dir.join("kefu.db").exists() {
         let store = open_store(config).await?;
-        let app = build_app(store.clone(), config, false)?;
+        let app = build_app(store.clone(), config.app_config(false))?;
         let shield = app.shield().await;
         store.close().await;
         return Ok(shield?);
@@ -306,9 +306,9 @@ async fn rotate_keys(config: &Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn build_app(store: Store, config: &Config, demo: bool) -> anyhow::Result<App> {
+fn build_app(store: Store, config: kefu_app::AppConfig) -> anyhow::Result<App> {
     let bus = Arc::new(kefu_bus::LocalBus::default());
-    Ok(App::new(store, bus, Arc::new(SystemClock), config.app_config(demo), JobRegistry::standard())?)
+    Ok(App::new(store, bus, Arc::new(SystemClock), config, JobRegistry::standard())?)
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
@@ -322,14 +322,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Admin { command } => {
             let store = open_store(&config).await?;
-            let app = build_app(store.clone(), &config, false)?;
+            let app = build_app(store.clone(), config.app_config(false))?;
             let code = admin(&app, command).await;
             store.close().await;
             code
         }
         Command::Audit { command: AuditCommand::Verify { json } } => {
             let store = open_store(&config).await?;
-            let app = build_app(store.clone(), &config, false)?;
+            let app = build_app(store.clone(), config.app_config(false))?;
             let verdict = app.verify_audit().await?;
             store.close().await;
             if json {
@@ -343,14 +343,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Kb { command } => {
             let store = open_store(&config).await?;
-            let app = build_app(store.clone(), &config, false)?;
+            let app = build_app(store.clone(), config.app_config(false))?;
             let code = kb(&app, command).await;
             store.close().await;
             code
         }
         Command::Bot { command } => {
             let store = open_store(&config).await?;
-            let app = build_app(store.clone(), &config, false)?;
+            let app = build_app(store.clone(), config.app_config(false))?;
             let code = bot(&app, command).await;
             store.close().await;
             code
@@ -610,7 +610,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     let mut app_config = config.app_config(demo);
     // Links in mail point where customers reach Kefu: the listening address unless told.
     app_config.public_url = Some(base.clone());
-    let app = App::new(store.clone(), Arc::new(kefu_bus::LocalBus::default()), Arc::new(SystemClock), app_config, JobRegistry::standard())?;
+    let app = build_app(store.clone(), app_config)?;
     // The master key is read (or made, with a warning) now rather than at the first upload,
     // and identities from before sealing are sealed before any request.
     app.blobs()?;

@@ -413,14 +413,14 @@ impl Store {
         .await?))
     }
 
-    /// Whether some identity is still in clear (written before sealing).
-    pub async fn has_clear_identities(&self) -> Result<bool> {
-        let n: i64 = read_pool!(self, |p| sqlx::query_scalar(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM contact_identities WHERE sealed IS NULL LIMIT 1) t"
+    /// Identities still in clear (written before sealing), at most `limit`.
+    pub async fn clear_identities(&self, limit: i64) -> Result<Vec<IdentityRow>> {
+        Ok(read_pool!(self, |p| sqlx::query_as(
+            "SELECT contact_id, kind, value, sealed, created_at FROM contact_identities WHERE sealed IS NULL LIMIT $1"
         )
-        .fetch_one(p)
-        .await?);
-        Ok(n > 0)
+        .bind(limit)
+        .fetch_all(p)
+        .await?))
     }
 
     /// Identities in key order after (`kind`, `value`) (from the start when both are empty), at

@@ -86,6 +86,11 @@ async fn missed_chat_replies_are_mailed_with_a_link_to_the_portal(backend: Backe
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(smtp.messages().len(), 1, "a read reply is not mailed, a mailed one not again");
+    // The jobs did run: a reply left unread is mailed, alone.
+    let r = agent.post(&format!("/api/v1/conversations/{id}/messages"), json!({"body": "We are closing this chat."})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let second = work_until(&t, || smtp.messages().into_iter().map(|m| unfold(&m)).find(|m| m.contains("closing this chat"))).await;
+    assert!(!second.contains("Anything else?") && !second.contains("network was slow"), "{second}");
 
     // Turned off: nothing is planned.
     assert_eq!(agent.put("/api/v1/settings/chat", json!({"email_follow_up_minutes": null})).await.status, StatusCode::OK);

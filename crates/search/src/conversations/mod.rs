@@ -99,8 +99,6 @@ pub struct ConversationHit {
     pub snippet: String,
     /// Byte ranges of `snippet` to highlight.
     pub highlights: Vec<(usize, usize)>,
-    /// The snippet is the contact's name.
-    pub snippet_from_contact: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -262,14 +260,13 @@ impl ConversationIndex {
         top.into_iter()
             .map(|((score, _), address)| {
                 let doc: TantivyDocument = searcher.doc(address)?;
-                let (snippet, highlights, from) = snippets.best(&doc);
+                let (snippet, highlights) = snippets.best(&doc);
                 Ok(ConversationHit {
                     id: text_value(&doc, fields.id).to_string(),
                     number: doc.get_first(fields.number).and_then(|value| value.as_i64()).unwrap_or_default(),
                     score,
                     snippet,
                     highlights,
-                    snippet_from_contact: from == Some(fields.contact),
                 })
             })
             .collect()
@@ -353,20 +350,20 @@ impl Snippets {
         Ok(Self { generators, fallback: [fields.messages, fields.subject] })
     }
 
-    /// The first field's snippet that highlights something, and that field; else the start of
+    /// The first field's snippet that highlights something; else the start of
     /// the messages (a match on the number alone has nothing to highlight).
-    fn best(&self, doc: &TantivyDocument) -> (String, Vec<(usize, usize)>, Option<Field>) {
+    fn best(&self, doc: &TantivyDocument) -> (String, Vec<(usize, usize)>) {
         for (field, generator) in &self.generators {
             for window in windows(text_value(doc, *field), SNIPPET_WINDOW_BYTES) {
                 let snippet = generator.snippet(window);
                 if !snippet.highlighted().is_empty() {
                     let highlights = snippet.highlighted().iter().map(|range| (range.start, range.end)).collect();
-                    return (snippet.fragment().to_string(), highlights, Some(*field));
+                    return (snippet.fragment().to_string(), highlights);
                 }
             }
         }
         let text = self.fallback.iter().map(|&field| text_value(doc, field)).find(|text| !text.is_empty()).unwrap_or_default();
-        (text[..char_boundary_at_or_before(text, SNIPPET_BYTES)].to_string(), Vec::new(), None)
+        (text[..char_boundary_at_or_before(text, SNIPPET_BYTES)].to_string(), Vec::new())
     }
 }
 
