@@ -10,7 +10,7 @@ use crate::analysis::{self, QueryWord};
 use crate::error::{Result, SearchError};
 use crate::keyed::KeyedIndex;
 use crate::plus::PlusQuery;
-use crate::text::{char_boundary_at_or_before, text_value, windows};
+use crate::text::{MatchLocator, char_boundary_at_or_before, text_value, window_at, windows};
 use std::collections::HashSet;
 use std::sync::{LazyLock, PoisonError, RwLock};
 use tantivy::collector::TopDocs;
@@ -19,7 +19,8 @@ use tantivy::query::{
 };
 use tantivy::schema::{FAST, Field, IndexRecordOption, STORED, STRING, Schema};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, Index, ReloadPolicy, Score, Searcher, TantivyDocument, Term};
+use tantivy::store::Compressor;
+use tantivy::{DocAddress, Index, IndexSettings, ReloadPolicy, Score, Searcher, TantivyDocument, Term};
 
 const WRITER_MEMORY_BYTES: usize = 30_000_000;
 
@@ -46,8 +47,15 @@ const MIN_TYPO_CHARS: usize = 5;
 
 const SNIPPET_BYTES: usize = 180;
 
-/// Articles are looked through for a snippet a kilobyte at a time: highlighting segments the
-/// text again, and the first kilobyte with a match is usually enough.
+/// The snippet is cut from the part of the body where the query's words are densest over this
+/// many characters, found from the index's positions; only a window around it is segmented
+/// again for highlighting: from a little before it (for context) to well past it.
+const SNIPPET_SPAN_CHARS: u32 = 60;
+const SNIPPET_LEAD_BYTES: usize = 30;
+const SNIPPET_AFTER_BYTES: usize = 240;
+
+/// Should that window highlight nothing after all, articles are looked through a kilobyte at a
+/// time.
 const SNIPPET_WINDOW_BYTES: usize = 1_024;
 
 /// A Chinese word is also looked for as its characters in a row unless even its rarest character
@@ -293,7 +301,10 @@ impl ArticleIndex {
     /// own from the database at start in moments; nothing on disk can fall out of step with it.
     pub fn in_memory() -> Result<Self> {
         let (schema, fields) = Fields::schema();
-        let index = Index::create_in_ram(schema);
+        // Stored articles kept uncompressed: each hit shown reads its article, and in memory
+        // compression would only trade a few megabytes for decompressing a block per hit.
+        let settings = IndexSettings { docstore_compression: Compressor::None, ..IndexSettings::default() };
+        let index = Index::builder().schema(schema).settings(settings).create_in_ram()?;
         analysis::register(&index);
         analysis::warm_up();
         let docs = KeyedIndex::new(&index, fields.id, WRITER_MEMORY_BYTES, ReloadPolicy::Manual)?;
@@ -424,10 +435,11 @@ impl ArticleIndex {
         }
         let picked = picked
             .into_iter()
-            .map(|(_, score, address, _)| Ok((score, searcher.doc::<TantivyDocument>(address)?)))
+            .map(|(_, score, address, _)| Ok((score, address, searcher.doc::<TantivyDocument>(address)?)))
             .collect::<Result<Vec<_>>>()?;
         let mut body_snippets = SnippetGenerator::create(searcher, matcher, fields.body)?;
         body_snippets.set_max_num_chars(SNIPPET_BYTES);
+        let body = BodyMatches { searcher, locator: MatchLocator::new(searcher, matcher, fields.body)?, snippets: body_snippets };
         // The summary's generator only when a body has no match, which is rare.
         let mut summary_snippets: Option<SnippetGenerator> = None;
         let mut summary = |text: &str| -> Result<Snippet> {
@@ -440,8 +452,8 @@ impl ArticleIndex {
         };
         picked
             .into_iter()
-            .map(|(score, doc)| {
-                let (snippet, highlights) = snippet(&doc, fields, &body_snippets, &mut summary)?;
+            .map(|(score, address, doc)| {
+                let (snippet, highlights) = snippet(&doc, address, fields, &body, &mut summary)?;
                 Ok(ArticleHit {
                     id: text_value(&doc, fields.id).to_string(),
                     slug: text_value(&doc, fields.slug).to_string(),
@@ -643,17 +655,32 @@ fn highlighted_snippet(generator: &SnippetGenerator, text: &str) -> Snippet {
     (snippet.fragment().to_string(), merged(snippet.highlighted().iter().cloned()))
 }
 
-/// The first window of the body with a match, else the summary's, else the summary's start.
+/// What finds and highlights the query's words in article bodies.
+struct BodyMatches<'a> {
+    searcher: &'a Searcher,
+    locator: MatchLocator,
+    snippets: SnippetGenerator,
+}
+
+/// The body where its matches are densest, else the summary's snippet, else the summary's start.
 fn snippet(
     doc: &TantivyDocument,
+    address: DocAddress,
     fields: &Fields,
-    body: &SnippetGenerator,
+    body: &BodyMatches,
     summary: &mut dyn FnMut(&str) -> Result<Snippet>,
 ) -> Result<Snippet> {
-    for window in windows(text_value(doc, fields.body), SNIPPET_WINDOW_BYTES) {
-        let (text, highlights) = highlighted_snippet(body, window);
+    let text = text_value(doc, fields.body);
+    if let Some(at) = body.locator.densest(body.searcher, address, SNIPPET_SPAN_CHARS)? {
+        let (snippet, highlights) = highlighted_snippet(&body.snippets, window_at(text, at, SNIPPET_LEAD_BYTES, SNIPPET_AFTER_BYTES));
         if !highlights.is_empty() {
-            return Ok((text, highlights));
+            return Ok((snippet, highlights));
+        }
+        for window in windows(text, SNIPPET_WINDOW_BYTES) {
+            let (snippet, highlights) = highlighted_snippet(&body.snippets, window);
+            if !highlights.is_empty() {
+                return Ok((snippet, highlights));
+            }
         }
     }
     let text = text_value(doc, fields.summary);

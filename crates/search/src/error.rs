@@ -29,3 +29,9 @@ impl From<tantivy::directory::error::OpenDirectoryError> for SearchError {
         Self::Index(error.to_string())
     }
 }
+
+impl From<std::io::Error> for SearchError {
+    fn from(error: std::io::Error) -> Self {
+        Self::Index(error.to_string())
+    }
+}

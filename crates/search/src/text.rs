@@ -1,8 +1,13 @@
 //! Helpers both indexes share for showing a hit: reading a stored field, and looking through long
 //! text for a snippet a window at a time.
 
-use tantivy::TantivyDocument;
-use tantivy::schema::{Field, Value};
+use crate::error::Result;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+use tantivy::postings::{Postings, TermInfo};
+use tantivy::query::Query;
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::{DocAddress, DocSet, Score, Searcher, TantivyDocument, Term};
 
 /// Long text is looked through for a snippet a window at a time, stopping at the first window
 /// with a match: highlighting re-segments the text, and a whole 200 KB thread per hit would cost
@@ -42,4 +47,93 @@ pub(crate) fn char_boundary_at_or_before(text: &str, mut at: usize) -> usize {
         at -= 1;
     }
     at
+}
+
+/// Where a document's matches are, read from the index's positions instead of segmenting the
+/// text again: highlighting then only has to segment a small window around them. Positions are
+/// counted in characters of the (one-valued) field, as the analysis records them, and folding
+/// maps each character to one character, so a position is a character index of the stored text.
+pub(crate) struct MatchLocator {
+    field: Field,
+    /// The query's terms in the field, each weighted as the snippet generator weighs it (rarer
+    /// terms count more).
+    terms: Vec<(Term, Score)>,
+    /// Per segment, each term's postings entry, looked up once per search.
+    term_infos: RefCell<HashMap<u32, Vec<Option<TermInfo>>>>,
+}
+
+impl MatchLocator {
+    pub fn new(searcher: &Searcher, query: &dyn Query, field: Field) -> Result<Self> {
+        let mut seen: BTreeSet<&Term> = BTreeSet::new();
+        query.query_terms(&mut |term, _| {
+            if term.field() == field {
+                seen.insert(term);
+            }
+        });
+        let mut terms = Vec::with_capacity(seen.len());
+        for term in seen {
+            let df = searcher.doc_freq(term)?;
+            if df > 0 {
+                terms.push((term.clone(), 1.0 / (1.0 + df as Score)));
+            }
+        }
+        Ok(Self { field, terms, term_infos: RefCell::default() })
+    }
+
+    /// The character index where a span of `span` characters holds the most weight of the
+    /// query's terms in this document's field, starting at a match; `None` when the field has
+    /// none of them.
+    pub fn densest(&self, searcher: &Searcher, address: DocAddress, span: u32) -> Result<Option<u32>> {
+        let segment = searcher.segment_reader(address.segment_ord);
+        let inverted = segment.inverted_index(self.field)?;
+        let mut infos = self.term_infos.borrow_mut();
+        let infos = match infos.entry(address.segment_ord) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let looked_up = self.terms.iter().map(|(term, _)| inverted.get_term_info(term)).collect::<std::io::Result<Vec<_>>>()?;
+                e.insert(looked_up)
+            }
+        };
+        let mut hits: Vec<(u32, Score)> = Vec::new();
+        let mut positions = Vec::new();
+        for ((_, weight), info) in self.terms.iter().zip(infos.iter()) {
+            let Some(info) = info else { continue };
+            let mut postings = inverted.read_postings_from_terminfo(info, IndexRecordOption::WithFreqsAndPositions)?;
+            // A fresh list stands on its first document, and seeking never goes back.
+            if postings.doc() > address.doc_id || postings.seek(address.doc_id) != address.doc_id {
+                continue;
+            }
+            postings.positions(&mut positions);
+            hits.extend(positions.iter().map(|&p| (p, *weight)));
+        }
+        hits.sort_unstable_by_key(|&(p, _)| p);
+        // A sliding span over the sorted positions: the start whose span weighs most, the
+        // earliest of equals.
+        let (mut best, mut best_weight, mut sum, mut tail) = (None, 0.0, 0.0, 0);
+        for head in 0..hits.len() {
+            sum += hits[head].1;
+            while hits[head].0 - hits[tail].0 >= span {
+                sum -= hits[tail].1;
+                tail += 1;
+            }
+            if sum > best_weight {
+                best_weight = sum;
+                best = Some(hits[tail].0);
+            }
+        }
+        Ok(best)
+    }
+}
+
+/// The part of `text` from `before` bytes ahead of character `at` to `after` bytes past it, cut
+/// at character boundaries (and after a space or punctuation where one is near, so segmentation
+/// does not start mid-word).
+pub(crate) fn window_at(text: &str, at: u32, before: usize, after: usize) -> &str {
+    let Some((at, _)) = text.char_indices().nth(at as usize) else { return "" };
+    let mut start = char_boundary_at_or_before(text, at.saturating_sub(before));
+    if let Some(gap) = text[start..at].find(|c: char| c.is_whitespace() || c.is_ascii_punctuation() || "，。！？；：、".contains(c))
+    {
+        start += gap;
+    }
+    &text[start..char_boundary_at_or_before(text, at + after)]
 }

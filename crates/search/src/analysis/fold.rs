@@ -20,6 +20,19 @@ static TABLE: LazyLock<Vec<(char, char)>> = LazyLock::new(|| {
     table
 });
 
+/// The CJK blocks nearly all text is in (Extension A and the Unified Ideographs): folded by
+/// indexing an array rather than searching the table, since every character of every Chinese
+/// text indexed or highlighted goes through here.
+const COMMON_HAN: std::ops::RangeInclusive<char> = '\u{3400}'..='\u{9FFF}';
+
+static COMMON_HAN_FOLDED: LazyLock<Vec<char>> = LazyLock::new(|| {
+    let mut folded: Vec<char> = COMMON_HAN.collect();
+    for &(from, to) in TABLE.iter().filter(|(from, _)| COMMON_HAN.contains(from)) {
+        folded[from as usize - *COMMON_HAN.start() as usize] = to;
+    }
+    folded
+});
+
 /// The character a search should treat `c` as.
 pub fn fold_char(c: char) -> char {
     match c {
@@ -28,6 +41,7 @@ pub fn fold_char(c: char) -> char {
         '\u{3000}' => ' ',
         // Nothing below the CJK radicals block is in the table; skip the search for ASCII.
         c if (c as u32) < 0x2E80 => c,
+        c if COMMON_HAN.contains(&c) => COMMON_HAN_FOLDED[c as usize - *COMMON_HAN.start() as usize],
         c => TABLE.binary_search_by_key(&c, |&(from, _)| from).map_or(c, |i| TABLE[i].1),
     }
 }
@@ -87,6 +101,15 @@ mod tests {
     fn simplified_and_shared_characters_stay() {
         let simplified = "忘记密码 提币到账 著名 账户 钱包地址";
         assert_eq!(fold(simplified), simplified);
+    }
+
+    #[test]
+    fn the_common_blocks_fold_as_the_table_says() {
+        for &(from, to) in TABLE.iter() {
+            assert_eq!(fold_char(from), to, "{from}");
+        }
+        assert_eq!(fold_char('\u{3400}'), '\u{3400}');
+        assert_eq!(fold_char('\u{9FFF}'), '\u{9FFF}');
     }
 
     #[test]

@@ -131,3 +131,23 @@ fn updates_and_deletes_show_after_commit() {
     assert_eq!(slugs(&index, "sending", Some("en")), ["withdraw"]);
     assert_eq!(index.num_docs(), 7);
 }
+
+#[test]
+fn snippets_come_from_where_the_words_are_densest_however_deep() {
+    // Far past the first kilobytes, in Traditional text found by a Simplified query: one lone
+    // mention early, then the passage that is about the query.
+    let filler_en = "Markets open around the clock and prices move quickly. ".repeat(60);
+    let filler_zh = "市場全天開放，價格波動很快。".repeat(200);
+    let body = format!(
+        "{filler_en}A network fee applies. {filler_en}{filler_zh}提幣前請確認網路。{filler_zh}The network fee for a withdrawal depends on the network you pick; the network fee is shown before you confirm."
+    );
+    let index = index(&[doc("deep", "zh-TW", "g", "Fees", &body)]);
+    let hit = &index.search(&ArticleQuery { text: "network fee".into(), ..Default::default() }).unwrap()[0];
+    let lit: Vec<&str> = hit.highlights.iter().map(|&(from, to)| &hit.snippet[from..to]).collect();
+    assert!(lit.len() >= 4, "the passage with most matches is shown: {lit:?} in {:?}", hit.snippet);
+    assert!(hit.snippet.contains("withdrawal"), "{:?}", hit.snippet);
+    let hit = &index.search(&ArticleQuery { text: "提币".into(), ..Default::default() }).unwrap()[0];
+    let lit: Vec<&str> = hit.highlights.iter().map(|&(from, to)| &hit.snippet[from..to]).collect();
+    assert_eq!(lit, ["提幣"], "{:?}", hit.snippet);
+    assert!(hit.snippet.len() <= SNIPPET_BYTES + 4, "{}", hit.snippet.len());
+}
