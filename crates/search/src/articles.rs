@@ -7,9 +7,9 @@
 //! one typo. Of the translations of one article, only the best placed is returned.
 
 use crate::analysis::{self, QueryWord};
+use crate::counted::CountedQuery;
 use crate::error::{Result, SearchError};
 use crate::keyed::KeyedIndex;
-use crate::plus::PlusQuery;
 use crate::text::{MatchLocator, char_boundary_at_or_before, text_value, window_at, windows};
 use std::collections::HashSet;
 use std::sync::{LazyLock, PoisonError, RwLock};
@@ -352,9 +352,7 @@ impl ArticleIndex {
         // Most of the words first; when that finds nothing, any of them.
         for required in [required, 1] {
             // Each word found adds WORD_MATCH_SCORE on top of its BM25 score.
-            let counted =
-                clauses.iter().map(|c| (Occur::Should, Box::new(PlusQuery::new(c.box_clone(), WORD_MATCH_SCORE)) as Box<dyn Query>));
-            let matcher = BooleanQuery::with_minimum_required_clauses(counted.collect(), required);
+            let matcher = CountedQuery::new(clauses.iter().map(|c| c.box_clone()).collect(), required, WORD_MATCH_SCORE);
             top = searcher.search(&self.ranked(query, text, Box::new(matcher)), &TopDocs::with_limit(limit * 3).order_by_score())?;
             if !top.is_empty() || required == 1 {
                 break;

@@ -4,9 +4,9 @@
 pub mod analysis;
 pub mod articles;
 pub mod conversations;
+mod counted;
 mod error;
 mod keyed;
-mod plus;
 mod text;
 
 pub use articles::{ArticleDoc, ArticleHit, ArticleIndex, ArticleQuery};
