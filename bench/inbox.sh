@@ -14,7 +14,7 @@
 #     in the same run, with Kefu stopped, and the Kefu/peer ratio.
 # Usage: bench/inbox.sh [sqlite|postgres|both]      (default sqlite)
 # Knobs: PORT=18778 N_CREATE=4000 SMALL=2000 SEED_TOTAL=100000 N_READ=5000 SEARCH_SECONDS=15
-#        PEER=1 (0 skips the peer)  PROFILE=create-c16 (perf record of the server in that phase)  QUICK=1 (only the reads at SMALL and the create workload; no peer)  PEER_DIR=../shared/peer  PG_URL=postgres://postgres@127.0.0.1:5432/postgres
+#        KEFU_BIN (a binary to measure instead of building the release one)  PEER=1 (0 skips the peer)  PROFILE=create-c16 (perf record of the server in that phase)  QUICK=1 (only the reads at SMALL and the create workload; no peer)  PEER_DIR=../shared/peer  PG_URL=postgres://postgres@127.0.0.1:5432/postgres
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which_db=${1:-sqlite}
@@ -33,8 +33,12 @@ PEER_DIR=${PEER_DIR:-$(cd .. && pwd)/shared/peer}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 OHA=${OHA:-$(command -v oha || echo /tmp/peer-tools/bin/oha)}
 [ -x "$OHA" ] || cargo install oha --version 1.16.0 --locked --root /tmp/peer-tools
-cargo build --release -p kefu -q
-bin=$(pwd)/${CARGO_TARGET_DIR:-target}/release/kefu
+if [ -n "${KEFU_BIN:-}" ]; then
+  bin=$(cd "$(dirname "$KEFU_BIN")" && pwd)/$(basename "$KEFU_BIN")
+else
+  cargo build --release -p kefu -q
+  bin=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/release/kefu
+fi
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=bench/results/$stamp
 mkdir -p "$out"

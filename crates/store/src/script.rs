@@ -120,9 +120,13 @@ impl Script {
         self.sql.push_str(rest);
     }
 
-    /// The script inside a savepoint of its own, as one query with every argument bound.
-    fn in_savepoint<'q>(&'q self, sql: &'q mut String) -> sqlx::query::Query<'q, Sqlite, SqliteArguments> {
-        *sql = format!("SAVEPOINT script;\n{}RELEASE script;\n", self.sql);
+    /// The script inside a savepoint of its own, as one query with every argument bound; the
+    /// batch's first script also opens the transaction and its last also commits it, so a batch
+    /// of one is one round trip to the database thread.
+    fn in_savepoint<'q>(&'q self, sql: &'q mut String, first: bool, last: bool) -> sqlx::query::Query<'q, Sqlite, SqliteArguments> {
+        let begin = if first { "BEGIN IMMEDIATE;\n" } else { "" };
+        let commit = if last { "COMMIT;\n" } else { "" };
+        *sql = format!("{begin}SAVEPOINT script;\n{}RELEASE script;\n{commit}", self.sql);
         bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), &self.args)
     }
 }
@@ -198,9 +202,11 @@ async fn run_queue(write: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
 }
 
 /// One transaction for the batch: `BEGIN IMMEDIATE`, each script as one query between
-/// `SAVEPOINT` and `RELEASE`, `COMMIT`. A script's text depends only on its shape (how many
-/// identities, tags…), so its prepared statements are kept and reused: SQLite parses it once,
-/// not once a request. Results are handed out only after the commit.
+/// `SAVEPOINT` and `RELEASE`, `COMMIT`; the `BEGIN` travels with the first script and the
+/// `COMMIT` with the last, so the batch costs one round trip per script. A script's text depends
+/// only on its shape (how many identities, tags…) and its place (first, last), so its prepared
+/// statements are kept and reused: SQLite parses it once, not once a request. Results are handed
+/// out only after the commit.
 async fn run_batch(write: &SqlitePool, jobs: &[Job]) -> Vec<Result<Vec<SqliteRow>>> {
     // Every script of a batch that failed as a whole gets the same error.
     let failed = |e: StoreError| {
@@ -212,25 +218,25 @@ async fn run_batch(write: &SqlitePool, jobs: &[Job]) -> Vec<Result<Vec<SqliteRow
         Err(e) => return failed(StoreError::from_write(e)),
     };
     let Some(c) = conn.0.as_mut() else { return failed(StoreError::Database(sqlx::Error::PoolClosed)) };
-    if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut **c).await {
-        return failed(StoreError::from_write(e));
-    }
     let mut results = Vec::with_capacity(jobs.len());
-    for job in jobs {
+    for (i, job) in jobs.iter().enumerate() {
+        let (first, last) = (i == 0, i + 1 == jobs.len());
         let mut sql = String::new();
-        match job.script.in_savepoint(&mut sql).fetch_all(&mut **c).await {
+        match job.script.in_savepoint(&mut sql, first, last).fetch_all(&mut **c).await {
             Ok(rows) => results.push(Ok(rows)),
             Err(e) => {
-                if let Err(undo) = sqlx::query("ROLLBACK TO script; RELEASE script").execute(&mut **c).await {
-                    // The transaction is in an unknown state: give it up as a whole.
-                    return failed(StoreError::from_write(undo));
+                // The script failed inside its savepoint: undo it alone. Should that fail, the
+                // failure was elsewhere (the `BEGIN` or the `COMMIT`): the transaction is in an
+                // unknown state and is given up as a whole (dropping the connection rolls back).
+                if sqlx::query("ROLLBACK TO script; RELEASE script").execute(&mut **c).await.is_err() {
+                    return failed(StoreError::from_write(e));
                 }
                 results.push(Err(StoreError::from_write(e)));
+                if last && let Err(e) = sqlx::query("COMMIT").execute(&mut **c).await {
+                    return failed(StoreError::from_write(e));
+                }
             }
         }
-    }
-    if let Err(e) = sqlx::query("COMMIT").execute(&mut **c).await {
-        return failed(StoreError::from_write(e));
     }
     // Committed: the connection goes back as it is.
     drop(conn.0.take());
@@ -280,6 +286,30 @@ mod tests {
         assert_eq!(ids(&results[2]), vec![3]);
         let kept: Vec<i64> = sqlx::query_scalar("SELECT id FROM t ORDER BY id").fetch_all(&pool).await?;
         assert_eq!(kept, vec![1, 3, 1001, 1003], "the failed script's first row was undone, the others committed");
+        Ok(())
+    }
+
+    /// The `BEGIN` rides with a batch's first script and the `COMMIT` with its last: when either
+    /// of those fails, the transaction still opens, commits the rest, and leaves the connection
+    /// ready for the next batch.
+    #[tokio::test]
+    async fn a_failing_first_or_last_script_still_commits_the_rest() -> Result<()> {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect("sqlite::memory:").await?;
+        sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)").execute(&pool).await?;
+        let job = |script| Job { script, done: oneshot::channel().0 };
+        // A batch of one that fails: nothing stays, and no transaction is left open.
+        let results = run_batch(&pool, &[job(insert(1, "a", "a"))]).await;
+        assert!(matches!(results[0], Err(StoreError::Conflict(_))), "{:?}", results[0]);
+        // First fails, last fails, middle succeeds.
+        let results = run_batch(&pool, &[job(insert(2, "b", "b")), job(insert(3, "c", "c2")), job(insert(4, "d", "c2"))]).await;
+        assert!(results[0].is_err() && results[1].is_ok() && results[2].is_err(), "{results:?}");
+        let results = run_batch(&pool, &[job(insert(5, "e", "e2"))]).await;
+        assert!(results[0].is_ok(), "{results:?}");
+        let kept: Vec<i64> = sqlx::query_scalar("SELECT id FROM t ORDER BY id").fetch_all(&pool).await?;
+        assert_eq!(kept, vec![3, 5, 1003, 1005]);
+        // No transaction was left open: a new one begins.
+        sqlx::query("BEGIN").execute(&pool).await?;
+        sqlx::query("COMMIT").execute(&pool).await?;
         Ok(())
     }
 }
