@@ -140,7 +140,7 @@ fn auth_changed() {
 }
 
 /// About 1.6 GB of write-ahead log: past this a checkpoint makes room even if writers wait.
-/// (Normally the log starts over every second or two: see `checkpoint`.)
+/// (Normally the log starts over every few seconds: see `checkpoint`.)
 const WAL_TRUNCATE_PAGES: i64 = 400_000;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
