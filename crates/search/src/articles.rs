@@ -435,9 +435,7 @@ impl ArticleIndex {
             .into_iter()
             .map(|(_, score, address, _)| Ok((score, address, searcher.doc::<TantivyDocument>(address)?)))
             .collect::<Result<Vec<_>>>()?;
-        let mut body_snippets = SnippetGenerator::create(searcher, matcher, fields.body)?;
-        body_snippets.set_max_num_chars(SNIPPET_BYTES);
-        let body = BodyMatches { searcher, locator: MatchLocator::new(searcher, matcher, fields.body)?, snippets: body_snippets };
+        let body = MatchLocator::new(searcher, matcher, fields.body, SNIPPET_BYTES)?;
         // The summary's generator only when a body has no match, which is rare.
         let mut summary_snippets: Option<SnippetGenerator> = None;
         let mut summary = |text: &str| -> Result<Snippet> {
@@ -653,29 +651,22 @@ fn highlighted_snippet(generator: &SnippetGenerator, text: &str) -> Snippet {
     (snippet.fragment().to_string(), merged(snippet.highlighted().iter().cloned()))
 }
 
-/// What finds and highlights the query's words in article bodies.
-struct BodyMatches<'a> {
-    searcher: &'a Searcher,
-    locator: MatchLocator,
-    snippets: SnippetGenerator,
-}
-
 /// The body where its matches are densest, else the summary's snippet, else the summary's start.
 fn snippet(
     doc: &TantivyDocument,
     address: DocAddress,
     fields: &Fields,
-    body: &BodyMatches,
+    body: &MatchLocator,
     summary: &mut dyn FnMut(&str) -> Result<Snippet>,
 ) -> Result<Snippet> {
     let text = text_value(doc, fields.body);
-    if let Some(at) = body.locator.densest(body.searcher, address, SNIPPET_SPAN_CHARS)? {
-        let (snippet, highlights) = highlighted_snippet(&body.snippets, window_at(text, at, SNIPPET_LEAD_BYTES, SNIPPET_AFTER_BYTES));
+    if let Some(at) = body.densest(address, SNIPPET_SPAN_CHARS)? {
+        let (snippet, highlights) = highlighted_snippet(body.snippets(), window_at(text, at, SNIPPET_LEAD_BYTES, SNIPPET_AFTER_BYTES));
         if !highlights.is_empty() {
             return Ok((snippet, highlights));
         }
         for window in windows(text, SNIPPET_WINDOW_BYTES) {
-            let (snippet, highlights) = highlighted_snippet(&body.snippets, window);
+            let (snippet, highlights) = highlighted_snippet(body.snippets(), window);
             if !highlights.is_empty() {
                 return Ok((snippet, highlights));
             }

@@ -7,6 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use tantivy::postings::{Postings, TermInfo};
 use tantivy::query::Query;
 use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, DocSet, Score, Searcher, TantivyDocument, Term};
 
 /// Long text is looked through for a snippet a window at a time, stopping at the first window
@@ -54,16 +55,19 @@ pub(crate) fn char_boundary_at_or_before(text: &str, mut at: usize) -> usize {
 /// counted in characters of the (one-valued) field, as the analysis records them, and folding
 /// maps each character to one character, so a position is a character index of the stored text.
 pub(crate) struct MatchLocator {
+    searcher: Searcher,
     field: Field,
-    /// The query's terms in the field, each weighted as the snippet generator weighs it (rarer
-    /// terms count more).
+    /// The query's terms in the field, each weighted as tantivy's snippets weigh it (rarer terms
+    /// count more).
     terms: Vec<(Term, Score)>,
     /// Per segment, each term's postings entry, looked up once per search.
     term_infos: RefCell<HashMap<u32, Vec<Option<TermInfo>>>>,
+    /// Highlights the same terms with the same weights, in snippets of at most this many bytes.
+    snippets: SnippetGenerator,
 }
 
 impl MatchLocator {
-    pub fn new(searcher: &Searcher, query: &dyn Query, field: Field) -> Result<Self> {
+    pub fn new(searcher: &Searcher, query: &dyn Query, field: Field, snippet_bytes: usize) -> Result<Self> {
         let mut seen: BTreeSet<&Term> = BTreeSet::new();
         query.query_terms(&mut |term, _| {
             if term.field() == field {
@@ -77,14 +81,21 @@ impl MatchLocator {
                 terms.push((term.clone(), 1.0 / (1.0 + df as Score)));
             }
         }
-        Ok(Self { field, terms, term_infos: RefCell::default() })
+        let texts = terms.iter().filter_map(|(term, weight)| Some((term.value().as_str()?.to_string(), *weight))).collect();
+        let snippets = SnippetGenerator::new(texts, searcher.index().tokenizer_for_field(field)?, field, snippet_bytes);
+        Ok(Self { searcher: searcher.clone(), field, terms, term_infos: RefCell::default(), snippets })
+    }
+
+    /// The snippet generator for these terms.
+    pub fn snippets(&self) -> &SnippetGenerator {
+        &self.snippets
     }
 
     /// The character index where a span of `span` characters holds the most weight of the
     /// query's terms in this document's field, starting at a match; `None` when the field has
     /// none of them.
-    pub fn densest(&self, searcher: &Searcher, address: DocAddress, span: u32) -> Result<Option<u32>> {
-        let segment = searcher.segment_reader(address.segment_ord);
+    pub fn densest(&self, address: DocAddress, span: u32) -> Result<Option<u32>> {
+        let segment = self.searcher.segment_reader(address.segment_ord);
         let inverted = segment.inverted_index(self.field)?;
         let mut infos = self.term_infos.borrow_mut();
         let infos = match infos.entry(address.segment_ord) {
