@@ -657,7 +657,12 @@ impl App {
             other => other?,
         };
         self.bus()
-            .publish(DomainEvent::ConversationCreated { conversation_id: new.id.clone(), number, team_id: new.team_id.clone() })
+            .publish(DomainEvent::ConversationCreated {
+                conversation_id: new.id.clone(),
+                number,
+                team_id: new.team_id.clone(),
+                channel: new.channel.clone(),
+            })
             .await;
         self.index_later(&new.id);
         if let Some(m) = message.as_ref().filter(|_| !findings.is_empty()) {
@@ -1095,6 +1100,7 @@ impl App {
                         seq: message.seq,
                         author_kind: message.author_kind.clone(),
                         private: message.private,
+                        channel: row.channel.clone(),
                     })
                     .await;
                 if old_status != new_status {

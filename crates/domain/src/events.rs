@@ -21,10 +21,14 @@ pub enum DomainEvent {
     },
     /// The team is carried so that live listeners can drop what a viewer may not see
     /// without asking the database.
+    /// The channel lets listeners that serve one channel (the bot answers chats) pass over
+    /// the rest without a read.
     ConversationCreated {
         conversation_id: String,
         number: i64,
         team_id: Option<String>,
+        #[serde(default)]
+        channel: String,
     },
     /// Status, assignee, priority, tags, team or another field changed.
     ConversationUpdated {
@@ -40,6 +44,8 @@ pub enum DomainEvent {
         seq: i64,
         author_kind: String,
         private: bool,
+        #[serde(default)]
+        channel: String,
     },
     /// An agent views, types in, or left a conversation (collision detection).
     Presence {

@@ -791,6 +791,12 @@ impl App {
     }
 }
 
+/// Whether an event's conversation is a chat, the one channel the bot serves. An event from
+/// a node that does not send the channel yet (empty) is looked at, as before.
+fn is_chat(channel: &str) -> bool {
+    channel.is_empty() || channel == Channel::Chat.as_str()
+}
+
 fn reason_label(r: HandoffReason) -> &'static str {
     match r {
         HandoffReason::Asked => "the customer asked for a person",
@@ -905,8 +911,9 @@ impl Service for BotService {
                 _ = sweep.tick() => self.sweep().await,
                 e = events.next() => match e {
                     // A new chat comes with its first message, announced as the conversation.
-                    Some(DomainEvent::ConversationCreated { conversation_id, .. }) => self.answer(conversation_id),
-                    Some(DomainEvent::MessageCreated { conversation_id, author_kind, private: false, .. }) => match author_kind.as_str() {
+                    // The bot serves chats only; other channels pass without a read.
+                    Some(DomainEvent::ConversationCreated { conversation_id, channel, .. }) if is_chat(&channel) => self.answer(conversation_id),
+                    Some(DomainEvent::MessageCreated { conversation_id, author_kind, private: false, channel, .. }) if is_chat(&channel) => match author_kind.as_str() {
                         "customer" => self.answer(conversation_id),
                         "agent" => {
                             if let Err(e) = self.app.bot_agent_replied(&conversation_id).await {

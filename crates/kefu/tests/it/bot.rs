@@ -193,6 +193,20 @@ async fn the_bot_answers_chats_runs_flows_and_hands_off(backend: Backend) {
     let last_bot = timeline(&admin, &id).await.iter().filter(|i| i["type"] == "message" && i["author"]["kind"] == "bot").count();
     assert_eq!(last_bot, 1, "only the greeting before the agent came");
 
+    // The bot serves chats only: a ticket from the API with the same question gets no answer
+    // and is not counted as one of its conversations.
+    let r = admin
+        .post(
+            "/api/v1/conversations",
+            json!({"subject": "Fees", "contact": {"email": "api@example.com"}, "message": {"body": "what are the trading fees?"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let api_id = r.body["conversation"]["id"].as_str().unwrap().to_string();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let answered = timeline(&admin, &api_id).await.iter().filter(|i| i["type"] == "message" && i["author"]["kind"] == "bot").count();
+    assert_eq!(answered, 0);
+
     // The report: containment, handoffs and reasons, intents, what it did not understand.
     let a = admin.get("/api/v1/bot/analytics?days=7").await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text);
