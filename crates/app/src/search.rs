@@ -48,6 +48,9 @@ const BATCH_WINDOW: Duration = Duration::from_millis(100);
 /// Under steady writes the index commits at most this often.
 const MIN_COMMIT_INTERVAL: Duration = Duration::from_secs(1);
 
+/// Conversations indexed in one commit at most.
+const MAX_BATCH: usize = 5_000;
+
 /// Conversations whose rows, tags and identities are read in one query each while indexing.
 const DOC_BATCH: usize = 200;
 
@@ -281,14 +284,16 @@ impl Service for SearchIndexer {
             let mut batch = HashSet::from([first]);
             // Gather what arrives in the next moment so a burst costs one commit; under steady
             // writes, commit at most once per MIN_COMMIT_INTERVAL (each commit makes a segment
-            // that merging costs CPU for later).
+            // that merging costs CPU for later). The queue is drained once the moment is over,
+            // not as each id comes: waking for every write cost the busy writers' CPU.
             let deadline = (tokio::time::Instant::now() + BATCH_WINDOW).max(last_commit + MIN_COMMIT_INTERVAL);
-            while batch.len() < 5_000 {
-                match tokio::time::timeout_at(deadline, rx.recv()).await {
-                    Ok(Some(id)) => {
+            tokio::time::sleep_until(deadline).await;
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(id) => {
                         batch.insert(id);
                     }
-                    _ => break,
+                    Err(_) => break,
                 }
             }
             let ids: Vec<String> = batch.into_iter().collect();

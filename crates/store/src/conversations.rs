@@ -428,8 +428,9 @@ macro_rules! bind_all {
     }};
 }
 
-/// The statements that create a conversation (see [`Store::create_conversation`]); the last
-/// one answers its number. One list for both backends: SQLite runs it as one script.
+/// The statements that create a conversation (see [`Store::create_conversation`]); its insert
+/// answers the number it was given, the one row the script returns. One list for both
+/// backends: SQLite runs it as one script.
 fn create_script(c: &NewConversation, now: i64) -> (Script, Option<MessageRow>) {
     let mut script = Script::default();
     let contact_id = match &c.contact {
@@ -470,7 +471,7 @@ fn create_script(c: &NewConversation, now: i64) -> (Script, Option<MessageRow>) 
         "INSERT INTO conversations (id, number, channel, subject, status, priority, contact_id, assignee_id, team_id, language, intent, \
            custom_fields, last_seq, message_count, waiting_since, last_activity_at, version, created_at, updated_at, verified_identity) \
          VALUES ($1, (SELECT value FROM counters WHERE name = 'conversation_number'), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-           $13, $14, $15, 1, $15, $15, $16)",
+           $13, $14, $15, 1, $15, $15, $16) RETURNING number",
         vec![
             (&c.id).into(),
             (&c.channel).into(),
@@ -514,7 +515,6 @@ fn create_script(c: &NewConversation, now: i64) -> (Script, Option<MessageRow>) 
     if let (Some(r), Some(m)) = (&message, &c.message) {
         push_message(&mut script, r, m);
     }
-    script.push("SELECT number FROM conversations WHERE id = $1", vec![(&c.id).into()]);
     (script, message)
 }
 
@@ -569,10 +569,10 @@ impl Store {
     /// `created` activity; the next ticket number is taken in the same transaction.
     pub async fn create_conversation(&self, c: &NewConversation, now: i64) -> Result<(i64, Option<MessageRow>)> {
         let (script, message) = create_script(c, now);
-        // The last statement answers the number.
+        // The conversation's insert answers the number.
         let number: Option<i64> = match self {
-            Store::Sqlite(s) => s.scripts.run(script).await?.last().map(|r| sqlx::Row::try_get(r, 0)).transpose()?,
-            Store::Postgres(pg) => script.run_on_postgres(pg).await?.last().map(|r| sqlx::Row::try_get(r, 0)).transpose()?,
+            Store::Sqlite(s) => s.scripts.run(script).await?.first().map(|r| sqlx::Row::try_get(r, 0)).transpose()?,
+            Store::Postgres(pg) => script.run_on_postgres(pg).await?.first().map(|r| sqlx::Row::try_get(r, 0)).transpose()?,
         };
         Ok((number.ok_or(sqlx::Error::RowNotFound)?, message))
     }
