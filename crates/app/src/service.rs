@@ -83,8 +83,9 @@ impl Services {
 /// How often SQLite's write-ahead log is copied into the database. Each checkpoint syncs the
 /// log and the database file, and on a shared disk the writes around those syncs stall for
 /// tens of milliseconds: once a second, that stall was in the p99 of every write-heavy load
-/// (creates at 16 clients: p99 29-41 ms); every five seconds, fewer writes wait and the log stays
-/// small (a few tens of megabytes at 2,500 creates a second).
+/// (creates at 16 clients: p99 29-41 ms); every five seconds, fewer writes wait. Under a full
+/// create load the log grows to a few hundred megabytes between checkpoints (about 40 KB a
+/// create) and is cut back to `journal_size_limit` when it starts over.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Keeps SQLite's checkpoints (and their fsyncs) out of the requests that write: the write
