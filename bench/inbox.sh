@@ -10,6 +10,9 @@
 #     server-side took_ms;
 #   - per phase, the server's CPU by thread group (the one SQLite writer thread apart) and the
 #     whole machine's, from /proc;
+#   - for the create phases, every request's start and duration (oha --db-url) and the server's
+#     checkpoints and index commits (its debug log), and which stalls the slow requests overlapped
+#     (bench/timeline.py);
 #   - the django-helpdesk peer's create workload (../shared/peer/bench.sh, SQLite, 16 clients)
 #     in the same run, with Kefu stopped, and the Kefu/peer ratio.
 # Usage: bench/inbox.sh [sqlite|postgres|both]      (default sqlite)
@@ -138,7 +141,10 @@ run_phase() { # name, oha args...   raw JSON to $out/$db-name.json; one line to 
     sleep 0.5
   fi
   local th0; th0=$(thread_ticks)
-  "$OHA" --no-tui --output-format json "$@" > "$out/$db-$name.json"
+  # Creates keep a record of every request, to trace slow ones (bench/timeline.py).
+  local record=()
+  case $name in create-*) record=(--db-url "$out/$db-$name.requests.db"); date +%s.%N > "$out/$db-$name.start" ;; esac
+  "$OHA" --no-tui --output-format json "${record[@]}" "$@" > "$out/$db-$name.json"
   local th1; th1=$(thread_ticks)
   if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
   python3 - "$out/$db-$name.json" "$db" "$name" "$(getconf CLK_TCK)" "$(nproc)" "$th0" "$th1" <<'PY'
@@ -234,7 +240,8 @@ print(f"{sys.argv[1]:13} took_ms {t:7.2f}  q={sys.argv[2]!r}: {nc} conversations
 bench_db() {
   db=$1
   data=$(mktemp -d)
-  local env=(KEFU_DATA_DIR="$data" KEFU_LOG=warn)
+  # The checkpoints' and index commits' durations, for bench/timeline.py.
+  local env=(KEFU_DATA_DIR="$data" KEFU_LOG=warn,kefu_app::service=debug,kefu_app::search=debug KEFU_LOG_FORMAT=json)
   if [ "$db" = postgres ]; then
     local name="kefu_inbox_bench_$$"
     psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $name" -qc "CREATE DATABASE $name" >/dev/null
@@ -331,6 +338,8 @@ fi
 
 python3 - "$out" <<'PY'
 import glob, json, os, re, sys
+sys.path.insert(0, "bench")
+import timeline
 out = sys.argv[1]
 def load(db, name):
     p = f"{out}/{db}-{name}.json"
@@ -385,6 +394,12 @@ for db in dbs:
     cpu = load(db, "create-c16")["cpu"]
     threads = json.load(open(f"{out}/{db}-create-c16.json")).get("server_threads", {})
     busiest = ", ".join(f"{k} {v:.2f}" for k, v in sorted(threads.items(), key=lambda kv: -kv[1]) if not k.startswith("_"))
+    for phase in ("create-c16", "create-c16-100k"):
+        if os.path.exists(f"{out}/{db}-{phase}.requests.db"):
+            start = float(open(f"{out}/{db}-{phase}.start").read())
+            r = timeline.analyse(f"{out}/{db}-{phase}.requests.db", start, f"{out}/{db}-server.log")
+            json.dump(r, open(f"{out}/{db}-{phase}.timeline.json", "w"))
+            lines.append(f"  ({phase}: {timeline.describe(r)})")
     lines.append(f"  (during create ×16: server {cpu.get('cores_busy', 0):.2f} cores busy, {cpu.get('ms_per_request', 0):.2f} CPU ms per create; "
                  f"by thread group, cores: {busiest}; whole machine {threads.get('_machine_busy', 0):.2f} of {os.cpu_count()} cores)")
 for db in dbs:

@@ -298,8 +298,11 @@ impl Service for SearchIndexer {
             }
             let ids: Vec<String> = batch.into_iter().collect();
             last_commit = tokio::time::Instant::now();
-            if let Err(e) = self.app.index_now(&ids).await {
-                tracing::error!(error = %e, "indexing failed; the next start rebuilds the index");
+            match self.app.index_now(&ids).await {
+                Ok(()) => {
+                    tracing::debug!(conversations = ids.len(), ms = last_commit.elapsed().as_secs_f64() * 1e3, "indexed and committed")
+                }
+                Err(e) => tracing::error!(error = %e, "indexing failed; the next start rebuilds the index"),
             }
         }
         // Index what is still queued before stopping.

@@ -111,7 +111,12 @@ impl Service for Checkpointer {
             }
             match self.app.store().checkpoint().await {
                 Ok(None) => break,
-                Ok(Some(_)) => {}
+                Ok(Some(c)) => tracing::debug!(
+                    log_pages = c.log_pages,
+                    reader_ms = c.reader_pass.as_secs_f64() * 1e3,
+                    writer_ms = c.writer_pass.as_secs_f64() * 1e3,
+                    "checkpoint"
+                ),
                 Err(e) => tracing::warn!(error = %e, "checkpoint failed; trying again"),
             }
         }

@@ -139,6 +139,17 @@ fn auth_changed() {
     AUTH_EPOCH.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
 }
 
+/// What one SQLite checkpoint found and how long its passes took.
+#[derive(Debug, Clone, Copy)]
+pub struct Checkpoint {
+    /// The write-ahead log's length in pages when the checkpoint began.
+    pub log_pages: i64,
+    /// Copying on a reader connection, beside the writer's commits.
+    pub reader_pass: std::time::Duration,
+    /// Copying on the write connection: writes wait this long.
+    pub writer_pass: std::time::Duration,
+}
+
 /// About 1.6 GB of write-ahead log: past this a checkpoint makes room even if writers wait.
 /// (Normally the log starts over every few seconds: see `checkpoint`.)
 const WAL_TRUNCATE_PAGES: i64 = 400_000;
@@ -246,21 +257,25 @@ impl Store {
     /// So a second pass on the write connection, between two of its batches, copies the few
     /// frames written meanwhile: readers that start from then on no longer need the log, and
     /// the writer's next transaction starts it over. A log grown past `WAL_TRUNCATE_PAGES`
-    /// anyway is truncated, waiting for readers. Returns the log's size in pages before.
-    /// PostgreSQL checkpoints by itself: `None`.
-    pub async fn checkpoint(&self) -> Result<Option<i64>> {
+    /// anyway is truncated, waiting for readers. PostgreSQL checkpoints by itself: `None`.
+    pub async fn checkpoint(&self) -> Result<Option<Checkpoint>> {
         let Store::Sqlite(s) = self else { return Ok(None) };
         let pass = "PRAGMA wal_checkpoint(PASSIVE)";
+        let started = std::time::Instant::now();
         // Even when this pass copied all it saw, writes that came during it are not copied: the
         // writer's pass is needed whenever there is a log.
-        let (_busy, log, _done): (i64, i64, i64) = sqlx::query_as(pass).fetch_one(&s.read).await?;
-        if log > 0 {
+        let (_busy, log_pages, _done): (i64, i64, i64) = sqlx::query_as(pass).fetch_one(&s.read).await?;
+        let reader_pass = started.elapsed();
+        let mut writer_pass = std::time::Duration::ZERO;
+        if log_pages > 0 {
+            let started = std::time::Instant::now();
             sqlx::query(pass).execute(&s.write).await?;
+            if log_pages > WAL_TRUNCATE_PAGES {
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&s.write).await?;
+            }
+            writer_pass = started.elapsed();
         }
-        if log > WAL_TRUNCATE_PAGES {
-            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&s.write).await?;
-        }
-        Ok(Some(log))
+        Ok(Some(Checkpoint { log_pages, reader_pass, writer_pass }))
     }
 
     pub async fn ping(&self) -> Result<()> {
@@ -340,7 +355,7 @@ mod tests {
         let mut sizes = Vec::new();
         for _ in 0..10 {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            sizes.push(store.checkpoint().await?.unwrap_or(0));
+            sizes.push(store.checkpoint().await?.map_or(0, |c| c.log_pages));
         }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         let _ = writer.await;
