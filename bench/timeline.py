@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Where a load phase's slow requests fell: oha's per-request record (--db-url) against what the
 server did meanwhile (its JSON log at debug for kefu_app::service and kefu_app::search: each
-checkpoint with the time its pass on the write connection took, each search-index commit with
-its duration).
+checkpoint with the time its copy beside the writer and its pass on the write connection took,
+each search-index commit with its duration).
 
 Usage: bench/timeline.py OHA_DB START_EPOCH SERVER_LOG [SLOW_MS=25] [WINDOW_MS=100]
 START_EPOCH is the wall-clock time (seconds) taken just before oha started; oha's own times are
@@ -15,7 +15,7 @@ import sys
 
 
 def server_events(path, t0, t1):
-    """(kind, start, end) in epoch seconds for the server's stalls that overlap [t0, t1]."""
+    """(kind, start, end) in epoch seconds for what the server did that overlaps [t0, t1]."""
     events = []
     for line in open(path, encoding="utf-8", errors="replace"):
         try:
@@ -24,15 +24,18 @@ def server_events(path, t0, t1):
             continue
         f = d.get("fields", {})
         msg = f.get("message")
+        end = datetime.datetime.fromisoformat(d["timestamp"].replace("Z", "+00:00")).timestamp()
         if msg == "checkpoint":
-            kind, ms = "checkpoint (write connection)", float(f.get("writer_ms", 0))
+            # The copy beside the writer, then (not always) the pass on the write connection.
+            w, r = float(f.get("writer_ms", 0)) / 1000, float(f.get("reader_ms", 0)) / 1000
+            spans = [("checkpoint copy (reader)", end - w - r, end - w)]
+            if w > 0:
+                spans.append(("checkpoint pass (write connection)", end - w, end))
         elif msg == "indexed and committed":
-            kind, ms = "search index commit", float(f.get("ms", 0))
+            spans = [("search index commit", end - float(f.get("ms", 0)) / 1000, end)]
         else:
             continue
-        end = datetime.datetime.fromisoformat(d["timestamp"].replace("Z", "+00:00")).timestamp()
-        if end >= t0 and end - ms / 1000 <= t1:
-            events.append((kind, end - ms / 1000, end))
+        events += [(k, a, b) for k, a, b in spans if b >= t0 and a <= t1]
     return events
 
 

@@ -80,13 +80,19 @@ impl Services {
     }
 }
 
-/// How often SQLite's write-ahead log is copied into the database. Each checkpoint syncs the
-/// log and the database file, and on a shared disk the writes around those syncs stall for
-/// tens of milliseconds: once a second, that stall was in the p99 of every write-heavy load
-/// (creates at 16 clients: p99 29-41 ms); every five seconds, fewer writes wait. Under a full
-/// create load the log grows to a few hundred megabytes between checkpoints (about 40 KB a
-/// create) and is cut back to `journal_size_limit` when it starts over.
+/// How often SQLite's write-ahead log is copied into the database in full (the log can then
+/// start over). Each checkpoint syncs the log and the database file, and on a shared disk the
+/// writes around those syncs stall for tens of milliseconds: once a second, that stall was in
+/// the p99 of every write-heavy load (creates at 16 clients: p99 29-41 ms); every five seconds,
+/// fewer writes wait.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How often the log is copied beside the writer between full checkpoints (see
+/// `Store::checkpoint`): a copy that finds nothing new costs nothing, and under a burst of
+/// writes (about 70 KB of log a create) the copying and syncing come in smaller pieces, with a
+/// full pass as soon as the log passes 256 MB instead of after seconds of growth, when it had
+/// reached 1-2 GB and its copy stalled writes for up to half a second.
+const COPY_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Keeps SQLite's checkpoints (and their fsyncs) out of the requests that write: the write
 /// connection never checkpoints by itself; this service does it every few seconds, mostly from a
@@ -102,21 +108,30 @@ impl Service for Checkpointer {
     }
 
     async fn run(self: Arc<Self>, mut shutdown: Shutdown) {
-        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        let mut tick = tokio::time::interval(COPY_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_full = tokio::time::Instant::now();
         loop {
             tokio::select! {
                 _ = shutdown.wait() => break,
                 _ = tick.tick() => {}
             }
-            match self.app.store().checkpoint().await {
+            let full = last_full.elapsed() >= CHECKPOINT_EVERY;
+            match self.app.store().checkpoint(full).await {
                 Ok(None) => break,
-                Ok(Some(c)) => tracing::debug!(
-                    log_pages = c.log_pages,
-                    reader_ms = c.reader_pass.as_secs_f64() * 1e3,
-                    writer_ms = c.writer_pass.as_secs_f64() * 1e3,
-                    "checkpoint"
-                ),
+                Ok(Some(c)) if c.log_pages == 0 => {}
+                Ok(Some(c)) => {
+                    if c.writer_pass.is_some() {
+                        last_full = tokio::time::Instant::now();
+                    }
+                    tracing::debug!(
+                        log_pages = c.log_pages,
+                        reader_ms = c.reader_pass.as_secs_f64() * 1e3,
+                        writer_ms = c.writer_pass.unwrap_or_default().as_secs_f64() * 1e3,
+                        emptied = c.emptied,
+                        "checkpoint"
+                    )
+                }
                 Err(e) => tracing::warn!(error = %e, "checkpoint failed; trying again"),
             }
         }

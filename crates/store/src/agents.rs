@@ -68,7 +68,7 @@ impl Store {
 
     /// Agents in id (creation) order after `after`, at most `limit`.
     pub async fn list_agents(&self, after: Option<&str>, limit: i64) -> Result<Vec<AgentRow>> {
-        let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2");
+        let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT CAST($2 AS BIGINT)");
         Ok(read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(after).bind(limit).fetch_all(p).await?))
     }
 

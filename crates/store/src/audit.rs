@@ -101,7 +101,7 @@ impl Store {
     pub async fn list_audit(&self, f: &AuditFilter, limit: i64) -> Result<Vec<AuditRecord>> {
         let sql = format!(
             "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE ($1 IS NULL OR seq < $1) AND ($2 IS NULL OR action = $2) \
-             AND ($3 IS NULL OR actor_id = $3) AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) ORDER BY seq DESC LIMIT $6"
+             AND ($3 IS NULL OR actor_id = $3) AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) ORDER BY seq DESC LIMIT CAST($6 AS BIGINT)"
         );
         let rows: Vec<AuditRow> = read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(f.before_seq)
@@ -117,7 +117,7 @@ impl Store {
 
     /// Oldest first from `after_seq`, for walking the whole chain in batches.
     pub async fn audit_chain_batch(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRecord>> {
-        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT CAST($2 AS BIGINT)");
         let rows: Vec<AuditRow> =
             read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(after_seq).bind(limit).fetch_all(p).await?);
         Ok(rows.into_iter().map(Into::into).collect())

@@ -142,7 +142,7 @@ impl Store {
     pub async fn bot_sessions_waiting(&self, limit: i64) -> Result<Vec<String>> {
         Ok(read_pool!(self, |p| sqlx::query_scalar(
             "SELECT DISTINCT s.conversation_id FROM bot_sessions s JOIN messages m ON m.conversation_id = s.conversation_id \
-             AND m.seq > s.handled_seq AND m.author_kind = 'customer' AND NOT m.private WHERE s.status = 'active' LIMIT $1"
+             AND m.seq > s.handled_seq AND m.author_kind = 'customer' AND NOT m.private WHERE s.status = 'active' LIMIT CAST($1 AS BIGINT)"
         )
         .bind(limit)
         .fetch_all(p)
@@ -194,7 +194,7 @@ impl Store {
     pub async fn bot_top_intents(&self, since: i64, limit: i64) -> Result<Vec<(String, i64)>> {
         Ok(read_pool!(self, |p| sqlx::query_as(
             "SELECT intent, COUNT(*) AS n FROM bot_turns WHERE created_at >= $1 AND outcome <> 'not_understood' \
-             GROUP BY intent ORDER BY n DESC, intent LIMIT $2"
+             GROUP BY intent ORDER BY n DESC, intent LIMIT CAST($2 AS BIGINT)"
         )
         .bind(since)
         .bind(limit)
@@ -221,7 +221,7 @@ impl Store {
             "SELECT t.conversation_id, c.number, t.message_id, m.body, t.intent, t.confidence, t.language, t.reason, t.created_at \
              FROM bot_turns t JOIN messages m ON m.id = t.message_id JOIN conversations c ON c.id = t.conversation_id \
              WHERE t.created_at >= $1 AND (t.outcome = 'not_understood' OR t.reason IN ('no_answer', 'low_confidence')) \
-             ORDER BY t.created_at DESC LIMIT $2"
+             ORDER BY t.created_at DESC LIMIT CAST($2 AS BIGINT)"
         )
         .bind(since)
         .bind(limit)

@@ -49,7 +49,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<MessageRow>> {
         let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2 {} ORDER BY seq LIMIT $3",
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2 {} ORDER BY seq LIMIT CAST($3 AS BIGINT)",
             if include_private { "" } else { "AND NOT private" }
         );
         Ok(read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))

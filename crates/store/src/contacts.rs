@@ -211,7 +211,7 @@ impl Store {
     pub async fn list_contacts(&self, q: Option<&str>, keys: &[String], before: Option<&str>, limit: i64) -> Result<Vec<ContactRow>> {
         let Some(q) = q else {
             let sql = format!(
-                "SELECT {CONTACT_COLUMNS} FROM contacts WHERE merged_into IS NULL AND ($1 IS NULL OR id < $1) ORDER BY id DESC LIMIT $2"
+                "SELECT {CONTACT_COLUMNS} FROM contacts WHERE merged_into IS NULL AND ($1 IS NULL OR id < $1) ORDER BY id DESC LIMIT CAST($2 AS BIGINT)"
             );
             return Ok(read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
                 .bind(before)
@@ -234,7 +234,7 @@ impl Store {
             "SELECT {CONTACT_COLUMNS} FROM contacts WHERE merged_into IS NULL AND ($1 IS NULL OR id < $1) AND id IN ( \
                SELECT id FROM contacts WHERE name_key{c} >= $2 AND name_key{c} < $3 \
                UNION SELECT id FROM contacts WHERE name_rest_key{c} >= $2 AND name_rest_key{c} < $3{by_key}) \
-             ORDER BY id DESC LIMIT $4"
+             ORDER BY id DESC LIMIT CAST($4 AS BIGINT)"
         );
         Ok(read_pool!(self, |p| {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(before).bind(&lo).bind(&hi).bind(limit);
@@ -381,12 +381,14 @@ impl Store {
     /// Contacts whose unverified e-mail is still in clear (not `v1:`-sealed), at most `limit`:
     /// (id, value).
     pub async fn clear_unverified_emails(&self, limit: i64) -> Result<Vec<(String, String)>> {
-        Ok(read_pool!(self, |p| sqlx::query_as(
-            "SELECT id, unverified_email FROM contacts WHERE unverified_email IS NOT NULL AND unverified_email NOT LIKE 'v1:%' LIMIT $1"
+        Ok(read_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT id, unverified_email FROM contacts WHERE unverified_email IS NOT NULL AND unverified_email NOT LIKE 'v1:%' LIMIT CAST($1 AS BIGINT)"
         )
         .bind(limit)
         .fetch_all(p)
-        .await?))
+        .await?
+        }))
     }
 
     /// Replaces a contact's unverified e-mail `old` by `new` (its sealed form, or a re-sealing).
@@ -405,7 +407,7 @@ impl Store {
     /// Contacts with an unverified e-mail, in id order after `after`, at most `limit`: (id, value).
     pub async fn unverified_emails_after(&self, after: &str, limit: i64) -> Result<Vec<(String, String)>> {
         Ok(read_pool!(self, |p| sqlx::query_as(
-            "SELECT id, unverified_email FROM contacts WHERE unverified_email IS NOT NULL AND id > $1 ORDER BY id LIMIT $2"
+            "SELECT id, unverified_email FROM contacts WHERE unverified_email IS NOT NULL AND id > $1 ORDER BY id LIMIT CAST($2 AS BIGINT)"
         )
         .bind(after)
         .bind(limit)
@@ -416,7 +418,7 @@ impl Store {
     /// Identities still in clear (written before sealing), at most `limit`.
     pub async fn clear_identities(&self, limit: i64) -> Result<Vec<IdentityRow>> {
         Ok(read_pool!(self, |p| sqlx::query_as(
-            "SELECT contact_id, kind, value, sealed, created_at FROM contact_identities WHERE sealed IS NULL LIMIT $1"
+            "SELECT contact_id, kind, value, sealed, created_at FROM contact_identities WHERE sealed IS NULL LIMIT CAST($1 AS BIGINT)"
         )
         .bind(limit)
         .fetch_all(p)
@@ -428,7 +430,7 @@ impl Store {
     pub async fn identities_after(&self, kind: &str, value: &str, limit: i64) -> Result<Vec<IdentityRow>> {
         Ok(read_pool!(self, |p| sqlx::query_as(
             "SELECT contact_id, kind, value, sealed, created_at FROM contact_identities WHERE kind > $1 OR (kind = $1 AND value > $2) \
-             ORDER BY kind, value LIMIT $3"
+             ORDER BY kind, value LIMIT CAST($3 AS BIGINT)"
         )
         .bind(kind)
         .bind(value)
@@ -593,13 +595,15 @@ impl Store {
     /// purged yet, each in its own transaction; what was purged, and the files nothing refers
     /// to any more.
     pub async fn purge_closed(&self, closed_before: i64, purge: Purge, now: i64, limit: i64) -> Result<Erased> {
-        let due: Vec<(String,)> = read_pool!(self, |p| sqlx::query_as(
-            "SELECT id FROM conversations WHERE status = 'closed' AND closed_at < $1 AND purged_at IS NULL ORDER BY closed_at LIMIT $2"
+        let due: Vec<(String,)> = read_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT id FROM conversations WHERE status = 'closed' AND closed_at < $1 AND purged_at IS NULL ORDER BY closed_at LIMIT CAST($2 AS BIGINT)"
         )
         .bind(closed_before)
         .bind(limit)
         .fetch_all(p)
-        .await?);
+        .await?
+        });
         let mut out = Erased::default();
         for (id,) in due {
             let unreferenced = write_pool!(self, |p| {

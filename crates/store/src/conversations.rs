@@ -628,7 +628,7 @@ impl Store {
             wh.push_str(&format!(" AND ({ka}, {kb}, c.id) {cmp} (${a}, ${b}, ${i})"));
         }
         binds.push(Bind::Int(limit));
-        let sql = format!("{SELECT_CONVERSATION} WHERE {wh} ORDER BY {order} LIMIT ${}", binds.len());
+        let sql = format!("{SELECT_CONVERSATION} WHERE {wh} ORDER BY {order} LIMIT CAST(${} AS BIGINT)", binds.len());
         Ok(read_pool!(self, |p| bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), &binds).fetch_all(p).await?))
     }
 
@@ -669,7 +669,7 @@ impl Store {
     /// Tags in use on conversations that are not merged away, with how often.
     pub async fn tag_counts(&self, limit: i64) -> Result<Vec<(String, i64)>> {
         Ok(read_pool!(self, |p| sqlx::query_as(
-            "SELECT tag, COUNT(*) AS n FROM conversation_tags GROUP BY tag ORDER BY n DESC, tag LIMIT $1"
+            "SELECT tag, COUNT(*) AS n FROM conversation_tags GROUP BY tag ORDER BY n DESC, tag LIMIT CAST($1 AS BIGINT)"
         )
         .bind(limit)
         .fetch_all(p)
@@ -792,7 +792,7 @@ impl Store {
         }
         let n = conversation_ids.len();
         let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id IN ({}) AND (${} OR NOT private) ORDER BY created_at, seq LIMIT ${}",
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id IN ({}) AND (${} OR NOT private) ORDER BY created_at, seq LIMIT CAST(${} AS BIGINT)",
             placeholders(1, n),
             n + 1,
             n + 2
@@ -809,7 +809,7 @@ impl Store {
     pub async fn activities_of(&self, conversation_id: &str, limit: i64) -> Result<Vec<ActivityRow>> {
         Ok(read_pool!(self, |p| sqlx::query_as(
             "SELECT id, conversation_id, actor_kind, actor_id, actor_name, kind, data, created_at FROM activities \
-             WHERE conversation_id = $1 ORDER BY created_at, id LIMIT $2"
+             WHERE conversation_id = $1 ORDER BY created_at, id LIMIT CAST($2 AS BIGINT)"
         )
         .bind(conversation_id)
         .bind(limit)

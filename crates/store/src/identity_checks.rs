@@ -136,7 +136,7 @@ impl Store {
         Ok(read_pool!(self, |p| sqlx::query_as(concat!(
             "SELECT ",
             columns!(),
-            " FROM identity_checks WHERE conversation_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+            " FROM identity_checks WHERE conversation_id = $1 ORDER BY created_at DESC, id DESC LIMIT CAST($2 AS BIGINT)"
         ))
         .bind(conversation_id)
         .bind(limit)

@@ -60,7 +60,7 @@ impl Store {
             Store::Sqlite(s) => {
                 let sql = format!(
                     "UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $3, attempts = attempts + 1, updated_at = $2 \
-                     WHERE id IN (SELECT id FROM jobs WHERE {DUE} ORDER BY run_at LIMIT $4) RETURNING {JOB_COLUMNS}"
+                     WHERE id IN (SELECT id FROM jobs WHERE {DUE} ORDER BY run_at LIMIT CAST($4 AS BIGINT)) RETURNING {JOB_COLUMNS}"
                 );
                 sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
                     .bind(worker)
@@ -73,7 +73,7 @@ impl Store {
             Store::Postgres(pg) => {
                 let sql = format!(
                     "UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $3, attempts = attempts + 1, updated_at = $2 \
-                     WHERE id IN (SELECT id FROM jobs WHERE {DUE} ORDER BY run_at LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING {JOB_COLUMNS}"
+                     WHERE id IN (SELECT id FROM jobs WHERE {DUE} ORDER BY run_at LIMIT CAST($4 AS BIGINT) FOR UPDATE SKIP LOCKED) RETURNING {JOB_COLUMNS}"
                 );
                 sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(worker).bind(now).bind(lease_until).bind(limit).fetch_all(pg).await?
             }

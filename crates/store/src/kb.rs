@@ -324,7 +324,7 @@ impl Store {
     pub async fn kb_latest(&self, kind: &str, locale: &str, limit: i64) -> Result<Vec<KbArticleRow>> {
         let sql = format!(
             "SELECT {ARTICLE_COLUMNS} FROM kb_articles WHERE status = 'published' AND kind = $1 AND locale = $2 \
-             ORDER BY published_at DESC, id LIMIT $3"
+             ORDER BY published_at DESC, id LIMIT CAST($3 AS BIGINT)"
         );
         Ok(read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(kind).bind(locale).bind(limit).fetch_all(p).await?))
     }
@@ -351,14 +351,16 @@ impl Store {
 
     /// Articles changed and ids deleted after `revision`, up to `limit` of each, oldest change first.
     pub async fn kb_changes_since(&self, revision: i64, limit: i64) -> Result<(Vec<KbArticleRow>, Vec<(String, i64)>)> {
-        let sql = format!("SELECT {ARTICLE_COLUMNS} FROM kb_articles WHERE revision > $1 ORDER BY revision LIMIT $2");
+        let sql = format!("SELECT {ARTICLE_COLUMNS} FROM kb_articles WHERE revision > $1 ORDER BY revision LIMIT CAST($2 AS BIGINT)");
         read_pool!(self, |p| {
             let changed = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(revision).bind(limit).fetch_all(p).await?;
-            let deleted = sqlx::query_as("SELECT article_id, revision FROM kb_deleted WHERE revision > $1 ORDER BY revision LIMIT $2")
-                .bind(revision)
-                .bind(limit)
-                .fetch_all(p)
-                .await?;
+            let deleted = sqlx::query_as(
+                "SELECT article_id, revision FROM kb_deleted WHERE revision > $1 ORDER BY revision LIMIT CAST($2 AS BIGINT)",
+            )
+            .bind(revision)
+            .bind(limit)
+            .fetch_all(p)
+            .await?;
             Ok((changed, deleted))
         })
     }
@@ -514,7 +516,7 @@ impl Store {
         let sql = format!(
             "SELECT LOWER(query) AS query, COUNT(*) AS searches, CAST(AVG(results) AS DOUBLE PRECISION) AS avg_results, \
              COUNT(clicked_article_id) AS clicks FROM kb_searches WHERE created_at >= $1 GROUP BY LOWER(query) {having} \
-             ORDER BY searches DESC, query LIMIT $2"
+             ORDER BY searches DESC, query LIMIT CAST($2 AS BIGINT)"
         );
         Ok(read_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(since).bind(limit).fetch_all(p).await?))
     }
@@ -534,7 +536,7 @@ impl Store {
     pub async fn kb_poor_feedback(&self, min_votes: i64, limit: i64) -> Result<Vec<KbFeedbackStat>> {
         Ok(read_pool!(self, |p| sqlx::query_as(
             "SELECT id AS article_id, helpful_yes, helpful_no FROM kb_articles WHERE helpful_yes + helpful_no >= $1 AND helpful_no > 0 \
-             ORDER BY CAST(helpful_yes AS DOUBLE PRECISION) / (helpful_yes + helpful_no), helpful_no DESC LIMIT $2"
+             ORDER BY CAST(helpful_yes AS DOUBLE PRECISION) / (helpful_yes + helpful_no), helpful_no DESC LIMIT CAST($2 AS BIGINT)"
         )
         .bind(min_votes)
         .bind(limit)
@@ -544,11 +546,13 @@ impl Store {
 
     /// The latest comments readers left, newest first.
     pub async fn kb_recent_comments(&self, limit: i64) -> Result<Vec<KbCommentRow>> {
-        Ok(read_pool!(self, |p| sqlx::query_as(
-            "SELECT article_id, helpful, comment, created_at FROM kb_feedback WHERE comment IS NOT NULL ORDER BY created_at DESC LIMIT $1"
+        Ok(read_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT article_id, helpful, comment, created_at FROM kb_feedback WHERE comment IS NOT NULL ORDER BY created_at DESC LIMIT CAST($1 AS BIGINT)"
         )
         .bind(limit)
         .fetch_all(p)
-        .await?))
+        .await?
+        }))
     }
 }

@@ -215,7 +215,7 @@ impl Store {
             "SELECT id, owner_id, shortcut, title, locale, body, updated_at FROM canned_responses \
              WHERE (owner_id = '' OR owner_id = $1) AND ($2 IS NULL OR locale = $2) \
                AND ($3 IS NULL OR LOWER(shortcut) LIKE $3 ESCAPE '\\' OR LOWER(title) LIKE $3 ESCAPE '\\' OR LOWER(body) LIKE $3 ESCAPE '\\') \
-             ORDER BY shortcut, locale LIMIT $4"
+             ORDER BY shortcut, locale LIMIT CAST($4 AS BIGINT)"
         )
         .bind(agent_id)
         .bind(locale)
@@ -346,7 +346,7 @@ impl Store {
             sqlx::query_as(
             "SELECT n.id, n.kind, n.conversation_id, c.number AS conversation_number, n.message_id, n.actor_name, n.excerpt, n.read_at, n.created_at \
              FROM notifications n JOIN conversations c ON c.id = n.conversation_id \
-             WHERE n.agent_id = $1 AND (NOT $2 OR n.read_at IS NULL) ORDER BY n.created_at DESC, n.id DESC LIMIT $3"
+             WHERE n.agent_id = $1 AND (NOT $2 OR n.read_at IS NULL) ORDER BY n.created_at DESC, n.id DESC LIMIT CAST($3 AS BIGINT)"
         )
         .bind(agent_id)
         .bind(unread_only)
