@@ -95,8 +95,8 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 const COPY_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Keeps SQLite's checkpoints (and their fsyncs) out of the requests that write: the write
-/// connection never checkpoints by itself; this service does it every few seconds, mostly from a
-/// reader (see `Store::checkpoint`).
+/// connection never checkpoints by itself; this service copies the log from a reader every
+/// second and checkpoints in full every five seconds (see `Store::checkpoint`).
 pub struct Checkpointer {
     app: crate::App,
 }

@@ -90,7 +90,7 @@ pub struct SqliteStore {
     write: SqlitePool,
     /// The hot writes (new conversations), group-committed on `write`.
     scripts: script::ScriptQueue,
-    /// The log's length at the last checkpoint: unchanged at the next, nothing was written.
+    /// The log's length at the last full checkpoint: unchanged at the next, nothing was written.
     last_log_pages: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
@@ -156,7 +156,8 @@ pub struct Checkpoint {
     pub reader_pass: std::time::Duration,
     /// Copying on the write connection, if it came to that: writes wait this long.
     pub writer_pass: Option<std::time::Duration>,
-    /// Nothing had been written since the last checkpoint, and the log file was emptied.
+    /// The log file was emptied: nothing had been written since the last full checkpoint, or
+    /// the log had grown past `WAL_TRUNCATE_PAGES`.
     pub emptied: bool,
 }
 
@@ -288,15 +289,16 @@ impl Store {
         let reader_pass = started.elapsed();
         let idle = full && log_pages > 0 && s.last_log_pages.swap(log_pages, std::sync::atomic::Ordering::Relaxed) == log_pages;
         let mut writer_pass = None;
+        let mut emptied = false;
         if log_pages > 0 && (full || log_pages >= LOG_RESTART_PAGES) {
             let started = std::time::Instant::now();
-            // Nothing written since the last checkpoint (the log would have started over), or a
-            // log grown past all reason: empty the file, waiting for readers. Else copy.
-            let mode = if idle || log_pages > WAL_TRUNCATE_PAGES { "PRAGMA wal_checkpoint(TRUNCATE)" } else { pass };
-            sqlx::query(mode).execute(&s.write).await?;
+            // Nothing written since the last full checkpoint (the log would have started over),
+            // or a log grown past all reason: empty the file, waiting for readers. Else copy.
+            emptied = idle || log_pages > WAL_TRUNCATE_PAGES;
+            sqlx::query(if emptied { "PRAGMA wal_checkpoint(TRUNCATE)" } else { pass }).execute(&s.write).await?;
             writer_pass = Some(started.elapsed());
         }
-        Ok(Some(Checkpoint { log_pages, reader_pass, writer_pass, emptied: idle }))
+        Ok(Some(Checkpoint { log_pages, reader_pass, writer_pass, emptied }))
     }
 
     pub async fn ping(&self) -> Result<()> {
@@ -318,6 +320,18 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A SQLite store on a data directory of its own; `discard` removes both.
+    async fn scratch_store(name: &str) -> Result<(Store, std::path::PathBuf)> {
+        let dir = std::env::temp_dir().join(format!("kefu-{name}-{}", ulid::Ulid::new()));
+        std::fs::create_dir_all(&dir).map_err(|e| StoreError::Url(e.to_string()))?;
+        Ok((Store::connect(None, &dir).await?, dir))
+    }
+
+    async fn discard(store: Store, dir: std::path::PathBuf) {
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     /// See the module's documentation: a bare `LIMIT $n` is parsed again on every run.
     #[test]
@@ -348,15 +362,12 @@ mod tests {
     /// cost some fifty more system calls.
     #[tokio::test]
     async fn the_writer_keeps_its_temporary_files_in_memory() -> Result<()> {
-        let dir = std::env::temp_dir().join(format!("kefu-temp-{}", ulid::Ulid::new()));
-        std::fs::create_dir_all(&dir).map_err(|e| StoreError::Url(e.to_string()))?;
-        let store = Store::connect(None, &dir).await?;
+        let (store, dir) = scratch_store("temp").await?;
         let Store::Sqlite(s) = &store else { unreachable!("no URL opens SQLite") };
         // 2 is MEMORY; the readers keep the default (0).
         let write: i64 = sqlx::query_scalar("PRAGMA temp_store").fetch_one(&s.write).await?;
         let read: i64 = sqlx::query_scalar("PRAGMA temp_store").fetch_one(&s.read).await?;
-        store.close().await;
-        let _ = std::fs::remove_dir_all(&dir);
+        discard(store, dir).await;
         assert_eq!((write, read), (2, 0));
         Ok(())
     }
@@ -377,9 +388,7 @@ mod tests {
     /// stalled writes) and is emptied by the first checkpoint that finds nothing new.
     #[tokio::test]
     async fn the_log_file_is_emptied_once_writes_stop_and_not_before() -> Result<()> {
-        let dir = std::env::temp_dir().join(format!("kefu-wal-empty-{}", ulid::Ulid::new()));
-        std::fs::create_dir_all(&dir).map_err(|e| StoreError::Url(e.to_string()))?;
-        let store = Store::connect(None, &dir).await?;
+        let (store, dir) = scratch_store("wal-empty").await?;
         store.migrate().await?;
         let Store::Sqlite(s) = &store else { unreachable!("no URL opens SQLite") };
         let limit: i64 = sqlx::query_scalar("PRAGMA journal_size_limit").fetch_one(&s.write).await?;
@@ -401,8 +410,7 @@ mod tests {
         let third = store.checkpoint(true).await?.map(|c| c.emptied);
         let emptied = wal_len();
         assert_eq!(store.setting("k0").await?.as_deref(), Some("y"));
-        store.close().await;
-        let _ = std::fs::remove_dir_all(&dir);
+        discard(store, dir).await;
         assert!(grown > 1_000_000, "{grown}");
         assert_eq!((first, second, third), (Some(false), Some(false), Some(true)));
         assert_eq!(after_restart, grown);
@@ -415,9 +423,7 @@ mod tests {
     /// stalled every write.
     #[tokio::test]
     async fn the_log_starts_over_under_steady_reads_and_writes() -> Result<()> {
-        let dir = std::env::temp_dir().join(format!("kefu-wal-{}", ulid::Ulid::new()));
-        std::fs::create_dir_all(&dir).map_err(|e| StoreError::Url(e.to_string()))?;
-        let store = Store::connect(None, &dir).await?;
+        let (store, dir) = scratch_store("wal").await?;
         store.migrate().await?;
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut readers = Vec::new();
@@ -450,8 +456,7 @@ mod tests {
         for r in readers {
             let _ = r.await;
         }
-        store.close().await;
-        let _ = std::fs::remove_dir_all(&dir);
+        discard(store, dir).await;
         // The log's length only ever goes down when it starts over. (Measured: with the pass on
         // the writer it started over in about half the rounds; without it, never, and it grew
         // to five times its first length.)
